@@ -1,0 +1,412 @@
+"""Namespace annotations and the repo config -> intents, validated against schemas/.
+
+Every problem is collected with its location; nothing here raises for user input except through
+``NetpolError`` at the end of a call.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import Node, ScalarNode
+
+from netpol_gitops import PREFIX, schemas
+from netpol_gitops.errors import Location, NetpolError, Problem, did_you_mean, field_path
+from netpol_gitops.intent import (
+    SYSTEM_NAMESPACES,
+    Config,
+    Deny,
+    DnsConfig,
+    Endpoint,
+    Flow,
+    Labels,
+    Mode,
+    NamespaceIntent,
+    PortSpec,
+)
+from netpol_gitops.yamlio import LOADER, Document, locate, yaml_problem
+
+KEYS = tuple(k.removeprefix(PREFIX) for k in schemas.load("annotations")["properties"])
+Locator = Callable[[Sequence[str | int], bool], Location]
+_PORT = re.compile(r"^(?:(\d+)(?:-(\d+))?|([a-z0-9][-a-z0-9]*))(?:/([A-Za-z]+))?$")
+_ANN = ("metadata", "annotations")
+
+
+def _value_validator(key: str) -> Any:
+    return schemas.validator("annotations", "/properties/" + (PREFIX + key).replace("/", "~1"))
+
+
+# ---------------------------------------------------------------------------- ports and CIDRs
+def parse_port(raw: Any, loc: Location, problems: list[Problem]) -> PortSpec | None:
+    """``8080``, ``8080/tcp``, ``30000-32767/udp``, ``http``, ``dns/udp`` -> PortSpec."""
+    m = _PORT.match(str(raw).strip())
+    if m is None:
+        problems.append(Problem(loc, f"expected a port like 8080/tcp; got {raw!r}"))
+        return None
+    first, last, name, proto = m.groups()
+    protocol = (proto or "tcp").upper()
+    if protocol not in ("TCP", "UDP", "SCTP"):
+        problems.append(Problem(loc, f"expected protocol tcp, udp or sctp; got '{proto}'"))
+        return None
+    if name is not None:
+        if len(name) > 15 or not re.search("[a-z]", name) or "--" in name or name.endswith("-"):
+            problems.append(
+                Problem(loc, f"'{name}' is not a valid named port (at most 15 of a-z 0-9 -, "
+                             "with a letter)")
+            )
+            return None
+        return PortSpec(protocol, name)
+    port, end = int(first), int(last) if last else None
+    for value in (port, end):
+        if value is not None and not 1 <= value <= 65535:
+            problems.append(Problem(loc, f"port {value} is out of range 1-65535"))
+            return None
+    if end is not None and end < port:
+        problems.append(Problem(loc, f"endPort {end} is below port {port}"))
+        return None
+    return PortSpec(protocol, port, end if end != port else None)
+
+
+def parse_ports(items: Sequence[Any], locate_item: Callable[[int], Location],
+                problems: list[Problem]) -> tuple[PortSpec, ...]:
+    ports = [parse_port(item, locate_item(i), problems) for i, item in enumerate(items)]
+    return tuple(p for p in ports if p is not None)
+
+
+def parse_cidr(raw: str, loc: Location, problems: list[Problem]) -> str | None:
+    try:
+        net = ipaddress.ip_network(raw.strip(), strict=False)
+    except ValueError:
+        problems.append(Problem(loc, f"'{raw}' is not a valid CIDR (e.g. 10.0.0.0/8)"))
+        return None
+    if str(net) != raw.strip():
+        problems.append(Problem(loc, f"'{raw}' has host bits set; did you mean '{net}'?"))
+        return None
+    return str(net)
+
+
+def _labels(value: Any) -> Labels:
+    return tuple(sorted((str(k), str(v)) for k, v in (value or {}).items()))
+
+
+# ---------------------------------------------------------------------------- flows
+def parse_flows(data: Any, locate_at: Locator, origin: str, problems: list[Problem],
+                name_prefix: str = "") -> tuple[Flow, ...]:
+    """A flow list (already YAML-parsed) -> Flows; schema first, then meaning."""
+    found = schemas.problems(schemas.validator("flows"), data, locate_at, "invalid-flow")
+    if found:
+        problems.extend(found)
+        return ()
+    flows: list[Flow] = []
+    names: dict[str, int] = {}
+    for i, item in enumerate(data):
+        loc = locate_at([i], False)
+        before = len(problems)
+        src = _endpoint(item["from"], [i, "from"], locate_at, problems)
+        dst = _endpoint(item["to"], [i, "to"], locate_at, problems)
+        ports = parse_ports(item.get("ports", []), lambda j, i=i: locate_at([i, "ports", j],
+                                                                            False), problems)
+        if src is None or dst is None or len(problems) > before:
+            continue
+        if not (src.local or dst.local):
+            problems.append(Problem(loc, "a flow needs pods of this namespace at one end "
+                                         "(from: {pods: ...} or to: {pods: ...})"))
+            continue
+        if any(p.named for p in ports) and dst.kind in ("cidr", "internet"):
+            problems.append(Problem(locate_at([i, "ports"], False),
+                                    "a named port needs pods at the 'to' end, not an IP range"))
+            continue
+        name = name_prefix + (item.get("name") or derive_flow_name(src, dst))
+        if name in names:
+            problems.append(Problem(loc, f"flow name '{name}' is already used by "
+                                         f"flows[{names[name]}]; give this flow a 'name'"))
+            continue
+        names[name] = i
+        flows.append(Flow(name, src, dst, ports, f"{origin}[{i}]", loc))
+    return tuple(flows)
+
+
+def _endpoint(raw: dict[str, Any], path: list[str | int], locate_at: Locator,
+              problems: list[Problem]) -> Endpoint | None:
+    pods = _labels(raw["pods"]) if "pods" in raw else None
+    if "pods" in raw and len(raw) == 1:
+        return Endpoint("pods", pods=pods)
+    if "namespace" in raw:
+        return Endpoint("namespace", pods=pods, namespace=raw["namespace"])
+    if "namespaces" in raw:
+        return Endpoint("namespaces", pods=pods, namespace_labels=_labels(raw["namespaces"]))
+    if "internet" in raw:
+        return Endpoint("internet")
+    cidr = parse_cidr(raw["cidr"], locate_at([*path, "cidr"], False), problems)
+    excepts = []
+    for j, text in enumerate(raw.get("except", [])):
+        loc = locate_at([*path, "except", j], False)
+        sub = parse_cidr(text, loc, problems)
+        if cidr and sub and not _inside(sub, cidr):
+            problems.append(Problem(loc, f"'{sub}' is not inside {cidr}"))
+        excepts.append(sub or "")
+    if cidr is None:
+        return None
+    return Endpoint("cidr", cidr=cidr, except_=tuple(excepts))
+
+
+def _inside(sub: str, net: str) -> bool:
+    a, b = ipaddress.ip_network(sub), ipaddress.ip_network(net)
+    return a.version == b.version and a.subnet_of(b) and a != b  # type: ignore[arg-type]
+
+
+def derive_flow_name(src: Endpoint, dst: Endpoint) -> str:
+    return dns_label(f"{_end_name(src)}-to-{_end_name(dst)}")
+
+
+def _end_name(end: Endpoint) -> str:
+    pods = "-".join(v for _, v in end.pods) if end.pods else ""
+    if end.kind == "pods":
+        return pods or "all-pods"
+    if end.kind == "namespace":
+        return "-".join(filter(None, [end.namespace, pods]))
+    if end.kind == "namespaces":
+        sel = "-".join(v for _, v in end.namespace_labels or ()) or "all-namespaces"
+        return "-".join(filter(None, [sel, pods]))
+    if end.kind == "cidr":
+        return "cidr-" + str(end.cidr)
+    return "internet"
+
+
+def dns_label(text: str) -> str:
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-") or "flow"
+
+
+# ---------------------------------------------------------------------------- embedded YAML
+def embedded_locator(doc: Document, outer: Sequence[str | int], inner_root: Node | None
+                     ) -> Locator:
+    """Locations inside a YAML value embedded in a string (the flows annotation)."""
+    value_node, _ = locate(doc.node(), outer)
+    base = doc.location(outer)
+    style = getattr(value_node, "style", None)
+    indent = 0
+    if style in ("|", ">"):
+        lines = doc.text.splitlines()
+        for line in lines[value_node.start_mark.line + 1:]:
+            if line.strip():
+                indent = len(line) - len(line.lstrip(" "))
+                break
+
+    def at(path: Sequence[str | int], key: bool = False) -> Location:
+        name = field_path([*outer, *path])
+        if inner_root is None:
+            return base.with_field(name)
+        node, key_node = locate(inner_root, path)
+        target = key_node if key and key_node is not None else node
+        return shift(target.start_mark.line, target.start_mark.column, name)
+
+    def shift(line: int, col: int, name: str) -> Location:
+        start = value_node.start_mark
+        if style in ("|", ">"):
+            out_line, out_col = doc.mark(start.line + 1 + line, indent + col)
+        elif line == 0 and isinstance(value_node, ScalarNode) and start.line == \
+                value_node.end_mark.line:
+            out_line, out_col = doc.mark(start.line, start.column + col + (1 if style else 0))
+        else:
+            return base.with_field(name)
+        return Location(doc.source, out_line, out_col, name)
+
+    at.shift = shift  # type: ignore[attr-defined]
+    return at
+
+
+def _parse_embedded(text: str, doc: Document, outer: list[str | int],
+                    problems: list[Problem]) -> tuple[Any, Locator] | None:
+    try:
+        node = LOADER.compose(text)
+        data = LOADER.constructor.construct_document(node) if node is not None else None
+    except YAMLError as exc:
+        at = embedded_locator(doc, outer, None)
+        p = yaml_problem(exc, "x")
+        loc = at.shift(p.location.line - 1, p.location.col - 1,  # type: ignore[attr-defined]
+                       field_path(outer))
+        problems.append(Problem(loc, p.message.replace("invalid YAML", "invalid YAML in the "
+                                                       "flows value")))
+        return None
+    return data, embedded_locator(doc, outer, node)
+
+
+# ---------------------------------------------------------------------------- config
+def parse_config(doc: Document | None) -> Config:
+    """The NetworkPolicyGenerator config (None: all defaults). Raises NetpolError."""
+    if doc is None:
+        return Config()
+    data = doc.data()
+    problems = schemas.problems(schemas.validator("config"), data, doc.location, "invalid-config")
+    if problems:
+        raise NetpolError(problems)
+    spec = data.get("spec") or {}
+    path: list[str | int] = ["spec"]
+    defaults = tuple(
+        (k, str(v), doc.location([*path, "defaults", k])) for k, v in
+        (spec.get("defaults") or {}).items()
+    )
+    dns_raw = spec.get("dns") or {}
+    dns = DnsConfig()
+    ports = parse_ports(dns_raw.get("ports", []), lambda j: doc.location([*path, "dns", "ports",
+                                                                          j]), problems)
+    node_ip = dns_raw.get("nodeLocalIP")
+    if node_ip is not None:
+        try:
+            node_ip = str(ipaddress.ip_address(node_ip))
+        except ValueError:
+            problems.append(Problem(doc.location([*path, "dns", "nodeLocalIP"]),
+                                    f"'{node_ip}' is not an IP address"))
+    dns = DnsConfig(
+        namespace=dns_raw.get("namespace", dns.namespace),
+        pods=_labels(dns_raw["pods"]) if "pods" in dns_raw else dns.pods,
+        ports=ports or dns.ports,
+        node_local_ip=node_ip,
+    )
+    ranges = Config().private_ranges
+    if "privateRanges" in spec:
+        parsed = [parse_cidr(r, doc.location([*path, "privateRanges", j]), problems)
+                  for j, r in enumerate(spec["privateRanges"])]
+        ranges = tuple(r for r in parsed if r)
+    profiles = []
+    for name, flows in (spec.get("profiles") or {}).items():
+        def at(p: Sequence[str | int], key: bool = False, name: str = name) -> Location:
+            return doc.location([*path, "profiles", name, *p], key)
+        profiles.append((name, parse_flows(flows, at, f"profile {name}", problems,
+                                           name_prefix=f"{name}-")))
+    for key, value, loc in defaults:
+        problems.extend(_check_value(key, value, loc))
+    if problems:
+        raise NetpolError(problems)
+    return Config(
+        defaults=defaults,
+        opt_in=bool(spec.get("optIn", False)),
+        exclude=tuple(spec.get("exclude") or ()),
+        dns=dns,
+        private_ranges=ranges,
+        profiles=tuple(profiles),
+        name_prefix=spec.get("namePrefix", ""),
+        sources=tuple(spec.get("sources") or ()),
+        location=Location(doc.source, doc.line + 1, 1),
+    )
+
+
+def _check_value(key: str, value: Any, loc: Location) -> list[Problem]:
+    return [Problem(loc, p.message, rule="invalid-annotation") for p in
+            schemas.problems(_value_validator(key), value, lambda _p, _k: loc)]
+
+
+# ---------------------------------------------------------------------------- namespaces
+def is_unmanaged(name: str, config: Config) -> bool:
+    return name in SYSTEM_NAMESPACES or any(fnmatch.fnmatchcase(name, g) for g in config.exclude)
+
+
+def namespace_intent(doc: Document, obj: dict[str, Any], base: list[str | int],
+                     config: Config, problems: list[Problem]) -> NamespaceIntent | None:
+    """The intent of one Namespace object (at ``base`` inside ``doc``); None if unmanaged."""
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        problems.append(Problem(doc.location([*base, "metadata"]),
+                                "a Namespace needs metadata.name"))
+        return None
+    anns = meta.get("annotations") or {}
+    if not isinstance(anns, dict):
+        problems.append(Problem(doc.location([*base, *_ANN]), "expected a mapping"))
+        return None
+    ours = {k: v for k, v in anns.items() if isinstance(k, str) and k.startswith(PREFIX)}
+    if is_unmanaged(name, config) or (config.opt_in and not ours):
+        return None
+    before = len(problems)
+    values: dict[str, tuple[Any, Location, str]] = {
+        key: (value, loc, f"{config.location.source} spec.defaults.{key}")
+        for key, value, loc in config.defaults
+    }
+    for key, value in ours.items():
+        short = key.removeprefix(PREFIX)
+        loc = doc.location([*base, *_ANN, key])
+        if short not in KEYS:
+            hint = did_you_mean(short, KEYS)
+            problems.append(Problem(doc.location([*base, *_ANN, key], key=True),
+                                    f"unknown annotation{hint}; known: {', '.join(KEYS)}",
+                                    rule="invalid-annotation"))
+            continue
+        problems.extend(_check_value(short, value, loc))
+        values[short] = (value, loc, f"Namespace/{name} {key}")
+    if len(problems) > before:
+        return None
+
+    def get(key: str, default: str) -> str:
+        return str(values[key][0]) if key in values else default
+
+    mode = Mode(get("mode", "enforce"))
+    deny = Deny(get("default-deny", "all"))
+    flows: list[Flow] = []
+    for pname in _split(get("profiles", "")):
+        profile = config.profile(pname)
+        if profile is None:
+            hint = did_you_mean(pname, [n for n, _ in config.profiles])
+            problems.append(Problem(values["profiles"][1], f"no profile '{pname}' in the repo "
+                                    f"config{hint}", rule="invalid-annotation"))
+        else:
+            flows.extend(profile)
+    if "flows" in values:
+        flows.extend(_flows_value(doc, base, values["flows"], problems))
+    internet_ports: tuple[PortSpec, ...] = ()
+    if "allow-egress-internet" in values:
+        raw, loc, _ = values["allow-egress-internet"]
+        internet_ports = parse_ports(_split(str(raw)), lambda _j: loc, problems)
+        if any(p.named for p in internet_ports):
+            problems.append(Problem(loc, "named ports need pods at the other end; use numbers"))
+    seen: dict[str, Flow] = {}
+    for flow in flows:
+        if flow.name in seen:
+            problems.append(Problem(flow.location, f"flow name '{flow.name}' is also used by "
+                                    f"{seen[flow.name].origin}; rename one"))
+        seen[flow.name] = flow
+    if len(problems) > before:
+        return None
+    return NamespaceIntent(
+        name=name,
+        mode=mode,
+        deny=deny,
+        allow_dns=get("allow-dns", "true" if deny.egress else "false") == "true",
+        allow_same_namespace=get("allow-same-namespace", "false") == "true",
+        allow_from_namespaces=tuple(sorted(set(_split(get("allow-from-namespaces", ""))))),
+        egress_internet=internet_ports,
+        flows=tuple(flows),
+        location=doc.location(base),
+        sources=tuple((k, origin) for k, (_, _, origin) in sorted(values.items())),
+    )
+
+
+def _flows_value(doc: Document, base: list[str | int], value: tuple[Any, Location, str],
+                 problems: list[Problem]) -> tuple[Flow, ...]:
+    raw, loc, origin = value
+    if not origin.startswith("Namespace/"):  # a default from the config file
+        parsed = _parse_plain(str(raw), loc, problems)
+        return parse_flows(parsed, lambda _p, _k: loc, "defaults flows", problems) \
+            if parsed is not None else ()
+    outer: list[str | int] = [*base, *_ANN, PREFIX + "flows"]
+    result = _parse_embedded(str(raw), doc, outer, problems)
+    if result is None:
+        return ()
+    data, at = result
+    return parse_flows(data, at, f"{PREFIX}flows", problems)
+
+
+def _parse_plain(text: str, loc: Location, problems: list[Problem]) -> Any:
+    try:
+        return LOADER.load(text)
+    except YAMLError as exc:
+        problems.append(Problem(loc, yaml_problem(exc, "x").message))
+        return None
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -1,0 +1,143 @@
+"""The command line: options -> core call -> exit code. No policy logic lives here.
+
+Exit codes: 0 ok, 1 problems found or bad input, 2 usage, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+import typer
+
+from netpol_gitops import __version__, schemas
+from netpol_gitops.errors import NetpolError
+
+app = typer.Typer(
+    name="netpol-gitops",
+    help="Zero-trust by default for every namespace of a GitOps repository: reads "
+    "netpol-gitops.io/ annotations on Namespace manifests and generates their NetworkPolicies.\n\n"
+    "Exit codes: 0 ok, 1 problems in the input (printed as FILE:LINE:COL), 2 usage, "
+    "3 internal error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+T = TypeVar("T")
+_state = {"debug": False}
+
+
+class Output(StrEnum):
+    yaml = "yaml"
+    json = "json"
+
+
+def _run(job: Callable[[], T]) -> T:
+    """Run the core; problems -> stderr + exit 1; anything else -> exit 3 (traceback with
+    --debug). Nothing reaches stdout unless the whole job succeeded."""
+    try:
+        return job()
+    except NetpolError as exc:
+        for problem in exc.problems:
+            typer.echo(problem.render(), err=True)
+        n = len(exc.problems)
+        typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written",
+                   err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        typer.echo(f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "
+                   "(rerun with --debug and report it)", err=True)
+        raise typer.Exit(3) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"netpol-gitops {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
+    = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+PathArg = Annotated[str, typer.Argument(
+    metavar="PATH|-",
+    help="A YAML/JSON file, a directory (read recursively; built with `kustomize build` when it "
+    "holds a kustomization.yaml, never with plugins), or - for a stream on stdin.")]
+ConfigOpt = Annotated[str | None, typer.Option(
+    "--config", "-c", metavar="FILE",
+    help="NetworkPolicyGenerator config. Default: PATH/.netpol-gitops.yaml if PATH is a "
+    "directory.")]
+
+
+@app.command()
+def render(
+    path: PathArg,
+    config: ConfigOpt = None,
+    output: Annotated[Output, typer.Option("--output", "-o", help="yaml stream or a json "
+                                           "list.")] = Output.yaml,
+    only_generated: Annotated[bool, typer.Option("--only-generated", help="Print only the "
+                                                 "generated NetworkPolicies.")] = False,
+) -> None:
+    """Print the input objects unchanged, in their order, then the generated NetworkPolicies
+    sorted by namespace and name.
+
+    Examples:
+
+      netpol-gitops render examples/three-tier/
+
+      kubectl kustomize overlays/prod | netpol-gitops render -
+
+      netpol-gitops render overlays/prod/ --only-generated -o json
+    """
+    from netpol_gitops.annotations import parse_config  # noqa: PLC0415 - keeps --help fast
+    from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
+    from netpol_gitops.render import render as render_docs  # noqa: PLC0415
+
+    def job() -> str:
+        cfg = parse_config(config_document(config, path))
+        result = render_docs(read_manifests(path), cfg)
+        if output is Output.json:
+            return result.json(only_generated)
+        return result.yaml(only_generated)
+
+    sys.stdout.write(_run(job))
+
+
+@app.command()
+def schema(
+    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(schemas.NAMES)}.")]
+    = "annotations",
+) -> None:
+    """Print a JSON Schema: `annotations` (Namespace annotations), `flows` (the flows value and
+    profiles) or `config` (the NetworkPolicyGenerator repo config). Point your editor or CI at
+    it."""
+    if name not in schemas.NAMES:
+        typer.echo(f"netpol-gitops: unknown schema '{name}'; choose one of "
+                   f"{', '.join(schemas.NAMES)}", err=True)
+        raise typer.Exit(2)
+    sys.stdout.write(schemas.text(name))
+
+
+def main() -> None:
+    import ruamel.yaml  # noqa: PLC0415
+
+    if not getattr(ruamel.yaml, "__with_libyaml__", False):  # pragma: no cover - install-specific
+        sys.stderr.write("netpol-gitops: ruamel.yaml.clib (the C YAML parser) is missing; "
+                         "reinstall with `pip install netpol-gitops`\n")
+        sys.exit(3)
+    app()

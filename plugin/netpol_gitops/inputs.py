@@ -1,0 +1,115 @@
+"""Where manifests come from: a file, a directory (recursive), stdin, or a kustomization built
+with plugins disabled. Also finds the repo config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from netpol_gitops.errors import Location, NetpolError, Problem
+from netpol_gitops.yamlio import Document, read_documents
+
+CONFIG_FILE = ".netpol-gitops.yaml"
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+NOT_MANIFESTS = frozenset({*KUSTOMIZATION_FILES, CONFIG_FILE, "Kptfile"})
+SUFFIXES = (".yaml", ".yml", ".json")
+BUILD_TIMEOUT = 300
+
+
+def decode(data: bytes, source: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NetpolError([Problem(Location(source), f"not UTF-8 text (byte {exc.start}); "
+                                   "Kubernetes manifests must be UTF-8")]) from None
+
+
+def read_file(path: Path, name: str | None = None) -> tuple[str, str]:
+    label = name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NetpolError([Problem(Location(label), f"cannot read: {exc.strerror}")]) from None
+    return label, decode(data, label)
+
+
+def manifest_files(root: Path) -> list[Path]:
+    """YAML/JSON files below ``root``, sorted by relative path; hidden entries and kustomize's
+    own files skipped. Symlinks that leave ``root`` are refused."""
+    found: list[Path] = []
+    top = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
+                continue
+            if path.is_symlink() and not path.resolve().is_relative_to(top):
+                raise NetpolError([Problem(Location(str(path)), "symlink points outside "
+                                           f"{root}; refused")])
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def kustomization(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_FILES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def build_kustomization(directory: Path) -> str:
+    """``kustomize build DIR`` (else ``kubectl kustomize DIR``), never with plugins or exec."""
+    if shutil.which("kustomize"):
+        argv = ["kustomize", "build", str(directory)]
+    elif shutil.which("kubectl"):
+        argv = ["kubectl", "kustomize", str(directory)]
+    else:
+        raise NetpolError([Problem(Location(str(directory)), "has a kustomization, but neither "
+                                   "kustomize nor kubectl is on PATH to build it")])
+    env = {k: v for k, v in os.environ.items() if k != "KUSTOMIZE_PLUGIN_HOME"}
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=BUILD_TIMEOUT, check=False,
+                              env=env, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise NetpolError([Problem(Location(str(directory)), f"`{' '.join(argv)}` took longer "
+                                   f"than {BUILD_TIMEOUT}s")]) from None
+    if done.returncode != 0:
+        err = done.stderr.decode("utf-8", "replace").strip().replace("\n", " | ")
+        raise NetpolError([Problem(Location(str(directory)), f"`{' '.join(argv)}` failed: {err}")])
+    return decode(done.stdout, f"<{argv[0]} build {directory}>")
+
+
+def read_sources(path: str) -> list[tuple[str, str]]:
+    """(source name, text) pairs for PATH or ``-``."""
+    if path == "-":
+        return [("<stdin>", decode(sys.stdin.buffer.read(), "<stdin>"))]
+    p = Path(path)
+    if p.is_dir():
+        if kustomization(p) is not None:
+            return [(f"<kustomize build {path}>", build_kustomization(p))]
+        return [read_file(f) for f in manifest_files(p)]
+    if p.is_file():
+        return [read_file(p)]
+    raise NetpolError([Problem(Location(path), "no such file or directory")])
+
+
+def read_manifests(path: str) -> list[Document]:
+    return read_documents(read_sources(path))
+
+
+def config_document(config: str | None, path: str) -> Document | None:
+    """The config named by --config, else PATH/.netpol-gitops.yaml when PATH is a directory."""
+    if config is None:
+        candidate = Path(path) / CONFIG_FILE
+        if path == "-" or not candidate.is_file():
+            return None
+        config = str(candidate)
+    docs = read_documents([read_file(Path(config))])
+    if len(docs) != 1:
+        raise NetpolError([Problem(Location(config), "expected exactly one YAML document (a "
+                                   "NetworkPolicyGenerator)")])
+    return docs[0]

@@ -1,0 +1,115 @@
+"""The one pipeline every adapter calls: documents + config -> the same documents + policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from netpol_gitops import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from netpol_gitops.annotations import namespace_intent
+from netpol_gitops.builder import Policy, build
+from netpol_gitops.errors import Location, NetpolError, Problem
+from netpol_gitops.intent import Config, NamespaceIntent
+from netpol_gitops.yamlio import Document, document_text, dump_json, dump_objects
+
+# Kinds whose documents are parsed; every other document passes through as text.
+READ_KINDS = frozenset({"Namespace", "NetworkPolicy", "List", "NamespaceList"})
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The kept input documents (previously generated policies removed), and what was made."""
+
+    documents: list[Document]
+    intents: list[NamespaceIntent]
+    generated: list[Policy]
+
+    def yaml(self, only_generated: bool = False) -> str:
+        head = "" if only_generated else "".join(document_text(d) for d in self.documents)
+        return head + dump_objects(self.generated)
+
+    def json(self, only_generated: bool = False) -> str:
+        head = [] if only_generated else [d.data() for d in self.documents]
+        return dump_json([*head, *self.generated])
+
+
+def is_generated(obj: Any) -> bool:
+    if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
+        return False
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return isinstance(labels, dict) and labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+
+
+def objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
+    """(path inside the document, object) for the document, or for each item of a List."""
+    data = doc.data()
+    if doc.kind in ("List", "NamespaceList") or (
+        isinstance(data.get("kind"), str) and data["kind"].endswith("List")
+        and isinstance(data.get("items"), list)
+    ):
+        implied = doc.kind.removesuffix("List") if doc.kind and doc.kind != "List" else None
+        return [
+            (["items", i], item if "kind" in item or implied is None else {**item, "kind": implied})
+            for i, item in enumerate(data.get("items") or [])
+            if isinstance(item, dict)
+        ]
+    return [([], data)]
+
+
+def render(docs: list[Document], config: Config) -> Rendered:
+    """Read intents from the Namespaces, build their policies, check name clashes.
+
+    Raises NetpolError with every problem found; nothing is returned half-done.
+    """
+    problems: list[Problem] = []
+    kept: list[Document] = []
+    intents: list[NamespaceIntent] = []
+    namespaces: dict[str, Location] = {}
+    handwritten: dict[tuple[str, str], Location] = {}
+    for doc in docs:
+        if doc.kind not in READ_KINDS:
+            kept.append(doc)
+            continue
+        try:
+            objs = objects(doc)
+        except NetpolError as exc:
+            problems.extend(exc.problems)
+            continue
+        if doc.kind == "NetworkPolicy" and is_generated(objs[0][1]):
+            continue  # ours, from an earlier run: regenerated below, never duplicated
+        kept.append(doc)
+        for path, obj in objs:
+            kind = obj.get("kind")
+            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            if kind == "Namespace":
+                name = meta.get("name")
+                if name in namespaces:
+                    problems.append(Problem(doc.location([*path, "metadata", "name"]),
+                                            f"Namespace '{name}' is also declared at "
+                                            f"{namespaces[name].prefix()}"))
+                    continue
+                intent = namespace_intent(doc, obj, path, config, problems)
+                namespaces[str(name)] = doc.location(path)
+                if intent is not None:
+                    intents.append(intent)
+            elif kind == "NetworkPolicy" and not is_generated(obj):
+                key = (str(meta.get("namespace") or "default"), str(meta.get("name")))
+                handwritten[key] = doc.location([*path, "metadata", "name"])
+    generated: list[Policy] = []
+    for intent in intents:
+        for policy in build(intent, config):
+            meta = policy["metadata"]
+            clash = handwritten.get((meta["namespace"], meta["name"]))
+            if clash is not None:
+                problems.append(Problem(
+                    clash,
+                    f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written here and "
+                    f"also generated from {intent.location.prefix()}; rename the hand-written "
+                    "one or set a namePrefix in the config",
+                    rule="name-clash",
+                ))
+            generated.append(policy)
+    if problems:
+        raise NetpolError(problems)
+    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    return Rendered(kept, intents, generated)

@@ -1,0 +1,255 @@
+"""YAML in and out: one C-parser pass splits and checks a stream, documents that matter are
+composed to nodes (which carry line and column), the rest pass through as the text they came as.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML, CParser
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from netpol_gitops.errors import Location, NetpolError, Problem, field_path
+
+MAX_ALIASES = 100  # per document: manifests rarely use anchors; alias bombs use thousands
+LOADER = YAML(typ="safe", pure=False)
+
+
+@dataclass
+class Document:
+    """One document of a stream: its text as it came, where it starts, its top-level kind."""
+
+    source: str
+    text: str
+    line: int  # 0-based line of text's first character in the source
+    col: int  # 0-based column of text's first character (first line only)
+    kind: str | None
+    index: int = 0
+    _node: Node | None = field(default=None, repr=False)
+    _data: Any = field(default=None, repr=False)
+
+    def node(self) -> Node:
+        if self._node is None:
+            try:
+                self._node = LOADER.compose(self.text)
+            except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
+                raise NetpolError([self._yaml_problem(exc)]) from None
+        return self._node
+
+    def data(self) -> Any:
+        if self._data is None:
+            try:
+                self._data = LOADER.constructor.construct_document(self.node())
+            except YAMLError as exc:
+                raise NetpolError([self._yaml_problem(exc)]) from None
+        return self._data
+
+    def mark(self, line: int, col: int) -> tuple[int, int]:
+        """A 0-based mark inside ``text`` as a 1-based (line, col) in the source."""
+        return self.line + line + 1, (self.col if line == 0 else 0) + col + 1
+
+    def location(self, path: Sequence[str | int], key: bool = False) -> Location:
+        """The location of the field at ``path`` (its key when ``key``), or of its nearest parent."""
+        node, key_node = locate(self.node(), path)
+        target = key_node if key and key_node is not None else node
+        line, col = self.mark(target.start_mark.line, target.start_mark.column)
+        return Location(self.source, line, col, field_path(path))
+
+    def _yaml_problem(self, exc: YAMLError) -> Problem:
+        return yaml_problem(exc, self.source, self.line, self.col)
+
+
+def locate(root: Node, path: Sequence[str | int]) -> tuple[Node, Node | None]:
+    """Walk ``path`` through a node tree; stops at the deepest node that exists."""
+    node, key_node = root, None
+    for part in path:
+        if isinstance(node, MappingNode) and isinstance(part, str):
+            for k, v in node.value:
+                if isinstance(k, ScalarNode) and k.value == part:
+                    node, key_node = v, k
+                    break
+            else:
+                return node, key_node
+        elif isinstance(node, SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node, key_node = node.value[part], None
+        else:
+            break
+    return node, key_node
+
+
+def yaml_problem(exc: YAMLError, source: str, line0: int = 0, col0: int = 0) -> Problem:
+    """A ruamel.yaml error as a located problem (offset by where the text starts)."""
+    if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        if isinstance(exc, DuplicateKeyError):
+            key = str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "?"
+            first = exc.context_mark
+            message = f"duplicate key '{key}' in the mapping at line {line0 + first.line + 1}"
+            return Problem(
+                Location(source, line0 + mark.line + 1, _col(mark, col0), ""),
+                message + " (YAML keys must be unique)",
+                rule="invalid-yaml",
+            )
+        problem = str(exc.problem or "invalid YAML")
+        context = f" ({exc.context})" if exc.context else ""
+        return Problem(
+            Location(source, line0 + mark.line + 1, _col(mark, col0), ""),
+            f"invalid YAML: {problem}{context}",
+            rule="invalid-yaml",
+        )
+    return Problem(Location(source), f"invalid YAML: {exc}", rule="invalid-yaml")
+
+
+def _col(mark: Any, col0: int) -> int:
+    return (col0 if mark.line == 0 else 0) + mark.column + 1
+
+
+def split_stream(text: str, source: str) -> list[Document]:
+    """Split a YAML stream into documents with one C-parser pass.
+
+    Every document is checked for YAML syntax; empty documents are dropped; a document that is
+    not a mapping is an error. No Python objects are built.
+    """
+    docs: list[Document] = []
+    problems: list[Problem] = []
+    parser = CParser(text)
+    depth = 0
+    start = start_line = start_col = 0
+    kind: str | None = None
+    root_ok = True
+    empty = False
+    expect_key = True
+    last_key: str | None = None
+    aliases = 0
+    try:
+        while True:
+            ev = parser.get_event()
+            t = type(ev)
+            if t is ScalarEvent:
+                if depth == 1:
+                    if expect_key:
+                        last_key = ev.value
+                    elif last_key == "kind":
+                        kind = ev.value
+                    expect_key = not expect_key
+                elif depth == 0:
+                    root_ok = False
+                    empty = ev.value == "" and ev.tag is None
+            elif t is MappingStartEvent or t is SequenceStartEvent:
+                if depth == 0:
+                    root_ok = t is MappingStartEvent
+                elif depth == 1:
+                    expect_key = not expect_key
+                depth += 1
+            elif t is MappingEndEvent or t is SequenceEndEvent:
+                depth -= 1
+            elif t is AliasEvent:
+                aliases += 1
+                if depth == 1:
+                    expect_key = not expect_key
+                if aliases > MAX_ALIASES:
+                    mark = ev.start_mark
+                    problems.append(
+                        Problem(
+                            Location(source, mark.line + 1, mark.column + 1, ""),
+                            f"more than {MAX_ALIASES} YAML aliases in one document; "
+                            "refused (a Kubernetes manifest needs none)",
+                            rule="invalid-yaml",
+                        )
+                    )
+                    break
+            elif t is DocumentStartEvent:
+                mark = ev.end_mark
+                start, start_line, start_col = mark.index, mark.line, mark.column
+                kind, root_ok, empty, expect_key, last_key, aliases = None, True, False, True, None, 0
+            elif t is DocumentEndEvent:
+                if empty:
+                    continue
+                if not root_ok:
+                    problems.append(
+                        Problem(
+                            Location(source, start_line + 1, start_col + 1, ""),
+                            "expected a Kubernetes object (a YAML mapping) as the document",
+                            rule="invalid-yaml",
+                        )
+                    )
+                    continue
+                body = text[start : ev.start_mark.index]
+                docs.append(Document(source, body, start_line, start_col, kind, len(docs)))
+            elif t is StreamEndEvent:
+                break
+    except YAMLError as exc:
+        problems.append(yaml_problem(exc, source))
+    if problems:
+        raise NetpolError(problems)
+    return docs
+
+
+def document_text(doc: Document) -> str:
+    """The document as it came, ready to follow a ``---`` line."""
+    body = doc.text
+    if body.startswith((" ", "\t")):
+        body = body.lstrip(" \t")
+        head = "--- "
+    else:
+        head = "---\n"
+        body = body.lstrip("\n")
+    if not body.endswith("\n"):
+        body += "\n"
+    return head + body
+
+
+_DUMPER = YAML(typ="safe", pure=False)
+_DUMPER.default_flow_style = False
+_DUMPER.width = 4096  # never fold long values: output must read back byte-identical
+_DUMPER.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+
+
+def dump_objects(objects: Sequence[Any]) -> str:
+    """Generated objects as a YAML stream, every document after a ``---`` line."""
+    if not objects:
+        return ""
+    buf = io.StringIO()
+    _DUMPER.dump_all(objects, buf)
+    out = buf.getvalue()
+    return out if out.startswith("---") else "---\n" + out
+
+
+def dump_json(objects: Sequence[Any]) -> str:
+    return json.dumps(list(objects), indent=2, ensure_ascii=False) + "\n"
+
+
+def read_documents(sources: Sequence[tuple[str, str]]) -> list[Document]:
+    """Documents of several (source name, text) pairs, in order, numbered across all of them.
+
+    Every source is split before any problem is raised, so all syntax errors are reported.
+    """
+    problems: list[Problem] = []
+    docs: list[Document] = []
+    for name, text in sources:
+        try:
+            docs.extend(split_stream(text, name))
+        except NetpolError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise NetpolError(problems)
+    for index, doc in enumerate(docs):
+        doc.index = index
+    return docs
