@@ -56,8 +56,10 @@ def parse_port(raw: Any, loc: Location, problems: list[Problem]) -> PortSpec | N
     if name is not None:
         if len(name) > 15 or not re.search("[a-z]", name) or "--" in name or name.endswith("-"):
             problems.append(
-                Problem(loc, f"'{name}' is not a valid named port (at most 15 of a-z 0-9 -, "
-                             "with a letter)")
+                Problem(
+                    loc,
+                    f"'{name}' is not a valid named port (at most 15 of a-z 0-9 -, with a letter)",
+                )
             )
             return None
         return PortSpec(protocol, name)
@@ -72,8 +74,9 @@ def parse_port(raw: Any, loc: Location, problems: list[Problem]) -> PortSpec | N
     return PortSpec(protocol, port, end if end != port else None)
 
 
-def parse_ports(items: Sequence[Any], locate_item: Callable[[int], Location],
-                problems: list[Problem]) -> tuple[PortSpec, ...]:
+def parse_ports(
+    items: Sequence[Any], locate_item: Callable[[int], Location], problems: list[Problem]
+) -> tuple[PortSpec, ...]:
     ports = [parse_port(item, locate_item(i), problems) for i, item in enumerate(items)]
     return tuple(p for p in ports if p is not None)
 
@@ -95,44 +98,67 @@ def _labels(value: Any) -> Labels:
 
 
 # ---------------------------------------------------------------------------- flows
-def parse_flows(data: Any, locate_at: Locator, origin: str, problems: list[Problem],
-                name_prefix: str = "") -> tuple[Flow, ...]:
+def parse_flows(
+    data: Any, locate_at: Locator, origin: str, problems: list[Problem], name_prefix: str = ""
+) -> tuple[Flow, ...]:
     """A flow list (already YAML-parsed) -> Flows; schema first, then meaning."""
-    found = schemas.problems(schemas.validator("flows"), data, locate_at, "invalid-flow")
-    if found:
-        problems.extend(found)
+    if not isinstance(data, list):
+        problems.extend(schemas.problems(schemas.validator("flows"), data, locate_at))
         return ()
     flows: list[Flow] = []
     names: dict[str, int] = {}
+    one = schemas.validator("flows", "/$defs/flow")
     for i, item in enumerate(data):
         loc = locate_at([i], False)
         before = len(problems)
+
+        def at(path: Sequence[str | int], key: bool, i: int = i) -> Location:
+            return locate_at([i, *path], key)
+
+        found = schemas.problems(one, item, at, "invalid-flow")
+        if found:
+            problems.extend(found)
+            continue
         src = _endpoint(item["from"], [i, "from"], locate_at, problems)
         dst = _endpoint(item["to"], [i, "to"], locate_at, problems)
-        ports = parse_ports(item.get("ports", []), lambda j, i=i: locate_at([i, "ports", j],
-                                                                            False), problems)
+        ports = parse_ports(item.get("ports", []), lambda j: at(["ports", j], False), problems)
         if src is None or dst is None or len(problems) > before:
             continue
         if not (src.local or dst.local):
-            problems.append(Problem(loc, "a flow needs pods of this namespace at one end "
-                                         "(from: {pods: ...} or to: {pods: ...})"))
+            problems.append(
+                Problem(
+                    loc,
+                    "a flow needs pods of this namespace at one end "
+                    "(from: {pods: ...} or to: {pods: ...})",
+                )
+            )
             continue
         if any(p.named for p in ports) and dst.kind in ("cidr", "internet"):
-            problems.append(Problem(locate_at([i, "ports"], False),
-                                    "a named port needs pods at the 'to' end, not an IP range"))
+            problems.append(
+                Problem(
+                    locate_at([i, "ports"], False),
+                    "a named port needs pods at the 'to' end, not an IP range",
+                )
+            )
             continue
         name = name_prefix + (item.get("name") or derive_flow_name(src, dst))
         if name in names:
-            problems.append(Problem(loc, f"flow name '{name}' is already used by "
-                                         f"flows[{names[name]}]; give this flow a 'name'"))
+            problems.append(
+                Problem(
+                    loc,
+                    f"flow name '{name}' is already used by "
+                    f"flows[{names[name]}]; give this flow a 'name'",
+                )
+            )
             continue
         names[name] = i
         flows.append(Flow(name, src, dst, ports, f"{origin}[{i}]", loc))
     return tuple(flows)
 
 
-def _endpoint(raw: dict[str, Any], path: list[str | int], locate_at: Locator,
-              problems: list[Problem]) -> Endpoint | None:
+def _endpoint(
+    raw: dict[str, Any], path: list[str | int], locate_at: Locator, problems: list[Problem]
+) -> Endpoint | None:
     pods = _labels(raw["pods"]) if "pods" in raw else None
     if "pods" in raw and len(raw) == 1:
         return Endpoint("pods", pods=pods)
@@ -183,57 +209,57 @@ def dns_label(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- embedded YAML
-def embedded_locator(doc: Document, outer: Sequence[str | int], inner_root: Node | None
-                     ) -> Locator:
-    """Locations inside a YAML value embedded in a string (the flows annotation)."""
-    value_node, _ = locate(doc.node(), outer)
-    base = doc.location(outer)
-    style = getattr(value_node, "style", None)
-    indent = 0
-    if style in ("|", ">"):
-        lines = doc.text.splitlines()
-        for line in lines[value_node.start_mark.line + 1:]:
-            if line.strip():
-                indent = len(line) - len(line.lstrip(" "))
-                break
+class EmbeddedLocator:
+    """Locations inside a YAML value embedded in a string (the flows annotation), mapped back
+    to the file: exact for block scalars (``|``) and one-line values, else the value's start."""
 
-    def at(path: Sequence[str | int], key: bool = False) -> Location:
-        name = field_path([*outer, *path])
-        if inner_root is None:
-            return base.with_field(name)
-        node, key_node = locate(inner_root, path)
+    def __init__(self, doc: Document, outer: Sequence[str | int], inner: Node | None) -> None:
+        self.doc, self.outer, self.inner = doc, list(outer), inner
+        self.value, _ = locate(doc.node(), outer)
+        self.base = doc.location(outer)
+        self.style = getattr(self.value, "style", None)
+        self.indent = 0
+        if self.style in ("|", ">"):
+            for line in doc.text.splitlines()[self.value.start_mark.line + 1 :]:
+                if line.strip():
+                    self.indent = len(line) - len(line.lstrip(" "))
+                    break
+
+    def __call__(self, path: Sequence[str | int], key: bool = False) -> Location:
+        name = field_path([*self.outer, *path])
+        if self.inner is None:
+            return self.base.with_field(name)
+        node, key_node = locate(self.inner, path)
         target = key_node if key and key_node is not None else node
-        return shift(target.start_mark.line, target.start_mark.column, name)
+        return self.shift(target.start_mark.line, target.start_mark.column, name)
 
-    def shift(line: int, col: int, name: str) -> Location:
-        start = value_node.start_mark
-        if style in ("|", ">"):
-            out_line, out_col = doc.mark(start.line + 1 + line, indent + col)
-        elif line == 0 and isinstance(value_node, ScalarNode) and start.line == \
-                value_node.end_mark.line:
-            out_line, out_col = doc.mark(start.line, start.column + col + (1 if style else 0))
+    def shift(self, line: int, col: int, name: str) -> Location:
+        start, value = self.value.start_mark, self.value
+        if self.style in ("|", ">"):
+            out = self.doc.mark(start.line + 1 + line, self.indent + col)
+        elif line == 0 and isinstance(value, ScalarNode) and start.line == value.end_mark.line:
+            out = self.doc.mark(start.line, start.column + col + (1 if self.style else 0))
         else:
-            return base.with_field(name)
-        return Location(doc.source, out_line, out_col, name)
-
-    at.shift = shift  # type: ignore[attr-defined]
-    return at
+            return self.base.with_field(name)
+        return Location(self.doc.source, out[0], out[1], name)
 
 
-def _parse_embedded(text: str, doc: Document, outer: list[str | int],
-                    problems: list[Problem]) -> tuple[Any, Locator] | None:
+def _parse_embedded(
+    text: str, doc: Document, outer: list[str | int], problems: list[Problem]
+) -> tuple[Any, Locator] | None:
     try:
         node = LOADER.compose(text)
         data = LOADER.constructor.construct_document(node) if node is not None else None
     except YAMLError as exc:
-        at = embedded_locator(doc, outer, None)
         p = yaml_problem(exc, "x")
-        loc = at.shift(p.location.line - 1, p.location.col - 1,  # type: ignore[attr-defined]
-                       field_path(outer))
-        problems.append(Problem(loc, p.message.replace("invalid YAML", "invalid YAML in the "
-                                                       "flows value")))
+        loc = EmbeddedLocator(doc, outer, None).shift(
+            p.location.line - 1, p.location.col - 1, field_path(outer)
+        )
+        problems.append(
+            Problem(loc, p.message.replace("invalid YAML", "invalid YAML in the flows value"))
+        )
         return None
-    return data, embedded_locator(doc, outer, node)
+    return data, EmbeddedLocator(doc, outer, node)
 
 
 # ---------------------------------------------------------------------------- config
@@ -248,20 +274,24 @@ def parse_config(doc: Document | None) -> Config:
     spec = data.get("spec") or {}
     path: list[str | int] = ["spec"]
     defaults = tuple(
-        (k, str(v), doc.location([*path, "defaults", k])) for k, v in
-        (spec.get("defaults") or {}).items()
+        (k, str(v), doc.location([*path, "defaults", k]))
+        for k, v in (spec.get("defaults") or {}).items()
     )
     dns_raw = spec.get("dns") or {}
     dns = DnsConfig()
-    ports = parse_ports(dns_raw.get("ports", []), lambda j: doc.location([*path, "dns", "ports",
-                                                                          j]), problems)
+    ports = parse_ports(
+        dns_raw.get("ports", []), lambda j: doc.location([*path, "dns", "ports", j]), problems
+    )
     node_ip = dns_raw.get("nodeLocalIP")
     if node_ip is not None:
         try:
             node_ip = str(ipaddress.ip_address(node_ip))
         except ValueError:
-            problems.append(Problem(doc.location([*path, "dns", "nodeLocalIP"]),
-                                    f"'{node_ip}' is not an IP address"))
+            problems.append(
+                Problem(
+                    doc.location([*path, "dns", "nodeLocalIP"]), f"'{node_ip}' is not an IP address"
+                )
+            )
     dns = DnsConfig(
         namespace=dns_raw.get("namespace", dns.namespace),
         pods=_labels(dns_raw["pods"]) if "pods" in dns_raw else dns.pods,
@@ -270,15 +300,20 @@ def parse_config(doc: Document | None) -> Config:
     )
     ranges = Config().private_ranges
     if "privateRanges" in spec:
-        parsed = [parse_cidr(r, doc.location([*path, "privateRanges", j]), problems)
-                  for j, r in enumerate(spec["privateRanges"])]
+        parsed = [
+            parse_cidr(r, doc.location([*path, "privateRanges", j]), problems)
+            for j, r in enumerate(spec["privateRanges"])
+        ]
         ranges = tuple(r for r in parsed if r)
     profiles = []
     for name, flows in (spec.get("profiles") or {}).items():
+
         def at(p: Sequence[str | int], key: bool = False, name: str = name) -> Location:
             return doc.location([*path, "profiles", name, *p], key)
-        profiles.append((name, parse_flows(flows, at, f"profile {name}", problems,
-                                           name_prefix=f"{name}-")))
+
+        profiles.append(
+            (name, parse_flows(flows, at, f"profile {name}", problems, name_prefix=f"{name}-"))
+        )
     for key, value, loc in defaults:
         problems.extend(_check_value(key, value, loc))
     if problems:
@@ -297,8 +332,10 @@ def parse_config(doc: Document | None) -> Config:
 
 
 def _check_value(key: str, value: Any, loc: Location) -> list[Problem]:
-    return [Problem(loc, p.message, rule="invalid-annotation") for p in
-            schemas.problems(_value_validator(key), value, lambda _p, _k: loc)]
+    return [
+        Problem(loc, p.message, rule="invalid-annotation")
+        for p in schemas.problems(_value_validator(key), value, lambda _p, _k: loc)
+    ]
 
 
 # ---------------------------------------------------------------------------- namespaces
@@ -306,14 +343,20 @@ def is_unmanaged(name: str, config: Config) -> bool:
     return name in SYSTEM_NAMESPACES or any(fnmatch.fnmatchcase(name, g) for g in config.exclude)
 
 
-def namespace_intent(doc: Document, obj: dict[str, Any], base: list[str | int],
-                     config: Config, problems: list[Problem]) -> NamespaceIntent | None:
+def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
+    doc: Document,
+    obj: dict[str, Any],
+    base: list[str | int],
+    config: Config,
+    problems: list[Problem],
+) -> NamespaceIntent | None:
     """The intent of one Namespace object (at ``base`` inside ``doc``); None if unmanaged."""
     meta = obj.get("metadata") or {}
     name = meta.get("name")
     if not isinstance(name, str) or not name:
-        problems.append(Problem(doc.location([*base, "metadata"]),
-                                "a Namespace needs metadata.name"))
+        problems.append(
+            Problem(doc.location([*base, "metadata"]), "a Namespace needs metadata.name")
+        )
         return None
     anns = meta.get("annotations") or {}
     if not isinstance(anns, dict):
@@ -332,14 +375,20 @@ def namespace_intent(doc: Document, obj: dict[str, Any], base: list[str | int],
         loc = doc.location([*base, *_ANN, key])
         if short not in KEYS:
             hint = did_you_mean(short, KEYS)
-            problems.append(Problem(doc.location([*base, *_ANN, key], key=True),
-                                    f"unknown annotation{hint}; known: {', '.join(KEYS)}",
-                                    rule="invalid-annotation"))
+            problems.append(
+                Problem(
+                    doc.location([*base, *_ANN, key], key=True),
+                    f"unknown annotation{hint}; known: {', '.join(KEYS)}",
+                    rule="invalid-annotation",
+                )
+            )
             continue
-        problems.extend(_check_value(short, value, loc))
-        values[short] = (value, loc, f"Namespace/{name} {key}")
-    if len(problems) > before:
-        return None
+        bad = _check_value(short, value, loc)
+        problems.extend(bad)
+        if bad:
+            values.pop(short, None)  # keep checking the rest; no intent is returned anyway
+        else:
+            values[short] = (value, loc, f"Namespace/{name} {key}")
 
     def get(key: str, default: str) -> str:
         return str(values[key][0]) if key in values else default
@@ -351,8 +400,13 @@ def namespace_intent(doc: Document, obj: dict[str, Any], base: list[str | int],
         profile = config.profile(pname)
         if profile is None:
             hint = did_you_mean(pname, [n for n, _ in config.profiles])
-            problems.append(Problem(values["profiles"][1], f"no profile '{pname}' in the repo "
-                                    f"config{hint}", rule="invalid-annotation"))
+            problems.append(
+                Problem(
+                    values["profiles"][1],
+                    f"no profile '{pname}' in the repo config{hint}",
+                    rule="invalid-annotation",
+                )
+            )
         else:
             flows.extend(profile)
     if "flows" in values:
@@ -366,8 +420,12 @@ def namespace_intent(doc: Document, obj: dict[str, Any], base: list[str | int],
     seen: dict[str, Flow] = {}
     for flow in flows:
         if flow.name in seen:
-            problems.append(Problem(flow.location, f"flow name '{flow.name}' is also used by "
-                                    f"{seen[flow.name].origin}; rename one"))
+            problems.append(
+                Problem(
+                    flow.location,
+                    f"flow name '{flow.name}' is also used by {seen[flow.name].origin}; rename one",
+                )
+            )
         seen[flow.name] = flow
     if len(problems) > before:
         return None
@@ -385,13 +443,17 @@ def namespace_intent(doc: Document, obj: dict[str, Any], base: list[str | int],
     )
 
 
-def _flows_value(doc: Document, base: list[str | int], value: tuple[Any, Location, str],
-                 problems: list[Problem]) -> tuple[Flow, ...]:
+def _flows_value(
+    doc: Document, base: list[str | int], value: tuple[Any, Location, str], problems: list[Problem]
+) -> tuple[Flow, ...]:
     raw, loc, origin = value
     if not origin.startswith("Namespace/"):  # a default from the config file
         parsed = _parse_plain(str(raw), loc, problems)
-        return parse_flows(parsed, lambda _p, _k: loc, "defaults flows", problems) \
-            if parsed is not None else ()
+        return (
+            parse_flows(parsed, lambda _p, _k: loc, "defaults flows", problems)
+            if parsed is not None
+            else ()
+        )
     outer: list[str | int] = [*base, *_ANN, PREFIX + "flows"]
     result = _parse_embedded(str(raw), doc, outer, problems)
     if result is None:

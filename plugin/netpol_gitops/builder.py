@@ -36,34 +36,64 @@ def build(intent: NamespaceIntent, config: Config) -> list[Policy]:
     ingress, egress = intent.deny.ingress, intent.deny.egress
     out: list[Policy] = []
 
-    def add(name: str, origin: str, pods: Labels | None, rules_in: list[Any] | None,
-            rules_out: list[Any] | None) -> None:
-        out.append(_policy(intent.name, policy_name(config.name_prefix, name), origin, pods,
-                           rules_in, rules_out))
+    def add(
+        name: str,
+        origin: str,
+        pods: Labels | None,
+        rules_in: list[Any] | None,
+        rules_out: list[Any] | None,
+    ) -> None:
+        out.append(
+            _policy(
+                intent.name,
+                name=policy_name(config.name_prefix, name),
+                origin=origin,
+                pods=pods,
+                ingress=rules_in,
+                egress=rules_out,
+            )
+        )
 
     if intent.mode is Mode.ENFORCE and (ingress or egress):
-        add(f"default-deny-{intent.deny.value}", intent.source_of("default-deny"), (),
-            [] if ingress else None, [] if egress else None)
+        add(
+            f"default-deny-{intent.deny.value}",
+            intent.source_of("default-deny"),
+            (),
+            [] if ingress else None,
+            [] if egress else None,
+        )
     if intent.allow_dns and egress:
         dns = config.dns
         peers: list[dict[str, Any]] = [_namespace_peer(dns.namespace, dns.pods)]
         if dns.node_local_ip:
             bits = 32 if ipaddress.ip_address(dns.node_local_ip).version == 4 else 128
             peers.append({"ipBlock": {"cidr": f"{dns.node_local_ip}/{bits}"}})
-        add("allow-dns", intent.source_of("allow-dns"), (), None,
-            [_rule("to", peers, dns.ports)])
+        add("allow-dns", intent.source_of("allow-dns"), (), None, [_rule("to", peers, dns.ports)])
     if intent.allow_same_namespace and (ingress or egress):
-        same = [{"podSelector": {}}]
-        add("allow-same-namespace", intent.source_of("allow-same-namespace"), (),
-            [_rule("from", same, ())] if ingress else None,
-            [_rule("to", same, ())] if egress else None)
+        add(
+            "allow-same-namespace",
+            intent.source_of("allow-same-namespace"),
+            (),
+            [_rule("from", [{"podSelector": {}}], ())] if ingress else None,
+            [_rule("to", [{"podSelector": {}}], ())] if egress else None,
+        )
     if intent.allow_from_namespaces and ingress:
         peers = [_namespace_peer(ns, None) for ns in intent.allow_from_namespaces]
-        add("allow-from-namespaces", intent.source_of("allow-from-namespaces"), (),
-            [_rule("from", peers, ())], None)
+        add(
+            "allow-from-namespaces",
+            intent.source_of("allow-from-namespaces"),
+            (),
+            [_rule("from", peers, ())],
+            None,
+        )
     if intent.egress_internet and egress:
-        add("allow-egress-internet", intent.source_of("allow-egress-internet"), (), None,
-            [_rule("to", internet_peers(config), intent.egress_internet)])
+        add(
+            "allow-egress-internet",
+            intent.source_of("allow-egress-internet"),
+            (),
+            None,
+            [_rule("to", internet_peers(config), intent.egress_internet)],
+        )
     for flow in intent.flows:
         origin = f"Namespace/{intent.name} {flow.origin}"
         if flow.dst.local and ingress:
@@ -89,11 +119,19 @@ def internet_peers(config: Config) -> list[dict[str, Any]]:
     return peers
 
 
-def _policy(namespace: str, name: str, origin: str, pods: Labels | None,
-            ingress: list[Any] | None, egress: list[Any] | None) -> Policy:
+def _policy(
+    namespace: str,
+    *,
+    name: str,
+    origin: str,
+    pods: Labels | None,
+    ingress: list[Any] | None,
+    egress: list[Any] | None,
+) -> Policy:
     spec: dict[str, Any] = {"podSelector": _selector(pods)}
-    spec["policyTypes"] = [t for t, r in (("Ingress", ingress), ("Egress", egress))
-                           if r is not None]
+    spec["policyTypes"] = [
+        t for t, r in (("Ingress", ingress), ("Egress", egress)) if r is not None
+    ]
     if ingress:
         spec["ingress"] = ingress
     if egress:
@@ -140,8 +178,9 @@ def _peers(end: Endpoint, config: Config) -> list[dict[str, Any]]:
     return internet_peers(config)
 
 
-def _rule(direction: str, peers: list[dict[str, Any]], ports: tuple[PortSpec, ...]
-          ) -> dict[str, Any]:
+def _rule(
+    direction: str, peers: list[dict[str, Any]], ports: tuple[PortSpec, ...]
+) -> dict[str, Any]:
     rule: dict[str, Any] = {direction: peers}
     if ports:
         rule["ports"] = [port_dict(p) for p in ports]

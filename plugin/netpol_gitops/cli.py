@@ -45,16 +45,18 @@ def _run(job: Callable[[], T]) -> T:
         for problem in exc.problems:
             typer.echo(problem.render(), err=True)
         n = len(exc.problems)
-        typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written",
-                   err=True)
+        typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
         if _state["debug"]:
             traceback.print_exc()
-        typer.echo(f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "
-                   "(rerun with --debug and report it)", err=True)
+        typer.echo(
+            f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug and report it)",
+            err=True,
+        )
         raise typer.Exit(3) from None
 
 
@@ -66,32 +68,50 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")]
-    = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     _state["debug"] = debug
 
 
-PathArg = Annotated[str, typer.Argument(
-    metavar="PATH|-",
-    help="A YAML/JSON file, a directory (read recursively; built with `kustomize build` when it "
-    "holds a kustomization.yaml, never with plugins), or - for a stream on stdin.")]
-ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", "-c", metavar="FILE",
-    help="NetworkPolicyGenerator config. Default: PATH/.netpol-gitops.yaml if PATH is a "
-    "directory.")]
+PathArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="PATH|-",
+        help="A YAML/JSON file, a directory (read recursively; built with `kustomize build` "
+        "when it "
+        "holds a kustomization.yaml, never with plugins), or - for a stream on stdin.",
+    ),
+]
+ConfigOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--config",
+        "-c",
+        metavar="FILE",
+        help="NetworkPolicyGenerator config. Default: PATH/.netpol-gitops.yaml if PATH is a "
+        "directory.",
+    ),
+]
 
 
 @app.command()
 def render(
     path: PathArg,
     config: ConfigOpt = None,
-    output: Annotated[Output, typer.Option("--output", "-o", help="yaml stream or a json "
-                                           "list.")] = Output.yaml,
-    only_generated: Annotated[bool, typer.Option("--only-generated", help="Print only the "
-                                                 "generated NetworkPolicies.")] = False,
+    output: Annotated[
+        Output, typer.Option("--output", "-o", help="yaml stream or a json list.")
+    ] = Output.yaml,
+    only_generated: Annotated[
+        bool, typer.Option("--only-generated", help="Print only the generated NetworkPolicies.")
+    ] = False,
 ) -> None:
     """Print the input objects unchanged, in their order, then the generated NetworkPolicies
     sorted by namespace and name.
@@ -120,15 +140,18 @@ def render(
 
 @app.command()
 def schema(
-    name: Annotated[str, typer.Argument(help=f"One of: {', '.join(schemas.NAMES)}.")]
-    = "annotations",
+    name: Annotated[
+        str, typer.Argument(help=f"One of: {', '.join(schemas.NAMES)}.")
+    ] = "annotations",
 ) -> None:
     """Print a JSON Schema: `annotations` (Namespace annotations), `flows` (the flows value and
     profiles) or `config` (the NetworkPolicyGenerator repo config). Point your editor or CI at
     it."""
     if name not in schemas.NAMES:
-        typer.echo(f"netpol-gitops: unknown schema '{name}'; choose one of "
-                   f"{', '.join(schemas.NAMES)}", err=True)
+        typer.echo(
+            f"netpol-gitops: unknown schema '{name}'; choose one of {', '.join(schemas.NAMES)}",
+            err=True,
+        )
         raise typer.Exit(2)
     sys.stdout.write(schemas.text(name))
 
@@ -137,7 +160,9 @@ def main() -> None:
     import ruamel.yaml  # noqa: PLC0415
 
     if not getattr(ruamel.yaml, "__with_libyaml__", False):  # pragma: no cover - install-specific
-        sys.stderr.write("netpol-gitops: ruamel.yaml.clib (the C YAML parser) is missing; "
-                         "reinstall with `pip install netpol-gitops`\n")
+        sys.stderr.write(
+            "netpol-gitops: ruamel.yaml.clib (the C YAML parser) is missing; "
+            "reinstall with `pip install netpol-gitops`\n"
+        )
         sys.exit(3)
     app()

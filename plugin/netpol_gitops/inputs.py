@@ -23,8 +23,18 @@ def decode(data: bytes, source: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NetpolError([Problem(Location(source), f"not UTF-8 text (byte {exc.start}); "
-                                   "Kubernetes manifests must be UTF-8")]) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise NetpolError(
+            [
+                Problem(
+                    Location(source, line, col),
+                    f"not UTF-8 text (byte "
+                    f"0x{data[exc.start]:02x}); Kubernetes manifests must be "
+                    "UTF-8",
+                )
+            ]
+        ) from None
 
 
 def read_file(path: Path, name: str | None = None) -> tuple[str, str]:
@@ -48,8 +58,9 @@ def manifest_files(root: Path) -> list[Path]:
             if name.startswith(".") or name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
                 continue
             if path.is_symlink() and not path.resolve().is_relative_to(top):
-                raise NetpolError([Problem(Location(str(path)), "symlink points outside "
-                                           f"{root}; refused")])
+                raise NetpolError(
+                    [Problem(Location(str(path)), f"symlink points outside {root}; refused")]
+                )
             found.append(path)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
@@ -68,15 +79,33 @@ def build_kustomization(directory: Path) -> str:
     elif shutil.which("kubectl"):
         argv = ["kubectl", "kustomize", str(directory)]
     else:
-        raise NetpolError([Problem(Location(str(directory)), "has a kustomization, but neither "
-                                   "kustomize nor kubectl is on PATH to build it")])
+        raise NetpolError(
+            [
+                Problem(
+                    Location(str(directory)),
+                    "has a kustomization, but neither kustomize nor kubectl is on PATH to build it",
+                )
+            ]
+        )
     env = {k: v for k, v in os.environ.items() if k != "KUSTOMIZE_PLUGIN_HOME"}
     try:
-        done = subprocess.run(argv, capture_output=True, timeout=BUILD_TIMEOUT, check=False,
-                              env=env, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=BUILD_TIMEOUT,
+            check=False,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
-        raise NetpolError([Problem(Location(str(directory)), f"`{' '.join(argv)}` took longer "
-                                   f"than {BUILD_TIMEOUT}s")]) from None
+        raise NetpolError(
+            [
+                Problem(
+                    Location(str(directory)),
+                    f"`{' '.join(argv)}` took longer than {BUILD_TIMEOUT}s",
+                )
+            ]
+        ) from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().replace("\n", " | ")
         raise NetpolError([Problem(Location(str(directory)), f"`{' '.join(argv)}` failed: {err}")])
@@ -110,6 +139,12 @@ def config_document(config: str | None, path: str) -> Document | None:
         config = str(candidate)
     docs = read_documents([read_file(Path(config))])
     if len(docs) != 1:
-        raise NetpolError([Problem(Location(config), "expected exactly one YAML document (a "
-                                   "NetworkPolicyGenerator)")])
+        raise NetpolError(
+            [
+                Problem(
+                    Location(config),
+                    "expected exactly one YAML document (a NetworkPolicyGenerator)",
+                )
+            ]
+        )
     return docs[0]

@@ -44,7 +44,8 @@ def objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
     """(path inside the document, object) for the document, or for each item of a List."""
     data = doc.data()
     if doc.kind in ("List", "NamespaceList") or (
-        isinstance(data.get("kind"), str) and data["kind"].endswith("List")
+        isinstance(data.get("kind"), str)
+        and data["kind"].endswith("List")
         and isinstance(data.get("items"), list)
     ):
         implied = doc.kind.removesuffix("List") if doc.kind and doc.kind != "List" else None
@@ -56,7 +57,7 @@ def objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
     return [([], data)]
 
 
-def render(docs: list[Document], config: Config) -> Rendered:
+def render(docs: list[Document], config: Config) -> Rendered:  # noqa: PLR0912 - one pass
     """Read intents from the Namespaces, build their policies, check name clashes.
 
     Raises NetpolError with every problem found; nothing is returned half-done.
@@ -80,13 +81,16 @@ def render(docs: list[Document], config: Config) -> Rendered:
         kept.append(doc)
         for path, obj in objs:
             kind = obj.get("kind")
-            meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+            meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
             if kind == "Namespace":
                 name = meta.get("name")
                 if name in namespaces:
-                    problems.append(Problem(doc.location([*path, "metadata", "name"]),
-                                            f"Namespace '{name}' is also declared at "
-                                            f"{namespaces[name].prefix()}"))
+                    problems.append(
+                        Problem(
+                            doc.location([*path, "metadata", "name"]),
+                            f"Namespace '{name}' is also declared at {namespaces[name].prefix()}",
+                        )
+                    )
                     continue
                 intent = namespace_intent(doc, obj, path, config, problems)
                 namespaces[str(name)] = doc.location(path)
@@ -101,13 +105,16 @@ def render(docs: list[Document], config: Config) -> Rendered:
             meta = policy["metadata"]
             clash = handwritten.get((meta["namespace"], meta["name"]))
             if clash is not None:
-                problems.append(Problem(
-                    clash,
-                    f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written here and "
-                    f"also generated from {intent.location.prefix()}; rename the hand-written "
-                    "one or set a namePrefix in the config",
-                    rule="name-clash",
-                ))
+                problems.append(
+                    Problem(
+                        clash,
+                        f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written here "
+                        "and "
+                        f"also generated from {intent.location.prefix()}; rename the hand-written "
+                        "one or set a namePrefix in the config",
+                        rule="name-clash",
+                    )
+                )
             generated.append(policy)
     if problems:
         raise NetpolError(problems)

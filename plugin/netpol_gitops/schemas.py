@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry:
     return Registry().with_resources(
         (_BASE + f"{name}.json", Resource.from_contents(load(name))) for name in NAMES
     )
@@ -63,8 +63,14 @@ def problems(
 ) -> list[Problem]:
     """Every schema violation of ``instance`` as a located problem with a readable message."""
     found = []
-    for error in validator.iter_errors(instance):
+    typed: set[tuple[str | int, ...]] = set()
+    errors = sorted(validator.iter_errors(instance), key=lambda e: e.validator != "type")
+    for error in errors:
         path = list(error.absolute_path)
+        if tuple(path) in typed:
+            continue  # a value of the wrong type: one message, not one per keyword
+        if error.validator == "type":
+            typed.add(tuple(path))
         message, key = _message(error)
         if key is not None:
             path.append(key)
@@ -86,44 +92,57 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-_TYPES = {"string": "a string", "integer": "an integer", "object": "a mapping",
-          "array": "a list", "boolean": "true or false"}
+_TYPES = {
+    "string": "a string",
+    "integer": "an integer",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+}
 
 
 def _message(error: ValidationError) -> tuple[str, str | None]:
     """(message, offending key when the problem is a key) for one jsonschema error."""
-    v, inst, schema = error.validator, error.instance, error.schema
+    v = error.validator
+    inst: Any = error.instance
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    value: Any = error.validator_value
     expected = _expected(schema)
     if v == "enum":
-        choices = [str(c) for c in error.validator_value]
+        choices = [str(c) for c in value]
         hint = did_you_mean(str(inst), choices)
         return f"expected one of {', '.join(choices)}; got {_show(inst)}{hint}", None
     if v == "const":
-        return f"expected {_show(error.validator_value)}; got {_show(inst)}", None
+        return f"expected {_show(value)}; got {_show(inst)}", None
     if v == "type":
-        want = _TYPES.get(str(error.validator_value), str(error.validator_value))
-        quote = f' (quote it: "{_show(inst)}")' if want == "a string" and isinstance(
-            inst, bool | int | float) else ""
+        want = _TYPES.get(str(value), str(value))
+        quote = (
+            f' (quote it: "{_show(inst)}")'
+            if want == "a string" and isinstance(inst, bool | int | float)
+            else ""
+        )
         return f"expected {want}; got {_show(inst)}{quote}", None
     if v == "additionalProperties" and isinstance(inst, dict):
         known = list(schema.get("properties", {}))
         extra = sorted(k for k in inst if k not in known)
         if extra:
-            return f"unknown key '{extra[0]}'{did_you_mean(extra[0], known)}; expected one of " \
-                   f"{', '.join(known)}", extra[0]
+            return (
+                f"unknown key '{extra[0]}'{did_you_mean(extra[0], known)}; expected one of "
+                f"{', '.join(known)}",
+                extra[0],
+            )
     if v == "required":
-        missing = [k for k in error.validator_value if k not in inst]
+        missing = [k for k in value if k not in inst]
         return f"missing required key '{missing[0]}'", None
     if v == "propertyNames":
         bad = error.instance
-        return f"'{bad}' is not allowed here: " + (
-            _expected(error.validator_value) or "invalid key"), None
+        return f"'{bad}' is not allowed here: " + (_expected(value) or "invalid key"), None
     if v in ("pattern", "oneOf", "anyOf") and expected:
         return f"expected {expected}; got {_show(inst)}", None
     if v == "minItems":
-        return f"expected at least {error.validator_value} item(s)", None
+        return f"expected at least {value} item(s)", None
     if v == "maxLength":
-        return f"longer than {error.validator_value} characters", None
+        return f"longer than {value} characters", None
     if v in ("minimum", "maximum"):
         return f"expected {expected or 'a value in range'}; got {_show(inst)}", None
     return error.message, None

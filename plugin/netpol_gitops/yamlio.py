@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml import YAML, CParser
+from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # re-exported from clib
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
@@ -66,7 +67,7 @@ class Document:
         return self.line + line + 1, (self.col if line == 0 else 0) + col + 1
 
     def location(self, path: Sequence[str | int], key: bool = False) -> Location:
-        """The location of the field at ``path`` (its key when ``key``), or of its nearest parent."""
+        """Where the field at ``path`` is (its key when ``key``), or its nearest parent."""
         node, key_node = locate(self.node(), path)
         target = key_node if key and key_node is not None else node
         line, col = self.mark(target.start_mark.line, target.start_mark.column)
@@ -118,10 +119,10 @@ def yaml_problem(exc: YAMLError, source: str, line0: int = 0, col0: int = 0) -> 
 
 
 def _col(mark: Any, col0: int) -> int:
-    return (col0 if mark.line == 0 else 0) + mark.column + 1
+    return int((col0 if mark.line == 0 else 0) + mark.column + 1)
 
 
-def split_stream(text: str, source: str) -> list[Document]:
+def split_stream(text: str, source: str) -> list[Document]:  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
     """Split a YAML stream into documents with one C-parser pass.
 
     Every document is checked for YAML syntax; empty documents are dropped; a document that is
@@ -130,6 +131,8 @@ def split_stream(text: str, source: str) -> list[Document]:
     docs: list[Document] = []
     problems: list[Problem] = []
     parser = CParser(text)
+    prev_end: Any = parser.get_event().end_mark  # StreamStartEvent
+    root_mark: Any = prev_end
     depth = 0
     start = start_line = start_col = 0
     kind: str | None = None
@@ -150,11 +153,11 @@ def split_stream(text: str, source: str) -> list[Document]:
                         kind = ev.value
                     expect_key = not expect_key
                 elif depth == 0:
-                    root_ok = False
+                    root_ok, root_mark = False, ev.start_mark
                     empty = ev.value == "" and ev.tag is None
             elif t is MappingStartEvent or t is SequenceStartEvent:
                 if depth == 0:
-                    root_ok = t is MappingStartEvent
+                    root_ok, root_mark = t is MappingStartEvent, ev.start_mark
                 elif depth == 1:
                     expect_key = not expect_key
                 depth += 1
@@ -176,16 +179,25 @@ def split_stream(text: str, source: str) -> list[Document]:
                     )
                     break
             elif t is DocumentStartEvent:
-                mark = ev.end_mark
+                # an implicit start begins where the previous document ended (its comments too)
+                mark = ev.end_mark if ev.explicit else prev_end
                 start, start_line, start_col = mark.index, mark.line, mark.column
-                kind, root_ok, empty, expect_key, last_key, aliases = None, True, False, True, None, 0
+                kind, root_ok, empty, expect_key, last_key, aliases = (
+                    None,
+                    True,
+                    False,
+                    True,
+                    None,
+                    0,
+                )
             elif t is DocumentEndEvent:
+                prev_end = ev.end_mark
                 if empty:
                     continue
                 if not root_ok:
                     problems.append(
                         Problem(
-                            Location(source, start_line + 1, start_col + 1, ""),
+                            Location(source, root_mark.line + 1, root_mark.column + 1, ""),
                             "expected a Kubernetes object (a YAML mapping) as the document",
                             rule="invalid-yaml",
                         )
@@ -220,6 +232,7 @@ _DUMPER = YAML(typ="safe", pure=False)
 _DUMPER.default_flow_style = False
 _DUMPER.width = 4096  # never fold long values: output must read back byte-identical
 _DUMPER.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+_DUMPER.representer.ignore_aliases = lambda _data: True  # never anchors in emitted manifests
 
 
 def dump_objects(objects: Sequence[Any]) -> str:

@@ -1,0 +1,3 @@
+from netpol_gitops.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""Shared test helpers: run the CLI in-process, find the shared corpus, require real tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from netpol_gitops.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+GOLDEN = ROOT / "tests" / "golden"
+EXAMPLE = ROOT / "examples" / "three-tier"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def cli(*args: str, stdin: str | None = None) -> Run:
+    result = CliRunner().invoke(app, list(args), input=stdin, catch_exceptions=False)
+    return Run(result.exit_code, result.stdout, result.stderr)
+
+
+def require_tool(name: str) -> str:
+    """The tool's path; a missing tool fails under CI=true and skips elsewhere."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required under CI but is not on PATH")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def require_shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{path} is missing (CI lays ../shared beside the checkout)")
+        pytest.skip(f"{path} is absent: ../shared is not beside this checkout")
+    return path

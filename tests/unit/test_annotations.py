@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from netpol_gitops.annotations import derive_flow_name, parse_port
+from netpol_gitops.errors import Location, Problem
+from netpol_gitops.intent import Endpoint, PortSpec
+
+LOC = Location("f.yaml", 1, 1, "x")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (8080, PortSpec("TCP", 8080)),
+        ("8080/tcp", PortSpec("TCP", 8080)),
+        ("53/UDP", PortSpec("UDP", 53)),
+        ("3868/sctp", PortSpec("SCTP", 3868)),
+        ("30000-32767/udp", PortSpec("UDP", 30000, 32767)),
+        ("80-80", PortSpec("TCP", 80)),
+        ("http", PortSpec("TCP", "http")),
+        ("dns/udp", PortSpec("UDP", "dns")),
+        ("65535", PortSpec("TCP", 65535)),
+    ],
+)
+def test_port_forms(raw: object, expected: PortSpec) -> None:
+    problems: list[Problem] = []
+    assert parse_port(raw, LOC, problems) == expected
+    assert problems == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0", "port 0 is out of range 1-65535"),
+        ("70000", "port 70000 is out of range 1-65535"),
+        ("9000-8000", "endPort 8000 is below port 9000"),
+        ("80/icmp", "expected protocol tcp, udp or sctp; got 'icmp'"),
+        (
+            "a-very-long-port-name",
+            "'a-very-long-port-name' is not a valid named port (at most 15 "
+            "of a-z 0-9 -, with a letter)",
+        ),
+        ("80/", "expected a port like 8080/tcp; got '80/'"),
+    ],
+)
+def test_bad_ports(raw: str, message: str) -> None:
+    problems: list[Problem] = []
+    assert parse_port(raw, LOC, problems) is None
+    assert [p.message for p in problems] == [message]
+
+
+def test_derived_flow_names() -> None:
+    web = Endpoint("pods", pods=(("tier", "web"),))
+    assert derive_flow_name(web, Endpoint("internet")) == "web-to-internet"
+    assert (
+        derive_flow_name(Endpoint("namespace", namespace="ingress-nginx"), web)
+        == "ingress-nginx-to-web"
+    )
+    assert derive_flow_name(web, Endpoint("cidr", cidr="10.0.0.0/8")) == "web-to-cidr-10-0-0-0-8"
+    assert (
+        derive_flow_name(
+            Endpoint("pods", pods=()),
+            Endpoint("namespaces", namespace_labels=(("team", "Pay_ments"),)),
+        )
+        == "all-pods-to-pay-ments"
+    )
