@@ -4,8 +4,8 @@ composed to nodes (which carry line and column), the rest pass through as the te
 
 from __future__ import annotations
 
-import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,7 +57,7 @@ class Document:
     def data(self) -> Any:
         if self._data is None:
             try:
-                self._data = LOADER.constructor.construct_document(self.node())
+                self._data = construct(self.node())
             except YAMLError as exc:
                 raise NetpolError([self._yaml_problem(exc)]) from None
         return self._data
@@ -75,6 +75,55 @@ class Document:
 
     def _yaml_problem(self, exc: YAMLError) -> Problem:
         return yaml_problem(exc, self.source, self.line, self.col)
+
+
+_CORE = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ = _CORE + "str", _CORE + "map", _CORE + "seq"
+
+
+class _Unusual(Exception):
+    """A node the fast constructor leaves to ruamel.yaml's (tags, merge keys, timestamps)."""
+
+
+def construct(node: Node) -> Any:
+    """Python data of a composed document: the fast path for plain str/map/seq nodes with
+    duplicate-key checks, and ruamel.yaml's safe constructor for everything else (so explicit
+    tags such as ``!!python/object`` are refused exactly as the safe loader refuses them)."""
+    try:
+        return _fast(node)
+    except _Unusual:
+        return LOADER.constructor.construct_document(node)
+
+
+def _fast(node: Node) -> Any:
+    if node.anchor is not None:
+        raise _Unusual  # shared by aliases: ruamel.yaml builds it once, never expands it
+    tag = node.ctag
+    uri = tag.suffix if tag.handle is None else None
+    if uri == _STR:
+        return node.value
+    if uri == _MAP:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _fast(key_node)
+            if key in out:
+                raise DuplicateKeyError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f'found duplicate key "{key}"',
+                    key_node.start_mark,
+                )
+            out[key] = _fast(value_node)
+        return out
+    if uri == _SEQ:
+        return [_fast(item) for item in node.value]
+    if (
+        uri is not None
+        and uri.startswith(_CORE)
+        and uri[len(_CORE) :] in ("int", "bool", "null", "float")
+    ):
+        return LOADER.constructor.construct_object(node, deep=True)
+    raise _Unusual
 
 
 def locate(root: Node, path: Sequence[str | int]) -> tuple[Node, Node | None]:
@@ -228,21 +277,79 @@ def document_text(doc: Document) -> str:
     return head + body
 
 
-_DUMPER = YAML(typ="safe", pure=False)
-_DUMPER.default_flow_style = False
-_DUMPER.width = 4096  # never fold long values: output must read back byte-identical
-_DUMPER.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-_DUMPER.representer.ignore_aliases = lambda _data: True  # never anchors in emitted manifests
+_PLAIN = re.compile(r"^[A-Za-z0-9_/][-A-Za-z0-9_./:]*$")
+_NOT_PLAIN = re.compile(  # what a YAML 1.1 or 1.2 reader would take for a non-string
+    r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|0[xXoObB][0-9a-fA-F_]+|"
+    r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|"
+    r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[0-9][0-9:_.]*)$"
+)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if value is None:
+        return "null"
+    text = str(value)
+    if _PLAIN.match(text) and not _NOT_PLAIN.match(text):
+        return text
+    return '"' + _ESCAPE.sub(_escape, text) + '"'
+
+
+# YAML double-quoted escapes for what YAML may not hold raw (outside its printable set)
+_ESCAPE = re.compile(r'["\\]|[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]')
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in '"\\':
+        return "\\" + char
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    """Block-style YAML of plain data (dict, list, str, int, bool) in kustomize's layout."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            head = f"{indent}{_scalar(key)}:"
+            if isinstance(item, dict | list) and item:
+                out.append(head + "\n")
+                _emit(item, indent + "  " if isinstance(item, dict) else indent, out)
+            else:
+                out.append(f"{head} {_flow_empty(item)}\n")
+    else:
+        for item in value:
+            if isinstance(item, dict | list) and item:
+                sub: list[str] = []
+                _emit(item, indent + "  ", sub)
+                first = sub[0]
+                out.append(f"{indent}- {first[len(indent) + 2 :]}")
+                out.extend(sub[1:])
+            else:
+                out.append(f"{indent}- {_flow_empty(item)}\n")
+
+
+def _flow_empty(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{}"
+    if isinstance(value, list):
+        return "[]"
+    return _scalar(value)
 
 
 def dump_objects(objects: Sequence[Any]) -> str:
     """Generated objects as a YAML stream, every document after a ``---`` line."""
-    if not objects:
-        return ""
-    buf = io.StringIO()
-    _DUMPER.dump_all(objects, buf)
-    out = buf.getvalue()
-    return out if out.startswith("---") else "---\n" + out
+    out: list[str] = []
+    for obj in objects:
+        out.append("---\n")
+        if obj:
+            _emit(obj, "", out)
+        else:
+            out.append("{}\n")
+    return "".join(out)
 
 
 def dump_json(objects: Sequence[Any]) -> str:

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
 
 from netpol_gitops.errors import NetpolError
-from netpol_gitops.yamlio import MAX_ALIASES, document_text, split_stream
+from netpol_gitops.yamlio import MAX_ALIASES, document_text, dump_objects, split_stream
 
 
 def test_split_finds_kinds_and_keeps_text() -> None:
@@ -48,3 +51,65 @@ def test_python_tags_are_never_constructed() -> None:
         match="s:2:11: error: invalid YAML: could not determine a constructor for the tag",
     ):
         docs[0].data()
+
+
+SCALARS = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "on",
+            "off",
+            "~",
+            "null",
+            "1e3",
+            "0x1F",
+            "0o17",
+            "12:30",
+            "::/0",
+            "- x",
+            "a: b",
+            "#c",
+            "'q'",
+            '"d"',
+            "@x",
+            "`x",
+            "%x",
+            "!x",
+            "&a",
+            "*a",
+            "{}",
+            "[]",
+            "1_000",
+            ".5",
+            "+1",
+            "-.inf",
+            ".NaN",
+            " lead",
+            "tr ",
+        ]
+    ),
+    st.integers(-(2**40), 2**40),
+    st.booleans(),
+)
+DATA = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(min_size=1, max_size=10), inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(st.text(min_size=1, max_size=10), DATA, max_size=5), min_size=1, max_size=3
+    )
+)
+def test_emitter_round_trips_any_plain_data(objects: list[dict[str, object]]) -> None:
+    text = dump_objects(objects)
+    assert list(YAML(typ="safe").load_all(text)) == objects
+    assert [d.data() for d in split_stream(text, "s")] == objects

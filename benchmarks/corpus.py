@@ -1,0 +1,52 @@
+"""Benchmark corpora from ../shared/bench/make_corpus.py, in netpol-gitops' vocabulary.
+
+The corpus generator writes a working vocabulary that predates DESIGN.md; it is translated:
+``allow-ingress-from-namespaces`` -> ``allow-from-namespaces``, ``tcp/443`` -> ``443/tcp``, and
+``allow-egress-to-namespaces: X`` -> a ``flows`` entry from all pods to namespace X.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAKE_CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"
+WORK = ROOT / "bench-work"  # git-ignored
+
+_EGRESS_NS = re.compile(r"^(\s*)netpol-gitops\.io/allow-egress-to-namespaces: (\S+)$", re.M)
+_PROTO_PORT = re.compile(r"\b(tcp|udp|sctp)/(\d+)\b")
+
+
+def translate(text: str) -> str:
+    text = text.replace(
+        "netpol-gitops.io/allow-ingress-from-namespaces:", "netpol-gitops.io/allow-from-namespaces:"
+    )
+    text = _PROTO_PORT.sub(r"\2/\1", text)
+    return _EGRESS_NS.sub(
+        lambda m: (
+            f"{m.group(1)}netpol-gitops.io/flows: '[{{from: {{pods: {{}}}}, to: "
+            f"{{namespace: {m.group(2)}}}}}]'"
+        ),
+        text,
+    )
+
+
+def corpus(namespaces: int, form: str = "--single-file") -> Path:
+    """The corpus directory for N namespaces (generated once, then reused)."""
+    if not MAKE_CORPUS.exists():
+        sys.exit(f"{MAKE_CORPUS} is absent: the benchmarks need ../shared beside the checkout")
+    out = WORK / f"{namespaces}{form.replace('--', '-')}"
+    marker = out / ".translated"
+    if not marker.exists():
+        subprocess.run(
+            [sys.executable, str(MAKE_CORPUS), str(out), "--namespaces", str(namespaces), form],
+            check=True,
+            capture_output=True,
+        )
+        for path in sorted(out.rglob("*.yaml")):
+            path.write_text(translate(path.read_text()))
+        marker.write_text("ok\n")
+    return out
