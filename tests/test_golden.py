@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.helpers import GOLDEN, cli
+from tests.helpers import EXAMPLE, GOLDEN, cli
 
 CASES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -63,3 +63,13 @@ def test_golden_json_matches_yaml(name: str, monkeypatch: pytest.MonkeyPatch) ->
     _, out, _ = render_case(case, monkeypatch)
     _, js, _ = render_case(case, monkeypatch, "--output", "json")
     assert json.loads(js) == [d for d in YAML(typ="safe").load_all(out) if d is not None]
+
+
+def test_three_tier_example_golden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(EXAMPLE.parent.parent)
+    run = cli("render", "examples/three-tier/")
+    expected = GOLDEN.parent / "three-tier.expected.yaml"
+    if UPDATE:
+        expected.write_text(run.stdout)
+    assert run.code == 0, run.stderr
+    assert run.stdout == expected.read_text()

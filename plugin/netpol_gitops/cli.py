@@ -138,6 +138,67 @@ def render(
     sys.stdout.write(_run(job))
 
 
+class ReachOutput(StrEnum):
+    txt = "txt"
+    json = "json"
+    md = "md"
+    mermaid = "mermaid"
+
+
+@app.command()
+def reach(
+    path: PathArg,
+    config: ConfigOpt = None,
+    output: Annotated[
+        ReachOutput,
+        typer.Option(
+            "--output", "-o", help="txt (`src => dst : conns`, one per line), json, md or mermaid."
+        ),
+    ] = ReachOutput.txt,
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate", help="Analyse the input plus the policies netpol-gitops would generate."
+        ),
+    ] = False,
+    focus: Annotated[
+        str | None,
+        typer.Option(
+            "--focus", metavar="NS/NAME", help="Only connections from or to this workload."
+        ),
+    ] = None,
+) -> None:
+    """Who can reach whom: every allowed connection between workloads (Pod, Deployment,
+    StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) and external IP
+    ranges, under Kubernetes NetworkPolicy semantics.
+
+    Examples:
+
+      netpol-gitops reach examples/three-tier/ --generate
+
+      netpol-gitops reach cluster-dump.yaml --focus my-app/backend -o md
+    """
+    from netpol_gitops.annotations import parse_config  # noqa: PLC0415
+    from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
+    from netpol_gitops.reach import analyse  # noqa: PLC0415
+    from netpol_gitops.render import render as render_docs  # noqa: PLC0415
+    from netpol_gitops.report import RENDERERS  # noqa: PLC0415
+    from netpol_gitops.topology import topology_of  # noqa: PLC0415
+
+    def job() -> str:
+        docs = read_manifests(path)
+        extra = []
+        if generate:
+            result = render_docs(docs, parse_config(config_document(config, path)))
+            docs, extra = result.documents, result.generated
+        conns = analyse(topology_of(docs, extra))
+        if focus:
+            conns = [c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst))]
+        return RENDERERS[output.value](conns)
+
+    sys.stdout.write(_run(job))
+
+
 @app.command()
 def schema(
     name: Annotated[

@@ -40,23 +40,6 @@ def is_generated(obj: Any) -> bool:
     return isinstance(labels, dict) and labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
 
 
-def objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
-    """(path inside the document, object) for the document, or for each item of a List."""
-    data = doc.data()
-    if doc.kind in ("List", "NamespaceList") or (
-        isinstance(data.get("kind"), str)
-        and data["kind"].endswith("List")
-        and isinstance(data.get("items"), list)
-    ):
-        implied = doc.kind.removesuffix("List") if doc.kind and doc.kind != "List" else None
-        return [
-            (["items", i], item if "kind" in item or implied is None else {**item, "kind": implied})
-            for i, item in enumerate(data.get("items") or [])
-            if isinstance(item, dict)
-        ]
-    return [([], data)]
-
-
 def render(docs: list[Document], config: Config) -> Rendered:  # noqa: PLR0912 - one pass
     """Read intents from the Namespaces, build their policies, check name clashes.
 
@@ -72,7 +55,7 @@ def render(docs: list[Document], config: Config) -> Rendered:  # noqa: PLR0912 -
             kept.append(doc)
             continue
         try:
-            objs = objects(doc)
+            objs = doc.objects()
         except NetpolError as exc:
             problems.extend(exc.problems)
             continue

@@ -62,6 +62,23 @@ class Document:
                 raise NetpolError([self._yaml_problem(exc)]) from None
         return self._data
 
+    def objects(self) -> list[tuple[list[str | int], dict[str, Any]]]:
+        """(path inside the document, object) for the document, or each item of a ``*List``
+        (items of a typed list such as PodList may omit their kind)."""
+        data = self.data()
+        kind = data.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
+            implied = kind.removesuffix("List") or None
+            return [
+                (
+                    ["items", i],
+                    item if "kind" in item or implied is None else {**item, "kind": implied},
+                )
+                for i, item in enumerate(data["items"])
+                if isinstance(item, dict)
+            ]
+        return [([], data)]
+
     def mark(self, line: int, col: int) -> tuple[int, int]:
         """A 0-based mark inside ``text`` as a 1-based (line, col) in the source."""
         return self.line + line + 1, (self.col if line == 0 else 0) + col + 1
