@@ -180,23 +180,26 @@ def reach(
     """
     from netpol_gitops.annotations import parse_config  # noqa: PLC0415
     from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
-    from netpol_gitops.reach import analyse  # noqa: PLC0415
+    from netpol_gitops.reach import iter_analyse  # noqa: PLC0415
     from netpol_gitops.render import render as render_docs  # noqa: PLC0415
     from netpol_gitops.report import RENDERERS  # noqa: PLC0415
     from netpol_gitops.topology import topology_of  # noqa: PLC0415
 
-    def job() -> str:
+    def job() -> Callable[[], object]:
         docs = read_manifests(path)
         extra = []
         if generate:
             result = render_docs(docs, parse_config(config_document(config, path)))
             docs, extra = result.documents, result.generated
-        conns = analyse(topology_of(docs, extra))
+        conns = iter_analyse(topology_of(docs, extra))
         if focus:
-            conns = [c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst))]
-        return RENDERERS[output.value](conns)
+            conns = (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
+        if output is ReachOutput.txt:  # streamed: the list can be far larger than memory likes
+            return lambda: sys.stdout.writelines(c.line() + "\n" for c in conns)
+        text = RENDERERS[output.value](list(conns))
+        return lambda: sys.stdout.write(text)
 
-    sys.stdout.write(_run(job))
+    _run(job)()
 
 
 @app.command()

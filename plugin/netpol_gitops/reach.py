@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netpol_gitops.conns import ALL, NONE, Conns
@@ -106,15 +107,6 @@ class Analysis:
             self._matched[key] = found
         return found
 
-    def _allowed(self, rules: list[tuple[str, Rule]], other: int, dst: int) -> Conns:
-        """Union of the rules that admit class ``other``; ports resolved on class ``dst``."""
-        out = NONE
-        ports = self.keys[dst][2]
-        for ns, rule in rules:
-            if rule.peers is None or any(other in self._matches(ns, p) for p in rule.peers):
-                out = out | rule.conns(ports)
-        return out
-
     def _allowed_ip(
         self, rules: list[tuple[str, Rule]], lo: int, hi: int, dst: int | None
     ) -> Conns:
@@ -125,33 +117,98 @@ class Analysis:
                 out = out | rule.conns(ports)
         return out
 
-    def class_conns(self, s: int, d: int) -> Conns:
-        eg, ing = self.egress[s], self.ingress[d]
-        out = ALL if eg is None else self._allowed(eg, d, d)
-        if out and ing is not None:
-            out = out & self._allowed(ing, s, d)
+    def _targets(self, rules: list[tuple[str, Rule]]) -> dict[int, Conns]:
+        """Class -> connections the rules admit, for the classes they select."""
+        out: dict[int, Conns] = {}
+        everyone = range(len(self.keys))
+        for ns, rule in rules:
+            if rule.peers is None:
+                selected: Iterable[int] = everyone
+            else:
+                selected = set().union(*(self._matches(ns, p) for p in rule.peers))
+            for c in selected:
+                out[c] = out.get(c, NONE) | rule.conns(self.keys[c][2])
         return out
 
-    def connections(self) -> list[Connection]:
-        found: list[Connection] = []
-        n = len(self.keys)
-        for s in range(n):
-            for d in range(n):
-                conns = self.class_conns(s, d)
-                if not conns:
-                    continue
-                for ws in self.members[s]:
-                    found += [
-                        Connection(ws.peer, wd.peer, conns)
-                        for wd in self.members[d]
-                        if wd is not ws
-                    ]
-        found += self._external()
-        found.sort(key=lambda c: (c.src, c.dst))
-        return found
+    def _class_pairs(self) -> dict[int, dict[int, Conns]]:
+        """src class -> dst class -> allowed connections (non-empty only).
 
-    def _external(self) -> list[Connection]:
-        found: list[Connection] = []
+        Cost follows what the rules select plus the output, not the number of class pairs."""
+        n = len(self.keys)
+        open_in = [d for d in range(n) if self.ingress[d] is None]
+        into: dict[int, dict[int, Conns]] = defaultdict(dict)  # src -> dst -> ingress allowed
+        for d in range(n):
+            rules = self.ingress[d]
+            if rules is None:
+                continue
+            for src, conns in self._targets_ingress(rules, d).items():
+                into[src][d] = conns
+        pairs: dict[int, dict[int, Conns]] = {}
+        for s in range(n):
+            eg = self.egress[s]
+            admitted = into.get(s, {})
+            row: dict[int, Conns] = {}
+            if eg is None:
+                row = dict.fromkeys(open_in, ALL)
+                row.update(admitted)
+            else:
+                for d, out in self._targets(eg).items():
+                    conns = out if self.ingress[d] is None else out & admitted.get(d, NONE)
+                    if conns:
+                        row[d] = conns
+            if row:
+                pairs[s] = row
+        return pairs
+
+    def _targets_ingress(self, rules: list[tuple[str, Rule]], d: int) -> dict[int, Conns]:
+        """Source class -> connections the ingress rules of class ``d`` admit."""
+        out: dict[int, Conns] = {}
+        everyone = range(len(self.keys))
+        ports = self.keys[d][2]
+        for ns, rule in rules:
+            selected: Iterable[int] = (
+                everyone
+                if rule.peers is None
+                else set().union(*(self._matches(ns, p) for p in rule.peers))
+            )
+            conns = rule.conns(ports)
+            if not conns:
+                continue
+            for c in selected:
+                out[c] = out.get(c, NONE) | conns
+        return out
+
+    def iter_connections(self) -> Iterator[Connection]:
+        """Every allowed connection in (source, destination) order, one source at a time."""
+        pairs = self._class_pairs()
+        ext_in, ext_out = self._external()
+        by_src: dict[str, list[tuple[int, Workload]]] = {}
+        for i, members in enumerate(self.members):
+            for w in members:
+                by_src[w.peer] = [(i, w)]
+        for ip in ext_in:
+            by_src.setdefault(ip, [])
+        for src in sorted(by_src):
+            found: list[Connection] = []
+            for i, w in by_src[src]:
+                for d, conns in pairs.get(i, {}).items():
+                    found += [Connection(src, x.peer, conns) for x in self.members[d] if x is not w]
+                found += [Connection(src, dst, conns) for dst, conns in ext_out.get(i, ())]
+            found += [
+                Connection(src, w.peer, conns)
+                for i, conns in ext_in.get(src, ())
+                for w in self.members[i]
+            ]
+            found.sort(key=lambda c: c.dst)
+            yield from found
+
+    def connections(self) -> list[Connection]:
+        return list(self.iter_connections())
+
+    def _external(
+        self,
+    ) -> tuple[dict[str, list[tuple[int, Conns]]], dict[int, list[tuple[str, Conns]]]]:
+        """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)])."""
         blocks_in = [
             p.block
             for rules in self.ingress
@@ -169,19 +226,26 @@ class Analysis:
             if p.block is not None
         ]
         sources, targets = cut(blocks_in), cut(blocks_out)
-        for i, members in enumerate(self.members):
+        ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
+        ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
+        for i in range(len(self.keys)):
             ing, eg = self.ingress[i], self.egress[i]
             for lo, hi in sources:
                 conns = ALL if ing is None else self._allowed_ip(ing, lo, hi, i)
                 if conns:
-                    found += [Connection(ip_peer(lo, hi), w.peer, conns) for w in members]
+                    ext_in[ip_peer(lo, hi)].append((i, conns))
             for lo, hi in targets:
                 conns = ALL if eg is None else self._allowed_ip(eg, lo, hi, None)
                 if conns:
-                    found += [Connection(w.peer, ip_peer(lo, hi), conns) for w in members]
-        return found
+                    ext_out[i].append((ip_peer(lo, hi), conns))
+        return ext_in, ext_out
 
 
 def analyse(topo: Topology) -> list[Connection]:
     """Every allowed connection, sorted by (source, destination); no self lines."""
     return Analysis(topo).connections()
+
+
+def iter_analyse(topo: Topology) -> Iterator[Connection]:
+    """The same, streamed one source at a time (for outputs too large to hold)."""
+    return Analysis(topo).iter_connections()

@@ -26,11 +26,25 @@ from ruamel.yaml.events import (
     StreamEndEvent,
 )
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from netpol_gitops.errors import Location, NetpolError, Problem, field_path
 
 MAX_ALIASES = 100  # per document: manifests rarely use anchors; alias bombs use thousands
+
+
+class _Yaml12Resolver(VersionedResolver):
+    """ruamel.yaml's YAML 1.2 resolver with the version fixed: its lookup of the processing
+    version per scalar (through two caught AttributeErrors) cost more than the C parse itself.
+    ``%YAML`` directives are therefore not honoured; documents resolve as YAML 1.2."""
+
+    @property
+    def processing_version(self) -> Any:
+        return (1, 2)
+
+
 LOADER = YAML(typ="safe", pure=False)
+LOADER.Resolver = _Yaml12Resolver
 
 
 @dataclass
@@ -294,7 +308,7 @@ def document_text(doc: Document) -> str:
     return head + body
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_/][-A-Za-z0-9_./:]*$")
+_PLAIN = re.compile(r"[A-Za-z0-9_/](?:[-A-Za-z0-9_./:]*[-A-Za-z0-9_./])?")
 _NOT_PLAIN = re.compile(  # what a YAML 1.1 or 1.2 reader would take for a non-string
     r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|0[xXoObB][0-9a-fA-F_]+|"
     r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|"
@@ -310,7 +324,7 @@ def _scalar(value: Any) -> str:
     if value is None:
         return "null"
     text = str(value)
-    if _PLAIN.match(text) and not _NOT_PLAIN.match(text):
+    if _PLAIN.fullmatch(text) and not _NOT_PLAIN.fullmatch(text):
         return text
     return '"' + _ESCAPE.sub(_escape, text) + '"'
 
