@@ -1,0 +1,144 @@
+"""What the annotations declare is what the generated policies allow.
+
+For every golden case, synthesize one pod per label set the flows name (and the DNS pods), run
+the connectivity analysis on input + generated policies, and compare every pod pair with an
+independent oracle computed from the intents alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from netpol_gitops.annotations import parse_config
+from netpol_gitops.conns import ALL, NONE, Conns
+from netpol_gitops.inputs import config_document, read_manifests
+from netpol_gitops.yamlio import read_documents
+from netpol_gitops.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
+from netpol_gitops.reach import analyse
+from netpol_gitops.render import Rendered, render
+from netpol_gitops.topology import NS_NAME_LABEL, Topology, Workload, topology
+from tests.helpers import EXAMPLE, GOLDEN
+from tests.unit.test_properties import streams
+
+CASES = [
+    GOLDEN / c for c in sorted(p.name for p in GOLDEN.iterdir()) if not c.startswith("err-")
+] + [EXAMPLE]
+Pod = tuple[str, dict[str, str]]  # (namespace, labels)
+
+
+def ports_conns(ports: tuple[PortSpec, ...]) -> Conns:
+    if not ports:
+        return ALL
+    return Conns.of(
+        [(p.protocol, p.port, p.end_port or p.port) for p in ports if isinstance(p.port, int)]
+        + [(p.protocol, 1, 65535) for p in ports if p.port is None]
+    )
+
+
+def end_matches(end: Endpoint, home: str, pod: Pod, ns_labels: dict[str, str]) -> bool:
+    ns, labels = pod
+    pods_ok = end.pods is None or all(labels.get(k) == v for k, v in end.pods)
+    if end.kind == "pods":
+        return ns == home and pods_ok
+    if end.kind == "namespace":
+        return ns == end.namespace and pods_ok
+    if end.kind == "namespaces":
+        return all(ns_labels.get(k) == v for k, v in end.namespace_labels or ()) and pods_ok
+    return False  # IP ends never match pods
+
+
+def side(
+    intent: NamespaceIntent | None,
+    config: Config,
+    me: Pod,
+    other: Pod,
+    other_ns_labels: dict[str, str],
+    egress: bool,
+) -> Conns:
+    """What one namespace's intent allows for its pod ``me`` towards/from ``other``."""
+    if intent is None or intent.mode is not Mode.ENFORCE:
+        return ALL
+    if not (intent.deny.egress if egress else intent.deny.ingress):
+        return ALL
+    out = NONE
+    if intent.allow_same_namespace and other[0] == intent.name:
+        out |= ALL
+    if (
+        egress
+        and intent.allow_dns
+        and other[0] == config.dns.namespace
+        and all(other[1].get(k) == v for k, v in config.dns.pods)
+    ):
+        out |= ports_conns(config.dns.ports)
+    if not egress and other[0] in intent.allow_from_namespaces:
+        out |= ALL
+    for flow in intent.flows:
+        mine, theirs = (flow.src, flow.dst) if egress else (flow.dst, flow.src)
+        if (
+            mine.local
+            and end_matches(mine, intent.name, me, {})
+            and end_matches(theirs, intent.name, other, other_ns_labels)
+        ):
+            out |= ports_conns(flow.ports)
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_declared_flows_are_exactly_what_is_allowed(
+    case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(case)
+    source = "input" if (case / "input").is_dir() else "input.yaml"
+    if case == EXAMPLE:
+        source = "."
+    config = parse_config(
+        config_document("config.yaml" if (case / "config.yaml").exists() else None, source)
+    )
+    result = render(read_manifests(source), config)
+    if any(i.mode is Mode.AUDIT for i in result.intents):
+        pytest.skip("audit mode: allows without the deny, by design not equal to the intent")
+    assert_declared_equals_allowed(result, config)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(streams())
+def test_declared_equals_allowed_for_any_annotations(docs: list[str]) -> None:
+    config = Config()
+    result = render(read_documents([("s", "\n---\n".join(docs))]), config)
+    assume(not any(i.mode is Mode.AUDIT for i in result.intents))
+    assert_declared_equals_allowed(result, config)
+
+
+def assert_declared_equals_allowed(result: Rendered, config: Config) -> None:
+    intents = {i.name: i for i in result.intents}
+    objs: list[dict[str, Any]] = [
+        o for d in result.documents for _, o in d.objects() if o.get("kind") == "Namespace"
+    ]  # hand-written policies aside
+    pods: set[tuple[str, tuple[tuple[str, str], ...]]] = {(config.dns.namespace, config.dns.pods)}
+    for intent in result.intents:
+        pods.add((intent.name, ()))
+        for flow in intent.flows:
+            for end in (flow.src, flow.dst):
+                if end.kind == "pods":
+                    pods.add((intent.name, end.pods or ()))
+                elif end.kind == "namespace":
+                    pods.add((str(end.namespace), end.pods or ()))
+    topo: Topology = topology([*objs, *result.generated])
+    topo.workloads = [
+        Workload(ns, f"pod{i}", "Pod", labels) for i, (ns, labels) in enumerate(sorted(pods))
+    ]
+    got = {(c.src, c.dst): c.conns for c in analyse(topo) if "[External]" not in c.src + c.dst}
+    for a in topo.workloads:
+        for b in topo.workloads:
+            if a is b:
+                continue
+            pa, pb = (a.namespace, dict(a.labels)), (b.namespace, dict(b.labels))
+            labels_b = topo.namespace_labels(b.namespace)
+            labels_a = topo.namespace_labels(a.namespace)
+            want = side(intents.get(a.namespace), config, pa, pb, labels_b, egress=True) & side(
+                intents.get(b.namespace), config, pb, pa, labels_a, egress=False
+            )
+            assert got.get((a.peer, b.peer), NONE) == want, (a, b, NS_NAME_LABEL)
