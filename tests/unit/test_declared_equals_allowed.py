@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from netpol_gitops.annotations import parse_config
 from netpol_gitops.conns import ALL, NONE, Conns
 from netpol_gitops.inputs import config_document, read_manifests
-from netpol_gitops.yamlio import read_documents
 from netpol_gitops.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
 from netpol_gitops.reach import analyse
 from netpol_gitops.render import Rendered, render
 from netpol_gitops.topology import NS_NAME_LABEL, Topology, Workload, topology
+from netpol_gitops.yamlio import read_documents
 from tests.helpers import EXAMPLE, GOLDEN
 from tests.unit.test_properties import streams
 
@@ -55,6 +55,7 @@ def side(
     config: Config,
     me: Pod,
     other: Pod,
+    *,
     other_ns_labels: dict[str, str],
     egress: bool,
 ) -> Conns:
@@ -138,7 +139,7 @@ def assert_declared_equals_allowed(result: Rendered, config: Config) -> None:
             pa, pb = (a.namespace, dict(a.labels)), (b.namespace, dict(b.labels))
             labels_b = topo.namespace_labels(b.namespace)
             labels_a = topo.namespace_labels(a.namespace)
-            want = side(intents.get(a.namespace), config, pa, pb, labels_b, egress=True) & side(
-                intents.get(b.namespace), config, pb, pa, labels_a, egress=False
-            )
+            want = side(
+                intents.get(a.namespace), config, pa, pb, other_ns_labels=labels_b, egress=True
+            ) & side(intents.get(b.namespace), config, pb, pa, labels_a, egress=False)
             assert got.get((a.peer, b.peer), NONE) == want, (a, b, NS_NAME_LABEL)
