@@ -141,5 +141,7 @@ def assert_declared_equals_allowed(result: Rendered, config: Config) -> None:
             labels_a = topo.namespace_labels(a.namespace)
             want = side(
                 intents.get(a.namespace), config, pa, pb, other_ns_labels=labels_b, egress=True
-            ) & side(intents.get(b.namespace), config, pb, pa, labels_a, egress=False)
+            ) & side(
+                intents.get(b.namespace), config, pb, pa, other_ns_labels=labels_a, egress=False
+            )
             assert got.get((a.peer, b.peer), NONE) == want, (a, b, NS_NAME_LABEL)
