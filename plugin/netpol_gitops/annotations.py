@@ -227,7 +227,7 @@ class EmbeddedLocator:
 
     def __call__(self, path: Sequence[str | int], key: bool = False) -> Location:
         name = field_path([*self.outer, *path])
-        if self.inner is None:
+        if self.inner is None or not self.doc.lined:
             return self.base.with_field(name)
         node, key_node = locate(self.inner, path)
         target = key_node if key and key_node is not None else node
@@ -235,6 +235,8 @@ class EmbeddedLocator:
 
     def shift(self, line: int, col: int, name: str) -> Location:
         start, value = self.value.start_mark, self.value
+        if not self.doc.lined:
+            return self.base.with_field(name)
         if self.style in ("|", ">"):
             out = self.doc.mark(start.line + 1 + line, self.indent + col)
         elif line == 0 and isinstance(value, ScalarNode) and start.line == value.end_mark.line:
@@ -263,16 +265,24 @@ def _parse_embedded(
 
 
 # ---------------------------------------------------------------------------- config
-def parse_config(doc: Document | None) -> Config:
-    """The NetworkPolicyGenerator config (None: all defaults). Raises NetpolError."""
+def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config:
+    """The NetworkPolicyGenerator config at ``base`` in ``doc`` (None: all defaults).
+
+    Raises NetpolError with every problem."""
     if doc is None:
         return Config()
     data = doc.data()
-    problems = schemas.problems(schemas.validator("config"), data, doc.location, "invalid-config")
+    for part in base:
+        data = data[part]
+
+    def at(path: Sequence[str | int], key: bool = False) -> Location:
+        return doc.location([*base, *path], key)
+
+    problems = schemas.problems(schemas.validator("config"), data, at, "invalid-config")
     if problems:
         raise NetpolError(problems)
     spec = data.get("spec") or {}
-    path: list[str | int] = ["spec"]
+    path: list[str | int] = [*base, "spec"]
     defaults = tuple(
         (k, str(v), doc.location([*path, "defaults", k]))
         for k, v in (spec.get("defaults") or {}).items()
@@ -308,11 +318,14 @@ def parse_config(doc: Document | None) -> Config:
     profiles = []
     for name, flows in (spec.get("profiles") or {}).items():
 
-        def at(p: Sequence[str | int], key: bool = False, name: str = name) -> Location:
+        def in_profile(p: Sequence[str | int], key: bool = False, name: str = name) -> Location:
             return doc.location([*path, "profiles", name, *p], key)
 
         profiles.append(
-            (name, parse_flows(flows, at, f"profile {name}", problems, name_prefix=f"{name}-"))
+            (
+                name,
+                parse_flows(flows, in_profile, f"profile {name}", problems, f"{name}-"),
+            )
         )
     for key, value, loc in defaults:
         problems.extend(_check_value(key, value, loc))
@@ -367,8 +380,7 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
         return None
     before = len(problems)
     values: dict[str, tuple[Any, Location, str]] = {
-        key: (value, loc, f"{config.location.source} spec.defaults.{key}")
-        for key, value, loc in config.defaults
+        key: (value, loc, f"repo config spec.defaults.{key}") for key, value, loc in config.defaults
     }
     for key, value in ours.items():
         short = key.removeprefix(PREFIX)

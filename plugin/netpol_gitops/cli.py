@@ -138,6 +138,36 @@ def render(
     sys.stdout.write(_run(job))
 
 
+@app.command()
+def krm() -> None:
+    """Run as a KRM function: a ResourceList (YAML or JSON) on stdin, the ResourceList with the
+    generated policies on stdout. The functionConfig is a NetworkPolicyGenerator (or a ConfigMap
+    with the same keys in data).
+
+    As a transformer it reads Namespaces from the items, echoes every item and appends the
+    policies. As a generator (kustomize passes no items) it reads the Namespace files named by
+    spec.sources, relative to the kustomization directory.
+
+    Problems are results AND stderr lines with exit 1 (kustomize never shows results); the
+    items are then returned unchanged. See kustomize/README.md for kustomize and kpt set-ups.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from netpol_gitops.inputs import decode  # noqa: PLC0415
+    from netpol_gitops.krm import run  # noqa: PLC0415
+
+    def job() -> object:
+        result = run(decode(sys.stdin.buffer.read(), "<stdin>"), Path.cwd())
+        sys.stdout.write(result.output)
+        for line in result.stderr:
+            typer.echo(line, err=True)
+        return result.exit_code
+
+    code = _run(job)
+    if code:
+        raise typer.Exit(int(str(code)))
+
+
 class ReachOutput(StrEnum):
     txt = "txt"
     json = "json"

@@ -109,9 +109,11 @@ def build_kustomization(directory: Path) -> str:
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().replace("\n", " | ")
         if "plugins disabled" in err or "plugins are disabled" in err:
-            err += (" | the kustomization asks for a plugin or function; netpol-gitops never runs"
-                    " repository code, so build it yourself and pipe it in: ... | "
-                    "netpol-gitops render -")
+            err += (
+                " | the kustomization asks for a plugin or function; netpol-gitops never runs"
+                " repository code, so build it yourself and pipe it in: ... | "
+                "netpol-gitops render -"
+            )
         raise NetpolError([Problem(Location(str(directory)), f"`{' '.join(argv)}` failed: {err}")])
     return decode(done.stdout, f"<{argv[0]} build {directory}>")
 

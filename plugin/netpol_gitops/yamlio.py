@@ -57,6 +57,7 @@ class Document:
     col: int  # 0-based column of text's first character (first line only)
     kind: str | None
     index: int = 0
+    lined: bool = True  # False for items of a ResourceList: their files' lines are unknown
     _node: Node | None = field(default=None, repr=False)
     _data: Any = field(default=None, repr=False)
 
@@ -79,19 +80,7 @@ class Document:
     def objects(self) -> list[tuple[list[str | int], dict[str, Any]]]:
         """(path inside the document, object) for the document, or each item of a ``*List``
         (items of a typed list such as PodList may omit their kind)."""
-        data = self.data()
-        kind = data.get("kind")
-        if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
-            implied = kind.removesuffix("List") or None
-            return [
-                (
-                    ["items", i],
-                    item if "kind" in item or implied is None else {**item, "kind": implied},
-                )
-                for i, item in enumerate(data["items"])
-                if isinstance(item, dict)
-            ]
-        return [([], data)]
+        return list_items(self.data())
 
     def mark(self, line: int, col: int) -> tuple[int, int]:
         """A 0-based mark inside ``text`` as a 1-based (line, col) in the source."""
@@ -99,6 +88,8 @@ class Document:
 
     def location(self, path: Sequence[str | int], key: bool = False) -> Location:
         """Where the field at ``path`` is (its key when ``key``), or its nearest parent."""
+        if not self.lined:
+            return Location(self.source, 0, 0, field_path(path))
         node, key_node = locate(self.node(), path)
         target = key_node if key and key_node is not None else node
         line, col = self.mark(target.start_mark.line, target.start_mark.column)
@@ -155,6 +146,20 @@ def _fast(node: Node) -> Any:
     ):
         return LOADER.constructor.construct_object(node, deep=True)
     raise _Unusual
+
+
+def list_items(data: dict[str, Any]) -> list[tuple[list[str | int], dict[str, Any]]]:
+    """(path, object) for an object, or for each item of a ``*List`` (items of a typed list such
+    as PodList may omit their kind)."""
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
+        implied = kind.removesuffix("List") or None
+        return [
+            (["items", i], item if "kind" in item or implied is None else {**item, "kind": implied})
+            for i, item in enumerate(data["items"])
+            if isinstance(item, dict)
+        ]
+    return [([], data)]
 
 
 def locate(root: Node, path: Sequence[str | int]) -> tuple[Node, Node | None]:
