@@ -33,6 +33,7 @@ from netpol_gitops.yamlio import LOADER, Document, locate, yaml_problem
 
 KEYS = tuple(k.removeprefix(PREFIX) for k in schemas.load("annotations")["properties"])
 Locator = Callable[[Sequence[str | int], bool], Location]
+Setting = tuple[str, str, Location, str]  # (key without prefix, value, where, origin)
 _PORT = re.compile(r"^(?:(\d+)(?:-(\d+))?|([a-z0-9][-a-z0-9]*))(?:/([A-Za-z]+))?$")
 _ANN = ("metadata", "annotations")
 
@@ -344,6 +345,20 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
     )
 
 
+def check_setting(key: str, value: Any, loc: Location) -> list[Problem]:
+    """Problems of one annotation value (key without the prefix), e.g. from an Argo CD
+    parameter; an unknown key gets a did-you-mean."""
+    if key not in KEYS:
+        return [
+            Problem(
+                loc,
+                f"unknown setting '{key}'{did_you_mean(key, KEYS)}; known: {', '.join(KEYS)}",
+                rule="invalid-annotation",
+            )
+        ]
+    return _check_value(key, value, loc)
+
+
 def _check_value(key: str, value: Any, loc: Location) -> list[Problem]:
     return [
         Problem(loc, p.message, rule="invalid-annotation")
@@ -362,8 +377,13 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
     base: list[str | int],
     config: Config,
     problems: list[Problem],
+    *,
+    overrides: Sequence[Setting] = (),
 ) -> NamespaceIntent | None:
-    """The intent of one Namespace object (at ``base`` inside ``doc``); None if unmanaged."""
+    """The intent of one Namespace object (at ``base`` inside ``doc``); None if unmanaged.
+
+    Precedence, lowest to highest: config defaults, the annotations, ``overrides`` (Argo CD
+    environment and parameters, already validated by the caller)."""
     meta = obj.get("metadata") or {}
     name = meta.get("name")
     if not isinstance(name, str) or not name:
@@ -376,7 +396,7 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
         problems.append(Problem(doc.location([*base, *_ANN]), "expected a mapping"))
         return None
     ours = {k: v for k, v in anns.items() if isinstance(k, str) and k.startswith(PREFIX)}
-    if is_unmanaged(name, config) or (config.opt_in and not ours):
+    if is_unmanaged(name, config) or (config.opt_in and not ours and not overrides):
         return None
     before = len(problems)
     values: dict[str, tuple[Any, Location, str]] = {
@@ -401,6 +421,8 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
             values.pop(short, None)  # keep checking the rest; no intent is returned anyway
         else:
             values[short] = (value, loc, f"Namespace/{name} {key}")
+    for key, value, loc, origin in overrides:
+        values[key] = (value, loc, origin)
 
     def get(key: str, default: str) -> str:
         return str(values[key][0]) if key in values else default

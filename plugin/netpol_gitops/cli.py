@@ -168,6 +168,50 @@ def krm() -> None:
         raise typer.Exit(int(str(code)))
 
 
+argocd_app = typer.Typer(
+    name="argocd",
+    help="The Argo CD Config Management Plugin's commands (run by argocd-cmp-server in the app "
+    "directory; see plugin/argocd/).",
+    no_args_is_help=True,
+)
+app.add_typer(argocd_app)
+
+
+@argocd_app.command("generate")
+def argocd_generate() -> None:
+    """Print the app's manifests plus the generated policies (the plugin's generate step).
+
+    Runs in the app directory: builds it with kustomize when it holds a kustomization (plugins
+    never enabled), else reads all YAML below it. Settings, lowest to highest: the nearest
+    .netpol-gitops.yaml up to the repository root, the Namespace annotations, ARGOCD_ENV_<KEY>
+    (e.g. ARGOCD_ENV_DEFAULT_DENY, ARGOCD_ENV_ALLOW_FROM_NAMESPACES, ARGOCD_ENV_OPT_IN,
+    ARGOCD_ENV_NAME_PREFIX), the Application parameters (ARGOCD_APP_PARAMETERS, named like the
+    annotations without the prefix, plus opt-in and name-prefix). Env and parameters apply to
+    ARGOCD_APP_NAMESPACE, whose policies are generated even when the app does not carry the
+    Namespace object. Any problem: exit 1, message on stderr, nothing on stdout.
+    """
+    import os  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from netpol_gitops.argocd import generate  # noqa: PLC0415
+
+    sys.stdout.write(_run(lambda: generate(Path.cwd(), dict(os.environ))))
+
+
+@argocd_app.command("discover")
+def argocd_discover() -> None:
+    """Print the file that makes this app directory ours (a .netpol-gitops.yaml, or YAML that
+    contains the netpol-gitops.io/ prefix) and exit 0; print nothing if there is none. Argo CD
+    matches the plugin only on non-empty output, so other apps are never captured."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from netpol_gitops.argocd import discover  # noqa: PLC0415
+
+    found = discover(Path.cwd())
+    if found:
+        typer.echo(found)
+
+
 class ReachOutput(StrEnum):
     txt = "txt"
     json = "json"

@@ -46,22 +46,37 @@ def read_file(path: Path, name: str | None = None) -> tuple[str, str]:
     return label, decode(data, label)
 
 
-def manifest_files(root: Path) -> list[Path]:
+def manifest_files(root: Path, top: Path | None = None) -> list[Path]:
     """YAML/JSON files below ``root``, sorted by relative path; hidden entries and kustomize's
-    own files skipped. Symlinks that leave ``root`` are refused."""
+    own files skipped. Symlinks (files or directories) must stay inside ``top`` (default
+    ``root``); one that leaves it is refused."""
     found: list[Path] = []
-    top = root.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    limit = (top or root).resolve()
+    seen: set[Path] = set()
+    problems: list[Problem] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in seen or not real.is_relative_to(limit):
+            if not real.is_relative_to(limit):
+                problems.append(
+                    Problem(Location(dirpath), f"symlink points outside {limit}; refused")
+                )
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             path = Path(dirpath) / name
             if name.startswith(".") or name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
                 continue
-            if path.is_symlink() and not path.resolve().is_relative_to(top):
-                raise NetpolError(
-                    [Problem(Location(str(path)), f"symlink points outside {root}; refused")]
+            if not path.resolve().is_relative_to(limit):
+                problems.append(
+                    Problem(Location(str(path)), f"symlink points outside {limit}; refused")
                 )
+                continue
             found.append(path)
+    if problems:
+        raise NetpolError(problems)
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from netpol_gitops import MANAGED_BY_LABEL, MANAGED_BY_VALUE
-from netpol_gitops.annotations import namespace_intent
+from netpol_gitops.annotations import Setting, namespace_intent
 from netpol_gitops.builder import Policy, build
 from netpol_gitops.errors import Location, NetpolError, Problem
 from netpol_gitops.intent import Config, NamespaceIntent
@@ -40,7 +41,12 @@ def is_generated(obj: Any) -> bool:
     return isinstance(labels, dict) and labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
 
 
-def render(docs: list[Document], config: Config) -> Rendered:  # noqa: PLR0912 - one pass
+def render(  # noqa: PLR0912 - one pass
+    docs: list[Document],
+    config: Config,
+    overrides: Mapping[str, Sequence[Setting]] | None = None,
+    default_namespace: str = "default",
+) -> Rendered:
     """Read intents from the Namespaces, build their policies, check name clashes.
 
     Raises NetpolError with every problem found; nothing is returned half-done.
@@ -75,12 +81,14 @@ def render(docs: list[Document], config: Config) -> Rendered:  # noqa: PLR0912 -
                         )
                     )
                     continue
-                intent = namespace_intent(doc, obj, path, config, problems)
+                intent = namespace_intent(
+                    doc, obj, path, config, problems, overrides=(overrides or {}).get(str(name), ())
+                )
                 namespaces[str(name)] = doc.location(path)
                 if intent is not None:
                     intents.append(intent)
             elif kind == "NetworkPolicy" and not is_generated(obj):
-                key = (str(meta.get("namespace") or "default"), str(meta.get("name")))
+                key = (str(meta.get("namespace") or default_namespace), str(meta.get("name")))
                 handwritten[key] = doc.location([*path, "metadata", "name"])
     generated: list[Policy] = []
     for intent in intents:
