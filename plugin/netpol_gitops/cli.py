@@ -212,6 +212,151 @@ def argocd_discover() -> None:
         typer.echo(found)
 
 
+class DiffOutput(StrEnum):
+    md = "md"
+    json = "json"
+    txt = "txt"
+
+
+class FailOn(StrEnum):
+    never = "never"
+    unprotected = "unprotected"
+
+
+@app.command()
+def diff(
+    base: Annotated[str, typer.Option("--base", help="The base revision (branch, tag or SHA).")],
+    head: Annotated[str, typer.Option("--head", help="The head revision.")] = "HEAD",
+    repo: Annotated[str, typer.Option("--repo", help="The git repository.")] = ".",
+    path: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path",
+            help="Only these folders (each built if it holds a kustomization). Repeatable.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    output: Annotated[
+        DiffOutput, typer.Option("--output", "-o", help="md (the PR comment), json or txt.")
+    ] = DiffOutput.txt,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on", help="unprotected: exit 1 when a namespace ends up less protected."
+        ),
+    ] = FailOn.never,
+    limit: Annotated[
+        int,
+        typer.Option(
+            "--limit", help="Longest markdown output (GitHub's comment limit by default)."
+        ),
+    ] = 65_536,
+    report_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--report-dir",
+            metavar="DIR",
+            help="Also write comment.md (fits a comment), report.md (everything), report.json "
+            "and report.txt there.",
+        ),
+    ] = None,
+) -> None:
+    """What a change does to the network: protection per namespace, connections opened and
+    closed, and the generated policies' YAML diff, between two revisions.
+
+    Reads both revisions straight from the git objects (no checkout; nothing from them is
+    executed; kustomizations are built from a temporary export with plugins disabled). The
+    config is each revision's .netpol-gitops.yaml unless --config is given. Exit 0 whether or
+    not there are changes, unless --fail-on unprotected finds a regression (exit 1).
+
+    Example: netpol-gitops diff --base origin/main --head HEAD -o md > comment.md
+    """
+    from netpol_gitops.diff import to_json, to_markdown, to_text  # noqa: PLC0415
+    from netpol_gitops.review import review  # noqa: PLC0415
+
+    result = _run(lambda: review(repo, base, head, path or [], config))
+    render_fn = {"md": lambda d: to_markdown(d, limit), "json": to_json, "txt": to_text}
+    if report_dir:
+        from pathlib import Path  # noqa: PLC0415
+
+        from netpol_gitops.inputs import write_atomic  # noqa: PLC0415
+
+        out = Path(report_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "comment.md", to_markdown(result, limit))
+        write_atomic(out / "report.md", to_markdown(result, limit=2**62))
+        write_atomic(out / "report.json", to_json(result))
+        write_atomic(out / "report.txt", to_text(result))
+    sys.stdout.write(render_fn[output.value](result))
+    if fail_on is FailOn.unprotected and result.regressions:
+        typer.echo(f"netpol-gitops: less protection in: {', '.join(result.regressions)}", err=True)
+        raise typer.Exit(1)
+
+
+github_app = typer.Typer(
+    name="github", help="GitHub integration (used by action.yml).", no_args_is_help=True
+)
+app.add_typer(github_app)
+
+
+@github_app.command("comment")
+def github_comment(
+    body_file: Annotated[str, typer.Option("--body-file", help="The comment body (markdown).")],
+    summary_file: Annotated[
+        str | None,
+        typer.Option(
+            "--summary-file", help="The full report for the job summary (default: the body)."
+        ),
+    ] = None,
+    pr: Annotated[
+        int | None, typer.Option("--pr", help="PR number (default: from GITHUB_EVENT_PATH).")
+    ] = None,
+) -> None:
+    """Post or update the one netpol-gitops comment on the pull request.
+
+    Reads GITHUB_API_URL (default https://api.github.com), GITHUB_REPOSITORY, GITHUB_TOKEN and
+    the PR number from GITHUB_EVENT_PATH. Updates the comment carrying the hidden marker, or
+    creates it. With a read-only token (pull requests from forks) the body goes to the job
+    summary instead, with a notice, and the exit is 0. The full report is always appended to
+    GITHUB_STEP_SUMMARY when that is set.
+    """
+    import os  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from netpol_gitops.github import Client, GitHubError, ReadOnlyToken, pr_number  # noqa: PLC0415
+
+    body = Path(body_file).read_text(encoding="utf-8")
+    summary = Path(summary_file).read_text(encoding="utf-8") if summary_file else body
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with Path(step_summary).open("a", encoding="utf-8") as f:
+            f.write(summary + "\n")
+    number = pr or pr_number(os.environ.get("GITHUB_EVENT_PATH"))
+    repository, token = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_TOKEN")
+    if not number or not repository or not token:
+        typer.echo(
+            "netpol-gitops: need GITHUB_REPOSITORY, GITHUB_TOKEN and a PR number "
+            "(GITHUB_EVENT_PATH or --pr)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    client = Client(
+        os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"), repository, token
+    )
+    try:
+        action = client.upsert(number, body)
+    except ReadOnlyToken as exc:
+        typer.echo(
+            f"::notice title=netpol-gitops::could not comment ({exc}); the report is in "
+            "the job summary"
+        )
+        return
+    except GitHubError as exc:
+        typer.echo(f"netpol-gitops: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"netpol-gitops: comment {action} on #{number}")
+
+
 class ReachOutput(StrEnum):
     txt = "txt"
     json = "json"

@@ -169,3 +169,10 @@ def config_document(config: str | None, path: str) -> Document | None:
             ]
         )
     return docs[0]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, then rename: never half-written."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -1,0 +1,268 @@
+"""Base vs head: protection per namespace, connections opened and closed, generated policies
+added, removed and changed; rendered as markdown (the PR comment), JSON or text. Pure."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+MARKER = "<!-- netpol-gitops:pr-report -->"
+COMMENT_LIMIT = 65_536  # GitHub's maximum comment body
+DIRECTIONS = {"all": {"ingress", "egress"}, "ingress": {"ingress"}, "egress": {"egress"}}
+MAX_GRAPH_EDGES = 40
+
+
+@dataclass(frozen=True)
+class Side:
+    """One revision, rendered and analysed."""
+
+    sha: str
+    protection: dict[str, str]  # namespace -> all|ingress|egress|none|off|audit
+    connections: frozenset[str]  # reach txt lines (input + generated policies)
+    policies: dict[str, str]  # namespace/name -> the generated object's YAML
+
+
+@dataclass
+class Diff:
+    base: str
+    head: str
+    namespaces: list[tuple[str, str, str]] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    policies_added: list[str] = field(default_factory=list)
+    policies_removed: list[str] = field(default_factory=list)
+    policies_changed: list[str] = field(default_factory=list)
+    policy_diffs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def regressions(self) -> list[str]:
+        return [name for name, before, after in self.namespaces if is_regression(before, after)]
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.namespaces
+            or self.added
+            or self.removed
+            or self.policies_added
+            or self.policies_removed
+            or self.policies_changed
+        )
+
+
+def is_regression(before: str, after: str) -> bool:
+    """Less protection after than before (a namespace that is gone is not a regression)."""
+    if after == "absent":
+        return False
+    return not DIRECTIONS.get(before, set()) <= DIRECTIONS.get(after, set())
+
+
+def _sort_key(line: str) -> tuple[str, str]:
+    src, _, rest = line.partition(" => ")
+    return src, rest
+
+
+def compare(base: Side, head: Side) -> Diff:
+    diff = Diff(base.sha, head.sha)
+    for name in sorted(set(base.protection) | set(head.protection)):
+        before = base.protection.get(name, "absent")
+        after = head.protection.get(name, "absent")
+        if before != after:
+            diff.namespaces.append((name, before, after))
+    diff.added = sorted(head.connections - base.connections, key=_sort_key)
+    diff.removed = sorted(base.connections - head.connections, key=_sort_key)
+    diff.policies_added = sorted(set(head.policies) - set(base.policies))
+    diff.policies_removed = sorted(set(base.policies) - set(head.policies))
+    diff.policies_changed = sorted(
+        k for k in set(base.policies) & set(head.policies) if base.policies[k] != head.policies[k]
+    )
+    for key in [*diff.policies_added, *diff.policies_removed, *diff.policies_changed]:
+        lines = difflib.unified_diff(
+            base.policies.get(key, "").splitlines(keepends=True),
+            head.policies.get(key, "").splitlines(keepends=True),
+            fromfile=f"a/{key}",
+            tofile=f"b/{key}",
+        )
+        diff.policy_diffs[key] = "".join(lines)
+    return diff
+
+
+# ----------------------------------------------------------------------------- renderers
+def to_json(diff: Diff) -> str:
+    return (
+        json.dumps(
+            {
+                "base": diff.base,
+                "head": diff.head,
+                "namespaces": [{"name": n, "before": b, "after": a} for n, b, a in diff.namespaces],
+                "connections": {"added": diff.added, "removed": diff.removed},
+                "policies": {
+                    "added": diff.policies_added,
+                    "removed": diff.policies_removed,
+                    "changed": diff.policies_changed,
+                },
+                "findings": [
+                    {
+                        "rule": "protection-reduced",
+                        "severity": "error",
+                        "namespace": n,
+                        "message": f"namespace {n}: protection {b} -> {a}",
+                    }
+                    for n, b, a in diff.namespaces
+                    if is_regression(b, a)
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def to_text(diff: Diff) -> str:
+    out = [f"base {diff.base[:12]} -> head {diff.head[:12]}: {verdict(diff)}"]
+    for name, before, after in diff.namespaces:
+        mark = "  REGRESSION" if is_regression(before, after) else ""
+        out.append(f"namespace {name}: {before} -> {after}{mark}")
+    out += [f"+ {line}" for line in diff.added] + [f"- {line}" for line in diff.removed]
+    out += [f"policy added {k}" for k in diff.policies_added]
+    out += [f"policy removed {k}" for k in diff.policies_removed]
+    out += [f"policy changed {k}" for k in diff.policies_changed]
+    return "\n".join(out) + "\n"
+
+
+def verdict(diff: Diff) -> str:
+    if not diff.changed:
+        return "no change to network policy"
+    parts = []
+    if diff.regressions:
+        n = len(diff.regressions)
+        parts.append(f"{n} namespace{'s' if n != 1 else ''} lose{'s' if n == 1 else ''} protection")
+    gained = [
+        n
+        for n, b, a in diff.namespaces
+        if not is_regression(b, a) and DIRECTIONS.get(a, set()) > DIRECTIONS.get(b, set())
+    ]
+    if gained:
+        parts.append(f"{len(gained)} gain{'s' if len(gained) == 1 else ''} protection")
+    parts.append(
+        f"{len(diff.added)} connection{'s' if len(diff.added) != 1 else ''} opened, "
+        f"{len(diff.removed)} closed"
+    )
+    n_pol = len(diff.policies_added) + len(diff.policies_removed) + len(diff.policies_changed)
+    parts.append(f"{n_pol} generated polic{'ies' if n_pol != 1 else 'y'} changed")
+    return "; ".join(parts)
+
+
+def fence(text: str, lang: str = "") -> str:
+    """A code block no content can close early: the fence is longer than any backtick run."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{lang}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{ticks}\n"
+
+
+def _cell(text: str) -> str:
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _node(peer: str) -> str:
+    return "n" + re.sub(r"[^A-Za-z0-9]", "_", peer)
+
+
+def graph(diff: Diff) -> str:
+    """A mermaid graph of the changed connections (opened: solid, closed: dashed)."""
+    edges = [(line, "+") for line in diff.added] + [(line, "-") for line in diff.removed]
+    if not edges:
+        return ""
+    lines = ["flowchart LR"]
+    if len(edges) > MAX_GRAPH_EDGES:  # collapse to namespaces
+        counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        for line, sign in edges:
+            src, _, rest = line.partition(" => ")
+            dst = rest.split(" : ")[0]
+            counts[(_ns(src), _ns(dst), sign)] += 1
+        for (a, b, sign), n in sorted(counts.items()):
+            arrow = "-->" if sign == "+" else "-.->"
+            lines.append(f'  {_node(a)}["{a}"] {arrow}|"{sign}{n}"| {_node(b)}["{b}"]')
+        return "\n".join(lines) + "\n"
+    for line, sign in edges:
+        src, _, rest = line.partition(" => ")
+        dst, _, conns = rest.partition(" : ")
+        arrow = "-->" if sign == "+" else "-.->"
+        label = f"{'opened' if sign == '+' else 'closed'}: {conns}".replace('"', "'")
+        lines.append(
+            f'  {_node(src)}["{_short(src)}"] {arrow}|"{label}"| {_node(dst)}["{_short(dst)}"]'
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _ns(peer: str) -> str:
+    return "external" if peer.endswith("[External]") else peer.split("/", 1)[0]
+
+
+def _short(peer: str) -> str:
+    return peer.replace('"', "'")
+
+
+def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = "") -> str:
+    """The PR comment: the summary first, then as much detail as fits in ``limit``."""
+    note = full_report_note or ("The full report is in the job summary and the workflow artifact.")
+    head = [
+        MARKER,
+        f"### netpol-gitops: {verdict(diff)}",
+        "",
+        f"Base `{diff.base[:12]}` → head `{diff.head[:12]}`.",
+        "",
+    ]
+    if diff.namespaces:
+        head += ["#### Protection", "", "| namespace | before | after | |", "|---|---|---|---|"]
+        for name, before, after in diff.namespaces:
+            mark = "⚠️ regression" if is_regression(before, after) else ""
+            head.append(f"| {_cell(name)} | {before} | {after} | {mark} |")
+        head.append("")
+    sections: list[str] = []
+    if diff.added or diff.removed:
+        lines = [f"+ {x}\n" for x in diff.added] + [f"- {x}\n" for x in diff.removed]
+        budget = (limit - len("\n".join(head))) // 2  # at most half the comment
+        body: list[str] = []
+        size = 0
+        for line in lines:
+            if size + len(line) > budget:
+                body.append(f"... {len(lines) - len(body)} more lines in the full report\n")
+                break
+            body.append(line)
+            size += len(line)
+        sections.append(
+            f"#### Connections\n\n<details open><summary>{len(diff.added)} opened, "
+            f"{len(diff.removed)} closed</summary>\n\n"
+            f"{fence(''.join(body), 'diff')}\n</details>\n"
+        )
+        mermaid = graph(diff)
+        sections.append(f"#### Changed flows\n\n{fence(mermaid, 'mermaid')}")
+    by_ns: dict[str, list[str]] = defaultdict(list)
+    for key in sorted(diff.policy_diffs):
+        by_ns[key.split("/", 1)[0]].append(key)
+    if by_ns:
+        sections.append("#### Generated policies\n")
+        for ns, keys in sorted(by_ns.items()):
+            text = "".join(diff.policy_diffs[k] for k in keys)
+            sections.append(
+                f"<details><summary>{_cell(ns)}: {len(keys)} changed</summary>\n\n"
+                f"{fence(text, 'diff')}\n</details>\n"
+            )
+    out = "\n".join(head)
+    omitted = 0
+    reserve = 400
+    for section in sections:
+        if len(out) + len(section) + reserve <= limit:
+            out += "\n" + section
+        else:
+            omitted += 1
+    if omitted:
+        out += (
+            f"\n_{omitted} section{'s' if omitted != 1 else ''} left out to fit GitHub's "
+            f"comment limit. {note}_\n"
+        )
+    return out

@@ -1,0 +1,60 @@
+"""Pull-request review: render and analyse both revisions, compare them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netpol_gitops.annotations import parse_config
+from netpol_gitops.diff import Diff, Side, compare
+from netpol_gitops.gitrev import Revision, open_repo, read_revision
+from netpol_gitops.inputs import read_file
+from netpol_gitops.intent import Mode
+from netpol_gitops.reach import iter_analyse
+from netpol_gitops.render import render
+from netpol_gitops.topology import topology_of
+from netpol_gitops.yamlio import dump_objects, read_documents
+
+
+def side(rev: Revision, config_file: str | None) -> Side:
+    if config_file is not None:
+        config_doc = read_documents([read_file(Path(config_file))])[0]
+    elif rev.config is not None:
+        config_doc = read_documents([rev.config])[0]
+    else:
+        config_doc = None
+    config = parse_config(config_doc)
+    docs = read_documents(rev.sources)
+    result = render(docs, config)
+    intents = {i.name: i for i in result.intents}
+    protection = {}
+    for doc in result.documents:
+        if doc.kind != "Namespace" and not (doc.kind or "").endswith("List"):
+            continue
+        for _, obj in doc.objects():
+            if obj.get("kind") != "Namespace":
+                continue
+            name = str((obj.get("metadata") or {}).get("name"))
+            intent = intents.get(name)
+            if intent is None or intent.mode is Mode.OFF:
+                protection[name] = "off"
+            elif intent.mode is Mode.AUDIT:
+                protection[name] = "audit"
+            else:
+                protection[name] = intent.deny.value
+    lines = frozenset(
+        c.line() for c in iter_analyse(topology_of(result.documents, result.generated))
+    )
+    policies = {
+        f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
+        for p in result.generated
+    }
+    return Side(rev.sha, protection, lines, policies)
+
+
+def review(
+    repo_dir: str, base: str, head: str, paths: list[str], config_file: str | None = None
+) -> Diff:
+    repo = open_repo(repo_dir)
+    before = side(read_revision(repo, base, paths), config_file)
+    after = side(read_revision(repo, head, paths), config_file)
+    return compare(before, after)

@@ -1,0 +1,264 @@
+"""`netpol-gitops diff` between real commits of temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from netpol_gitops.diff import COMMENT_LIMIT, MARKER
+from tests.helpers import ROOT, cli, require_tool
+
+GOLDEN_COMMENT = ROOT / "tests" / "diff-comment.expected.md"
+NS = """apiVersion: v1
+kind: Namespace
+metadata:
+  name: {name}
+  annotations:
+    netpol-gitops.io/default-deny: all
+    netpol-gitops.io/flows: |
+{flows}"""
+FLOW = """      - name: {name}
+        from: {{pods: {{app: web}}}}
+        to: {{pods: {{app: api}}}}
+        ports: [{port}]
+"""
+APPS = """apiVersion: v1
+kind: Pod
+metadata: {{name: web, namespace: {ns}, labels: {{app: web}}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: api, namespace: {ns}, labels: {{app: api}}}}
+"""
+CONFIG = """apiVersion: netpol-gitops.io/v1alpha1
+kind: NetworkPolicyGenerator
+spec:
+  optIn: true
+"""
+
+
+class Repo:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+        self.git("config", "user.email", "t@example.com")
+        self.git("config", "user.name", "t")
+        self.git("config", "commit.gpgsign", "false")
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null"}
+        done = subprocess.run(
+            ["git", *args], cwd=self.path, capture_output=True, text=True, check=True, env=env
+        )
+        return done.stdout.strip()
+
+    def write(self, rel: str, text: str) -> None:
+        p = self.path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, "--allow-empty")
+        return self.git("rev-parse", "HEAD")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    require_tool("git")
+    r = Repo(tmp_path / "repo")
+    r.write(".netpol-gitops.yaml", CONFIG)
+    r.write(
+        "apps/shop/ns.yaml",
+        NS.format(name="shop", flows=FLOW.format(name="web-to-api", port="8080")),
+    )
+    r.write("apps/shop/pods.yaml", APPS.format(ns="shop"))
+    r.commit("base")
+    return r
+
+
+def diff(repo: Repo, base: str, *extra: str) -> str:
+    run = cli("diff", "--repo", str(repo.path), "--base", base, *extra)
+    assert run.code == 0, run.stderr
+    return run.stdout
+
+
+def test_a_namespace_losing_its_annotation_is_a_regression(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write("apps/shop/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
+    head = repo.commit("drop the annotations")
+    report = json.loads(diff(repo, base, "-o", "json"))
+    assert report["base"] == base and report["head"] == head
+    assert report["namespaces"] == [{"name": "shop", "before": "all", "after": "off"}]
+    assert report["policies"]["removed"] == [
+        "shop/allow-dns",
+        "shop/allow-web-to-api-egress",
+        "shop/allow-web-to-api-ingress",
+        "shop/default-deny-all",
+    ]
+    assert "shop/web[Pod] => shop/api[Pod] : All Connections" in report["connections"]["added"]
+    assert report["findings"][0]["rule"] == "protection-reduced"
+    failing = cli("diff", "--repo", str(repo.path), "--base", base, "--fail-on", "unprotected")
+    assert failing.code == 1
+    assert "less protection in: shop" in failing.stderr
+
+
+def test_a_new_flow_opens_a_connection(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    flows = FLOW.format(name="web-to-api", port="8080") + FLOW.format(name="metrics", port="9090")
+    repo.write("apps/shop/ns.yaml", NS.format(name="shop", flows=flows))
+    repo.commit("add a flow")
+    report = json.loads(diff(repo, base, "-o", "json"))
+    assert report["namespaces"] == []
+    assert report["connections"] == {
+        "added": ["shop/web[Pod] => shop/api[Pod] : TCP 8080,9090"],
+        "removed": ["shop/web[Pod] => shop/api[Pod] : TCP 8080"],
+    }
+    assert report["policies"]["added"] == [
+        "shop/allow-metrics-egress",
+        "shop/allow-metrics-ingress",
+    ]
+
+
+def test_a_removed_flow_closes_it_and_a_rename_is_remove_plus_add(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write(
+        "apps/shop/ns.yaml",
+        NS.format(name="shop", flows=FLOW.format(name="web-calls-api", port="8080")),
+    )
+    repo.commit("rename")
+    renamed = json.loads(diff(repo, base, "-o", "json"))
+    assert renamed["connections"] == {"added": [], "removed": []}
+    assert renamed["policies"]["removed"] == [
+        "shop/allow-web-to-api-egress",
+        "shop/allow-web-to-api-ingress",
+    ]
+    assert renamed["policies"]["added"] == [
+        "shop/allow-web-calls-api-egress",
+        "shop/allow-web-calls-api-ingress",
+    ]
+    repo.write("apps/shop/ns.yaml", NS.format(name="shop", flows="      []\n"))
+    repo.commit("remove the flow")
+    removed = json.loads(diff(repo, base, "-o", "json"))
+    assert removed["connections"]["removed"] == ["shop/web[Pod] => shop/api[Pod] : TCP 8080"]
+
+
+def test_the_comment_is_golden(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write(
+        "apps/shop/ns.yaml",
+        NS.format(name="shop", flows=FLOW.format(name="web-to-api", port="8443")),
+    )
+    repo.write(
+        "apps/billing/ns.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n"
+        "  name: billing\n  annotations:\n    netpol-gitops.io/default-deny: ingress\n",
+    )
+    repo.commit("change")
+    text = diff(repo, base, "-o", "md")
+    text = text.replace(base[:12], "BASE").replace(repo.git("rev-parse", "HEAD")[:12], "HEAD")
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN_COMMENT.write_text(text)
+    assert text == GOLDEN_COMMENT.read_text()
+    assert text.startswith(MARKER)
+
+
+def test_a_huge_change_is_cut_to_fit_a_comment(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    for i in range(150):
+        name = f"team-{i:03d}"
+        repo.write(
+            f"apps/{name}/ns.yaml",
+            NS.format(name=name, flows=FLOW.format(name="web-to-api", port="8080")),
+        )
+        repo.write(f"apps/{name}/pods.yaml", APPS.format(ns=name))
+    repo.commit("many namespaces")
+    text = diff(repo, base, "-o", "md")
+    assert len(text) <= COMMENT_LIMIT
+    assert "left out to fit GitHub's comment limit" in text or "more lines in the full" in text
+    assert "| `team-149` | absent | all |" in text  # the summary is never cut
+
+
+def test_kustomizations_are_built_from_an_export_with_plugins_refused(repo: Repo) -> None:
+    require_tool("kubectl")
+    base = repo.git("rev-parse", "HEAD")
+    repo.write(
+        "apps/shop/kustomization.yaml", "resources: [ns.yaml, pods.yaml]\ngenerators: [gen.yaml]\n"
+    )
+    repo.write(
+        "apps/shop/gen.yaml",
+        "apiVersion: x/v1\nkind: Evil\nmetadata:\n  name: e\n"
+        "  annotations:\n    config.kubernetes.io/function: |\n      exec:\n"
+        "        path: ./evil.sh\n",
+    )
+    repo.commit("a kustomization that asks for an exec function")
+    run = cli("diff", "--repo", str(repo.path), "--base", base, "--path", "apps/shop")
+    assert run.code == 1
+    assert "never runs repository code" in run.stderr
+
+
+def test_a_revision_missing_from_a_shallow_clone_says_to_fetch_it(
+    repo: Repo, tmp_path: Path
+) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write("apps/shop/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    repo.commit("head")
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth=1", f"file://{repo.path}", str(clone)], check=True
+    )
+    run = cli("diff", "--repo", str(clone), "--base", base)
+    assert run.code == 1
+    assert (
+        f"revision '{base}' is not in this repository; this is a shallow clone: fetch it "
+        f"first, e.g. `git fetch --depth=1 origin {base}`" in run.stderr
+    )
+
+
+def _step(name: str) -> dict[str, object]:
+    from ruamel.yaml import YAML  # noqa: PLC0415
+
+    action = YAML(typ="safe").load((ROOT / "action.yml").read_text())
+    return next(s for s in action["runs"]["steps"] if s.get("name") == name)
+
+
+def test_the_action_review_step_writes_outputs_and_reports(repo: Repo, tmp_path: Path) -> None:
+    """Run action.yml's own script as the runner would, with the expressions resolved."""
+    import sys  # noqa: PLC0415
+
+    base = repo.git("rev-parse", "HEAD")
+    repo.write("apps/shop/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n")
+    repo.commit("drop the annotations")
+    step = _step("Review the change")
+    outputs = tmp_path / "github_output"
+    env = {
+        **os.environ,
+        "BASE": base,
+        "REVIEW_PATHS": "apps",
+        "REVIEW_CONFIG": "",
+        "REPORT_DIR": str(tmp_path / "report"),
+        "GITHUB_OUTPUT": str(outputs),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", str(step["run"])],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert outputs.read_text() == "changed=true\nregressions=shop\n"
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [
+        "comment.md",
+        "report.json",
+        "report.md",
+        "report.txt",
+    ]
+    assert "namespace shop: all -> off  REGRESSION" in done.stdout
