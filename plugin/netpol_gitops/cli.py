@@ -14,7 +14,7 @@ from typing import Annotated, TypeVar
 import typer
 
 from netpol_gitops import __version__, schemas
-from netpol_gitops.errors import NetpolError
+from netpol_gitops.errors import NetpolError, Problem
 
 app = typer.Typer(
     name="netpol-gitops",
@@ -355,6 +355,71 @@ def github_comment(
         typer.echo(f"netpol-gitops: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"netpol-gitops: comment {action} on #{number}")
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    github = "github"
+    sarif = "sarif"
+    json = "json"
+
+
+class Level(StrEnum):
+    error = "error"
+    warning = "warning"
+    never = "never"
+
+
+@app.command()
+def check(
+    path: PathArg,
+    config: ConfigOpt = None,
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (FILE:LINE:COL: severity: [rule] message), github "
+            "(workflow-command annotations), sarif (2.1.0, for code scanning) or json.",
+        ),
+    ] = CheckFormat.text,
+    fail_on: Annotated[
+        Level,
+        typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+    ] = Level.error,
+) -> None:
+    """Findings a platform team gates merges on, each with a rule id, severity and location.
+
+    Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
+    deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
+    policies), and the invalid-* problems render reports.
+
+    Examples:
+
+      netpol-gitops check clusters/prod
+
+      netpol-gitops check . --format sarif > netpol-gitops.sarif
+    """
+    from netpol_gitops.annotations import parse_config  # noqa: PLC0415
+    from netpol_gitops.check import RENDERERS, at_or_above  # noqa: PLC0415
+    from netpol_gitops.findings import findings  # noqa: PLC0415
+    from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
+
+    def job() -> list[Problem]:
+        try:
+            cfg = parse_config(config_document(config, path))
+        except NetpolError as exc:
+            return list(exc.problems)
+        try:
+            docs = read_manifests(path)
+        except NetpolError as exc:
+            return list(exc.problems)
+        return findings(docs, cfg)
+
+    found = _run(job)
+    sys.stdout.write(RENDERERS[output_format.value](found))
+    if fail_on is not Level.never and at_or_above(found, fail_on.value):
+        raise typer.Exit(1)
 
 
 class ReachOutput(StrEnum):

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from netpol_gitops.annotations import parse_config
+from netpol_gitops.check import unmatched_selectors
 from netpol_gitops.errors import Location, NetpolError, Problem
 from netpol_gitops.inputs import manifest_files, read_file
 from netpol_gitops.intent import Config
 from netpol_gitops.render import render
-from netpol_gitops.topology import WORKLOAD_KINDS, Selector, workload
+from netpol_gitops.topology import topology_of
 from netpol_gitops.yamlio import (
     Document,
     construct,
@@ -136,37 +137,6 @@ def _sources(config: Config, cwd: Path) -> list[Document]:
     return [d for d in read_documents(files) if d.kind == "Namespace"]
 
 
-def _unmatched_flows(result_intents: Any, items: list[Any]) -> list[Problem]:
-    """Warnings: a flow whose local pods selector matches no workload among the items."""
-    pods: dict[str, list[dict[str, str]]] = {}
-    for item in items:
-        if isinstance(item, dict) and item.get("kind") in WORKLOAD_KINDS:
-            try:
-                w = workload(item)
-            except (TypeError, ValueError, AttributeError, KeyError):
-                continue
-            if w is not None:
-                pods.setdefault(w.namespace, []).append(dict(w.labels))
-    found = []
-    for intent in result_intents:
-        for flow in intent.flows:
-            for end in (flow.src, flow.dst):
-                if not end.local:
-                    continue
-                selector = Selector(end.pods or ())
-                if not any(selector.matches(labels) for labels in pods.get(intent.name, [])):
-                    found.append(
-                        Problem(
-                            flow.location,
-                            f"flow '{flow.name}': no workload in namespace {intent.name} has "
-                            f"labels {dict(end.pods or ())}",
-                            severity="warning",
-                            rule="selector-matches-nothing",
-                        )
-                    )
-    return found
-
-
 def _result(problem: Problem, items: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"message": problem.message, "severity": problem.severity}
     src = problem.location.source
@@ -228,7 +198,8 @@ def run(text: str, cwd: Path) -> KrmResult:
         kept = {id(d) for d in result.documents}
         out_items = [d.data() for d in views if id(d) in kept] + result.generated
         if items:
-            problems = _unmatched_flows(result.intents, items)
+            workloads = topology_of(views).workloads
+            problems = unmatched_selectors(result.intents, workloads)
     except NetpolError as exc:
         problems = list(exc.problems)
         out_items = items

@@ -1,0 +1,383 @@
+"""Findings over intents, policies and workloads, with stable rule ids. Pure.
+
+Renderers: text (``FILE:LINE:COL: severity: [rule] message``), GitHub workflow commands, SARIF
+2.1.0 and JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from netpol_gitops import __version__
+from netpol_gitops.annotations import is_unmanaged
+from netpol_gitops.errors import Location, Problem
+from netpol_gitops.intent import Config, Endpoint, Mode, NamespaceIntent
+from netpol_gitops.topology import NS_NAME_LABEL, Selector, Workload
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: str
+    summary: str
+
+
+RULES = {
+    r.id: r
+    for r in (
+        Rule("no-default-deny", "error", "A namespace has no default deny"),
+        Rule("egress-without-dns", "error", "Egress is denied but DNS is not allowed"),
+        Rule(
+            "half-open-flow",
+            "error",
+            "A flow needs the other namespace's consent, which it does not give",
+        ),
+        Rule("selector-matches-nothing", "warning", "A flow's pod selector matches no workload"),
+        Rule("redundant-policy", "warning", "A hand-written NetworkPolicy repeats a generated one"),
+        Rule("name-clash", "error", "A hand-written NetworkPolicy has a generated policy's name"),
+        Rule("invalid-annotation", "error", "An annotation value is invalid"),
+        Rule("invalid-flow", "error", "A flow is invalid"),
+        Rule("invalid-config", "error", "The repo config is invalid"),
+        Rule("invalid-yaml", "error", "A file is not valid YAML or not a Kubernetes object"),
+        Rule("invalid-input", "error", "The input is invalid"),
+    )
+}
+LEVELS = {"note": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    namespace: str
+    name: str
+    spec: dict[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Repo:
+    """What the checks look at (built by the caller from a render)."""
+
+    config: Config
+    intents: list[NamespaceIntent]
+    namespaces: dict[str, Location]  # every Namespace object
+    namespace_labels: dict[str, dict[str, str]]
+    workloads: list[Workload]
+    handwritten: list[HandWritten]
+    generated: list[dict[str, Any]]
+
+
+def finding(rule: str, location: Location, message: str) -> Problem:
+    return Problem(location, message, RULES[rule].severity, rule)
+
+
+def _denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
+    """A policy with podSelector {} and this direction in policyTypes (no rules needed: any
+    such policy isolates every pod of the namespace for that direction)."""
+    for spec in policies:
+        selector = spec.get("podSelector") or {}
+        if selector.get("matchLabels") or selector.get("matchExpressions"):
+            continue
+        types = spec.get("policyTypes") or (
+            ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+        )
+        if direction in types:
+            return True
+    return False
+
+
+def check(repo: Repo) -> list[Problem]:
+    found: list[Problem] = []
+    intents = {i.name: i for i in repo.intents}
+    specs: dict[str, list[dict[str, Any]]] = {}
+    for p in repo.generated:
+        specs.setdefault(p["metadata"]["namespace"], []).append(p["spec"])
+    for h in repo.handwritten:
+        specs.setdefault(h.namespace, []).append(h.spec)
+    found += _default_deny(repo, intents, specs)
+    found += _dns(repo)
+    found += _half_open(repo, intents)
+    found += unmatched_selectors(repo.intents, repo.workloads)
+    found += _redundant(repo)
+    return sorted(found)
+
+
+def _default_deny(
+    repo: Repo, intents: Mapping[str, NamespaceIntent], specs: Mapping[str, list[dict[str, Any]]]
+) -> list[Problem]:
+    found = []
+    for name, loc in sorted(repo.namespaces.items()):
+        if name in ("kube-system", "kube-public", "kube-node-lease"):
+            continue
+        policies = specs.get(name, [])
+        if _denies(policies, "Ingress") or _denies(policies, "Egress"):
+            continue
+        intent = intents.get(name)
+        if intent is not None and intent.mode is Mode.AUDIT:
+            why = "mode is audit"
+        elif intent is not None and intent.mode is Mode.OFF:
+            why = "mode is off"
+        elif intent is not None:
+            why = "default-deny is none"
+        elif is_unmanaged(name, repo.config):
+            why = "it is excluded by the repo config"
+        else:
+            why = "the repo config is opt-in and it carries no netpol-gitops.io/ annotation"
+        found.append(
+            finding(
+                "no-default-deny",
+                loc,
+                f"namespace {name} has no default deny "
+                f"({why}); every pod accepts and sends "
+                "all traffic",
+            )
+        )
+    return found
+
+
+def _dns(repo: Repo) -> list[Problem]:
+    return [
+        finding(
+            "egress-without-dns",
+            i.location,
+            f"namespace {i.name} denies egress but not allow-dns: its pods cannot "
+            'resolve names (set netpol-gitops.io/allow-dns: "true")',
+        )
+        for i in repo.intents
+        if i.mode is not Mode.OFF and i.deny.egress and not i.allow_dns
+    ]
+
+
+def _admits(
+    other: NamespaceIntent | None, home: str, home_labels: dict[str, str], ingress: bool
+) -> bool:
+    """Whether namespace ``other`` lets traffic from/to ``home`` through its own deny."""
+    if other is None or other.mode is not Mode.ENFORCE:
+        return True
+    if not (other.deny.ingress if ingress else other.deny.egress):
+        return True
+    if ingress and home in other.allow_from_namespaces:
+        return True
+    for flow in other.flows:
+        peer = flow.src if ingress else flow.dst
+        mine = flow.dst if ingress else flow.src
+        if not mine.local:
+            continue
+        if peer.kind == "namespace" and peer.namespace == home:
+            return True
+        if peer.kind == "namespaces" and Selector(peer.namespace_labels or ()).matches(home_labels):
+            return True
+    return False
+
+
+def _half_open(repo: Repo, intents: Mapping[str, NamespaceIntent]) -> list[Problem]:
+    found = []
+    for intent in repo.intents:
+        if intent.mode is Mode.OFF:
+            continue
+        labels = repo.namespace_labels.get(intent.name, {NS_NAME_LABEL: intent.name})
+        for flow in intent.flows:
+            for end, other_is_dst in ((flow.dst, True), (flow.src, False)):
+                if end.kind != "namespace" or end.namespace == intent.name:
+                    continue
+                other = intents.get(str(end.namespace))
+                if _admits(other, intent.name, labels, ingress=other_is_dst):
+                    continue
+                assert other is not None  # _admits is True for unmanaged namespaces
+                side = "ingress" if other_is_dst else "egress"
+                found.append(
+                    finding(
+                        "half-open-flow",
+                        flow.location,
+                        f"flow '{flow.name}' of namespace {intent.name} needs namespace "
+                        f"{other.name} ({other.location.prefix()}) to allow it, but {other.name} "
+                        f"denies {side} and declares no matching flow or allow",
+                    )
+                )
+    return found
+
+
+def unmatched_selectors(
+    intents: Iterable[NamespaceIntent], workloads: Iterable[Workload]
+) -> list[Problem]:
+    """Warnings: a flow's local pod selector that matches no workload of its namespace."""
+    pods: dict[str, list[dict[str, str]]] = {}
+    for w in workloads:
+        pods.setdefault(w.namespace, []).append(dict(w.labels))
+    found = []
+    for intent in intents:
+        for flow in intent.flows:
+            ends: list[Endpoint] = [e for e in (flow.src, flow.dst) if e.local]
+            for end in ends:
+                selector = Selector(end.pods or ())
+                if not any(selector.matches(labels) for labels in pods.get(intent.name, [])):
+                    found.append(
+                        finding(
+                            "selector-matches-nothing",
+                            flow.location,
+                            f"flow '{flow.name}': no workload in namespace {intent.name} has "
+                            f"labels {dict(end.pods or ())}",
+                        )
+                    )
+    return found
+
+
+def _canonical(spec: dict[str, Any]) -> str:
+    spec = dict(spec)
+    spec.setdefault("policyTypes", ["Ingress"] + (["Egress"] if spec.get("egress") else []))
+    return json.dumps(spec, sort_keys=True)
+
+
+def _redundant(repo: Repo) -> list[Problem]:
+    generated: dict[tuple[str, str], str] = {
+        (p["metadata"]["namespace"], _canonical(p["spec"])): p["metadata"]["name"]
+        for p in repo.generated
+    }
+    found = []
+    for h in repo.handwritten:
+        twin = generated.get((h.namespace, _canonical(h.spec)))
+        if twin is not None:
+            found.append(
+                finding(
+                    "redundant-policy",
+                    h.location,
+                    f"NetworkPolicy {h.namespace}/{h.name} does what the generated "
+                    f"{h.namespace}/{twin} does; delete it",
+                )
+            )
+    return found
+
+
+# ----------------------------------------------------------------------------- renderers
+def at_or_above(findings: Iterable[Problem], level: str) -> bool:
+    return any(LEVELS.get(f.severity, 2) >= LEVELS[level] for f in findings)
+
+
+def message(f: Problem) -> str:
+    """The message, led by the field it is about when that is known."""
+    return f"{f.location.field}: {f.message}" if f.location.field else f.message
+
+
+def to_text(findings: list[Problem]) -> str:
+    return "".join(
+        f"{f.location.source}:{f.location.line}:{f.location.col}: {f.severity}: [{f.rule}] "
+        f"{message(f)}\n"
+        for f in findings
+    )
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(findings: list[Problem]) -> str:
+    """Workflow commands, escaped per GitHub's rules so no value can start a command."""
+    out = []
+    for f in findings:
+        command = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
+        props = (
+            f"file={_escape_property(f.location.source)},line={f.location.line},"
+            f"col={f.location.col},title={_escape_property('netpol-gitops ' + f.rule)}"
+        )
+        out.append(f"::{command} {props}::{_escape_data(message(f))}\n")
+    return "".join(out)
+
+
+def to_json(findings: list[Problem]) -> str:
+    return (
+        json.dumps(
+            [
+                {
+                    "rule": f.rule,
+                    "severity": f.severity,
+                    "file": f.location.source,
+                    "line": f.location.line,
+                    "column": f.location.col,
+                    "field": f.location.field,
+                    "message": f.message,
+                }
+                for f in findings
+            ],
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+def fingerprint(f: Problem) -> str:
+    """Stable across commits: rule, file, field and message, not line numbers."""
+    text = re.sub(r":\d+:\d+", "", f.message)  # messages may cite other places by line
+    key = "\0".join((f.rule, f.location.source, f.location.field, text))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def to_sarif(findings: list[Problem]) -> str:
+    used = sorted({f.rule for f in findings} | {"no-default-deny"})
+    index = {rule: i for i, rule in enumerate(used)}
+    level = {"error": "error", "warning": "warning"}
+    run = {
+        "tool": {
+            "driver": {
+                "name": "netpol-gitops",
+                "version": __version__,
+                "informationUri": "https://github.com/netpol-gitops/netpol-gitops",
+                "rules": [
+                    {
+                        "id": rule,
+                        "name": rule.title().replace("-", ""),
+                        "shortDescription": {
+                            "text": RULES.get(rule, RULES["invalid-input"]).summary
+                        },
+                        "defaultConfiguration": {
+                            "level": level.get(
+                                RULES.get(rule, RULES["invalid-input"]).severity, "note"
+                            )
+                        },
+                    }
+                    for rule in used
+                ],
+            }
+        },
+        "results": [
+            {
+                "ruleId": f.rule,
+                "ruleIndex": index[f.rule],
+                "level": level.get(f.severity, "note"),
+                "message": {"text": message(f)},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": f.location.source},
+                            "region": {
+                                "startLine": max(f.location.line, 1),
+                                "startColumn": max(f.location.col, 1),
+                            },
+                        }
+                    }
+                ],
+                "partialFingerprints": {"netpolGitopsFinding/v1": fingerprint(f)},
+            }
+            for f in findings
+        ],
+    }
+    return (
+        json.dumps(
+            {
+                "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                "version": "2.1.0",
+                "runs": [run],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+RENDERERS = {"text": to_text, "github": to_github, "sarif": to_sarif, "json": to_json}
