@@ -317,7 +317,8 @@ _PLAIN = re.compile(r"[A-Za-z0-9_/](?:[-A-Za-z0-9_./:]*[-A-Za-z0-9_./])?")
 _NOT_PLAIN = re.compile(  # what a YAML 1.1 or 1.2 reader would take for a non-string
     r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|0[xXoObB][0-9a-fA-F_]+|"
     r"[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|null|Null|NULL|true|True|TRUE|false|False|FALSE|"
-    r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[0-9][0-9:_.]*)$"
+    r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|[0-9][0-9:_.]*|"
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*)$"  # timestamps (and anything that starts like one)
 )
 
 
