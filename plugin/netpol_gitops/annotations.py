@@ -29,13 +29,14 @@ from netpol_gitops.intent import (
     NamespaceIntent,
     PortSpec,
 )
-from netpol_gitops.yamlio import LOADER, Document, locate, yaml_problem
+from netpol_gitops.yamlio import LOADER, Document, locate, split_stream, yaml_problem
 
 KEYS = tuple(k.removeprefix(PREFIX) for k in schemas.load("annotations")["properties"])
 Locator = Callable[[Sequence[str | int], bool], Location]
 Setting = tuple[str, str, Location, str]  # (key without prefix, value, where, origin)
 _PORT = re.compile(r"^(?:(\d+)(?:-(\d+))?|([a-z0-9][-a-z0-9]*))(?:/([A-Za-z]+))?$")
 _ANN = ("metadata", "annotations")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 
 
 def _value_validator(key: str) -> Any:
@@ -251,8 +252,12 @@ def _parse_embedded(
     text: str, doc: Document, outer: list[str | int], problems: list[Problem]
 ) -> tuple[Any, Locator] | None:
     try:
+        split_stream(text, "flows", objects=False)  # depth and alias limits before composing
         node = LOADER.compose(text)
         data = LOADER.constructor.construct_document(node) if node is not None else None
+    except NetpolError as err:
+        problems.extend(Problem(doc.location(outer), p.message, rule=p.rule) for p in err.problems)
+        return None
     except YAMLError as exc:
         p = yaml_problem(exc, "x")
         loc = EmbeddedLocator(doc, outer, None).shift(
@@ -391,6 +396,15 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
             Problem(doc.location([*base, "metadata"]), "a Namespace needs metadata.name")
         )
         return None
+    if not _DNS_LABEL.fullmatch(name):
+        problems.append(
+            Problem(
+                doc.location([*base, "metadata", "name"]),
+                f"{name!r} is not a valid namespace name (at most 63 of a-z 0-9 "
+                "and '-', starting and ending with a letter or digit)",
+            )
+        )
+        return None
     anns = meta.get("annotations") or {}
     if not isinstance(anns, dict):
         problems.append(Problem(doc.location([*base, *_ANN]), "expected a mapping"))
@@ -498,7 +512,11 @@ def _flows_value(
 
 def _parse_plain(text: str, loc: Location, problems: list[Problem]) -> Any:
     try:
+        split_stream(text, "flows", objects=False)  # depth and alias limits before composing
         return LOADER.load(text)
+    except NetpolError as err:
+        problems.extend(Problem(loc, p.message, rule=p.rule) for p in err.problems)
+        return None
     except YAMLError as exc:
         problems.append(Problem(loc, yaml_problem(exc, "x").message))
         return None

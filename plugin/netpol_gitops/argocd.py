@@ -42,6 +42,15 @@ def env_name(key: str) -> str:
     return ENV_PREFIX + key.upper().replace("-", "_")
 
 
+DEFAULT_DEADLINE = 55  # seconds: under the repo-server's 60 s exec timeout, for a clean exit
+
+
+def deadline_seconds(environ: Mapping[str, str]) -> int:
+    """NETPOL_GITOPS_DEADLINE (whole seconds), else 55."""
+    raw = environ.get("NETPOL_GITOPS_DEADLINE", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_DEADLINE
+
+
 def repo_root(app_dir: Path, source_path: str | None) -> Path:
     """The repository copy's root: the app directory minus ARGOCD_APP_SOURCE_PATH."""
     root = app_dir.resolve()

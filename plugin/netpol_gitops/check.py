@@ -14,7 +14,7 @@ from typing import Any
 
 from netpol_gitops import __version__
 from netpol_gitops.annotations import is_unmanaged
-from netpol_gitops.errors import Location, Problem
+from netpol_gitops.errors import Location, Problem, printable
 from netpol_gitops.intent import Config, Endpoint, Mode, NamespaceIntent
 from netpol_gitops.topology import NS_NAME_LABEL, Selector, Workload
 
@@ -261,12 +261,15 @@ def message(f: Problem) -> str:
     return f"{f.location.field}: {f.message}" if f.location.field else f.message
 
 
-def to_text(findings: list[Problem]) -> str:
-    return "".join(
-        f"{f.location.source}:{f.location.line}:{f.location.col}: {f.severity}: [{f.rule}] "
-        f"{message(f)}\n"
-        for f in findings
+def _line(f: Problem) -> str:
+    return printable(
+        f"{f.location.source}:{f.location.line}:{f.location.col}: {f.severity}: "
+        f"[{f.rule}] {message(f)}"
     )
+
+
+def to_text(findings: list[Problem]) -> str:
+    return "".join(_line(f) + "\n" for f in findings)
 
 
 def _escape_data(text: str) -> str:

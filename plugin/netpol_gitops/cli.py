@@ -191,11 +191,32 @@ def argocd_generate() -> None:
     Namespace object. Any problem: exit 1, message on stderr, nothing on stdout.
     """
     import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.argocd import generate  # noqa: PLC0415
+    from netpol_gitops.argocd import deadline_seconds, generate  # noqa: PLC0415
+    from netpol_gitops.errors import Location  # noqa: PLC0415
 
-    sys.stdout.write(_run(lambda: generate(Path.cwd(), dict(os.environ))))
+    limit = deadline_seconds(os.environ)
+
+    def expired(_signum: int, _frame: object) -> None:
+        # raised inside whatever runs: subprocess.run kills its child, temp dirs are removed
+        raise NetpolError(
+            [
+                Problem(
+                    Location("argocd generate"),
+                    f"took longer than {limit}s (NETPOL_GITOPS_DEADLINE); stopped, nothing written",
+                )
+            ]
+        )
+
+    signal.signal(signal.SIGALRM, expired)
+    signal.alarm(limit)
+    try:
+        text = _run(lambda: generate(Path.cwd(), dict(os.environ)))
+    finally:
+        signal.alarm(0)
+    sys.stdout.write(text)
 
 
 @argocd_app.command("discover")

@@ -9,6 +9,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from netpol_gitops.errors import printable
+
 MARKER = "<!-- netpol-gitops:pr-report -->"
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body
 DIRECTIONS = {"all": {"ingress", "egress"}, "ingress": {"ingress"}, "egress": {"egress"}}
@@ -83,8 +85,8 @@ def compare(base: Side, head: Side) -> Diff:
         lines = difflib.unified_diff(
             base.policies.get(key, "").splitlines(keepends=True),
             head.policies.get(key, "").splitlines(keepends=True),
-            fromfile=f"a/{key}",
-            tofile=f"b/{key}",
+            fromfile=printable(f"a/{key}"),
+            tofile=printable(f"b/{key}"),
         )
         diff.policy_diffs[key] = "".join(lines)
     return diff
@@ -130,7 +132,7 @@ def to_text(diff: Diff) -> str:
     out += [f"policy added {k}" for k in diff.policies_added]
     out += [f"policy removed {k}" for k in diff.policies_removed]
     out += [f"policy changed {k}" for k in diff.policies_changed]
-    return "\n".join(out) + "\n"
+    return "\n".join(printable(line) for line in out) + "\n"
 
 
 def verdict(diff: Diff) -> str:
@@ -164,7 +166,7 @@ def fence(text: str, lang: str = "") -> str:
 
 
 def _cell(text: str) -> str:
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + printable(text).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _node(peer: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ class Problem:
 
     def render(self) -> str:
         fld = f"{self.location.field}: " if self.location.field else ""
-        return f"{self.location.prefix()}: {self.severity}: {fld}{self.message}"
+        return printable(f"{self.location.prefix()}: {self.severity}: {fld}{self.message}")
 
 
 class NetpolError(Exception):
@@ -45,6 +46,20 @@ class NetpolError(Exception):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(p.render() for p in self.problems))
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text with control characters escaped: one output line per item, so nothing from the
+    input can start a line of its own (e.g. a GitHub ``::workflow-command::``)."""
+    return _CONTROL.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -17,9 +17,14 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 NOT_MANIFESTS = frozenset({*KUSTOMIZATION_FILES, CONFIG_FILE, "Kptfile"})
 SUFFIXES = (".yaml", ".yml", ".json")
 BUILD_TIMEOUT = 300
+MAX_INPUT_BYTES = 512 << 20  # per file or stream
 
 
 def decode(data: bytes, source: str) -> str:
+    if len(data) > MAX_INPUT_BYTES:
+        raise NetpolError(
+            [Problem(Location(source), f"larger than {MAX_INPUT_BYTES >> 20} MiB; refused")]
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -123,7 +128,7 @@ def build_kustomization(directory: Path) -> str:
         ) from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip().replace("\n", " | ")
-        if "plugins disabled" in err or "plugins are disabled" in err:
+        if any(s in err for s in ("plugins disabled", "plugins are disabled", "--enable-helm")):
             err += (
                 " | the kustomization asks for a plugin or function; netpol-gitops never runs"
                 " repository code, so build it yourself and pipe it in: ... | "

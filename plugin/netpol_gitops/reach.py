@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netpol_gitops.conns import ALL, NONE, Conns
+from netpol_gitops.errors import printable
 from netpol_gitops.topology import Peer, Policy, Rule, Topology, Workload
 
 MAX_IP = 2**32 - 1
@@ -27,7 +28,7 @@ class Connection:
     conns: Conns
 
     def line(self) -> str:
-        return f"{self.src} => {self.dst} : {self.conns.render()}"
+        return printable(f"{self.src} => {self.dst} : {self.conns.render()}")
 
 
 def ip_peer(lo: int, hi: int) -> str:

@@ -31,6 +31,7 @@ from ruamel.yaml.resolver import VersionedResolver
 from netpol_gitops.errors import Location, NetpolError, Problem, field_path
 
 MAX_ALIASES = 100  # per document: manifests rarely use anchors; alias bombs use thousands
+MAX_DEPTH = 100  # nesting levels per document: real manifests stay under 30
 
 
 class _Yaml12Resolver(VersionedResolver):
@@ -180,8 +181,22 @@ def locate(root: Node, path: Sequence[str | int]) -> tuple[Node, Node | None]:
     return node, key_node
 
 
-def yaml_problem(exc: YAMLError, source: str, line0: int = 0, col0: int = 0) -> Problem:
+def yaml_problem(
+    exc: YAMLError, source: str, line0: int = 0, col0: int = 0, text: str | None = None
+) -> Problem:
     """A ruamel.yaml error as a located problem (offset by where the text starts)."""
+    position = getattr(exc, "position", None)
+    if text is not None and isinstance(position, int):  # a ReaderError: a character position
+        line = text.count("\n", 0, position)
+        col = position - (text.rfind("\n", 0, position) + 1)
+        char = getattr(exc, "character", 0)
+        code = char if isinstance(char, int) else ord(str(char)[:1] or "?")
+        return Problem(
+            Location(source, line0 + line + 1, col + 1, ""),
+            f"invalid YAML: {getattr(exc, 'reason', 'unacceptable character')} "
+            f"(character #x{code:04x})",
+            rule="invalid-yaml",
+        )
     if isinstance(exc, MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
         if isinstance(exc, DuplicateKeyError):
@@ -207,16 +222,22 @@ def _col(mark: Any, col0: int) -> int:
     return int((col0 if mark.line == 0 else 0) + mark.column + 1)
 
 
-def split_stream(text: str, source: str) -> list[Document]:  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
+def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
+    text: str, source: str, *, objects: bool = True
+) -> list[Document]:
     """Split a YAML stream into documents with one C-parser pass.
 
-    Every document is checked for YAML syntax; empty documents are dropped; a document that is
-    not a mapping is an error. No Python objects are built.
+    Every document is checked for YAML syntax, for at most MAX_ALIASES aliases and MAX_DEPTH
+    levels of nesting (before anything is built: the composer recurses); empty documents are
+    dropped; with ``objects``, a document that is not a mapping is an error.
     """
     docs: list[Document] = []
     problems: list[Problem] = []
-    parser = CParser(text)
-    prev_end: Any = parser.get_event().end_mark  # StreamStartEvent
+    try:
+        parser = CParser(text)
+        prev_end: Any = parser.get_event().end_mark  # StreamStartEvent
+    except YAMLError as exc:  # the reader refuses some characters before any event
+        raise NetpolError([yaml_problem(exc, source, text=text)]) from None
     root_mark: Any = prev_end
     depth = 0
     start = start_line = start_col = 0
@@ -238,14 +259,25 @@ def split_stream(text: str, source: str) -> list[Document]:  # noqa: PLR0912, PL
                         kind = ev.value
                     expect_key = not expect_key
                 elif depth == 0:
-                    root_ok, root_mark = False, ev.start_mark
+                    root_ok, root_mark = not objects, ev.start_mark
                     empty = ev.value == "" and ev.tag is None
             elif t is MappingStartEvent or t is SequenceStartEvent:
                 if depth == 0:
-                    root_ok, root_mark = t is MappingStartEvent, ev.start_mark
+                    root_ok, root_mark = t is MappingStartEvent or not objects, ev.start_mark
                 elif depth == 1:
                     expect_key = not expect_key
                 depth += 1
+                if depth > MAX_DEPTH:
+                    mark = ev.start_mark
+                    problems.append(
+                        Problem(
+                            Location(source, mark.line + 1, mark.column + 1, ""),
+                            f"nested deeper than {MAX_DEPTH} levels; refused (a Kubernetes "
+                            "manifest needs far fewer)",
+                            rule="invalid-yaml",
+                        )
+                    )
+                    break
             elif t is MappingEndEvent or t is SequenceEndEvent:
                 depth -= 1
             elif t is AliasEvent:
@@ -293,7 +325,7 @@ def split_stream(text: str, source: str) -> list[Document]:  # noqa: PLR0912, PL
             elif t is StreamEndEvent:
                 break
     except YAMLError as exc:
-        problems.append(yaml_problem(exc, source))
+        problems.append(yaml_problem(exc, source, text=text))
     if problems:
         raise NetpolError(problems)
     return docs
