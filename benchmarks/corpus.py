@@ -2,7 +2,8 @@
 
 The corpus generator writes a working vocabulary that predates DESIGN.md; it is translated:
 ``allow-ingress-from-namespaces`` -> ``allow-from-namespaces``, ``tcp/443`` -> ``443/tcp``, and
-``allow-egress-to-namespaces: X`` -> a ``flows`` entry from all pods to namespace X.
+``allow-egress-to-namespaces: X`` -> a ``flows`` entry from all pods to namespace X; the
+ResourceList's functionConfig ``dnsNamespace`` -> ``dns.namespace``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ _PROTO_PORT = re.compile(r"\b(tcp|udp|sctp)/(\d+)\b")
 
 
 def translate(text: str) -> str:
+    text = text.replace(
+        "    annotationPrefix: netpol-gitops.io/\n    dnsNamespace: kube-system\n",
+        "    dns:\n      namespace: kube-system\n",
+    )
     text = text.replace(
         "netpol-gitops.io/allow-ingress-from-namespaces:", "netpol-gitops.io/allow-from-namespaces:"
     )

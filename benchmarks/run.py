@@ -1,0 +1,309 @@
+"""Every path, interleaved in one run, as ratios to libyaml in the same run; peak RSS.
+
+    python benchmarks/run.py [--sizes 100,1000] [--rounds 3] [--big 5000] [--kustomize 300]
+                             [--write]
+
+--big N adds the reach --generate / render / krm rows at N namespaces (one round; slow).
+--kustomize N adds `kubectl kustomize` with and without the transformer (a `docker` stand-in
+runs the container function locally). --write puts the table into benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import ROOT, WORK, corpus
+from harness import BASELINE_LOAD, BASELINE_LOAD_DUMP, machine, median
+
+BIN = Path(sys.executable).parent
+EXE = str(BIN / "netpol-gitops")
+BEGIN, END = "<!-- run.py:begin -->", "<!-- run.py:end -->"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    argv: list[str]
+    baseline: str  # the variant this one is a ratio of
+    stdin: str | None = None
+    cwd: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+    input_mb: float = 0.0
+
+
+def run(v: Variant) -> tuple[float, float]:
+    env = {**os.environ, **dict(v.env)}
+    import time  # noqa: PLC0415
+
+    with tempfile.TemporaryFile() as err:
+        stdin = Path(v.stdin).open("rb") if v.stdin else None  # noqa: SIM115
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            v.argv,
+            stdin=stdin or subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=v.cwd,
+            env=env,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if stdin:
+            stdin.close()
+        if os.waitstatus_to_exitcode(status) != 0:
+            err.seek(0)
+            sys.exit(f"{v.name} failed: {err.read()[:2000]!r}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def tree_without_kustomizations(n: int) -> Path:
+    """The corpus tree as a plain directory of YAML (what argocd generate reads without a
+    kustomization); kustomization.yaml files removed."""
+    src = corpus(n, "--tree")
+    out = WORK / f"{n}-plain-tree"
+    if not out.exists():
+        shutil.copytree(
+            src, out, ignore=shutil.ignore_patterns("kustomization.yaml", ".translated")
+        )
+    return out
+
+
+def stream_dir(n: int) -> Path:
+    out = WORK / f"{n}-stream-only"
+    if not out.exists():
+        out.mkdir(parents=True)
+        shutil.copy(corpus(n) / "stream.yaml", out / "stream.yaml")
+    return out
+
+
+def git_pair(n: int, changed: int = 20) -> tuple[Path, str, str]:
+    """A git repo of the plain tree, and a second commit that changes ``changed`` namespaces."""
+    repo = WORK / f"{n}-git"
+    if not (repo / ".git").exists():
+        shutil.copytree(tree_without_kustomizations(n), repo, dirs_exist_ok=True)
+        git = ["git", "-c", "user.email=b@example.com", "-c", "user.name=b", "-C", str(repo)]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+        files = sorted(repo.glob("*/namespace.yaml"))[2 : 2 + changed]
+        for f in files:
+            f.write_text(
+                f.read_text()
+                .replace("default-deny: all", "default-deny: ingress")
+                .replace("default-deny: none", "default-deny: all")
+            )
+        subprocess.run([*git, "commit", "-q", "-am", "head"], check=True)
+    rev = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD~1", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return repo, rev[0], rev[1]
+
+
+def variants(n: int, with_plain_reach: bool) -> list[Variant]:
+    stream = corpus(n) / "stream.yaml"
+    rl = corpus(n, "--resource-list") / "resource-list.yaml"
+    s_mb, rl_mb = stream.stat().st_size / 1e6, rl.stat().st_size / 1e6
+    py = sys.executable
+    out = [
+        Variant(
+            "libyaml load+dump",
+            [py, "-c", BASELINE_LOAD_DUMP, str(stream)],
+            "",
+            None,
+            None,
+            (),
+            s_mb,
+        ),
+        Variant("libyaml load", [py, "-c", BASELINE_LOAD, str(stream)], "", None, None, (), s_mb),
+        Variant(
+            "libyaml load+dump (ResourceList)",
+            [py, "-c", BASELINE_LOAD_DUMP, str(rl)],
+            "",
+            None,
+            None,
+            (),
+            rl_mb,
+        ),
+        Variant("render", [EXE, "render", str(stream)], "libyaml load+dump", input_mb=s_mb),
+        Variant(
+            "krm",
+            [EXE, "krm"],
+            "libyaml load+dump (ResourceList)",
+            str(rl),
+            str(rl.parent),
+            input_mb=rl_mb,
+        ),
+        Variant(
+            "argocd generate (tree)",
+            [EXE, "argocd", "generate"],
+            "libyaml load+dump",
+            None,
+            str(tree_without_kustomizations(n)),
+            (("ARGOCD_APP_NAMESPACE", ""), ("NETPOL_GITOPS_DEADLINE", "3600")),
+            s_mb,
+        ),
+        Variant(
+            "argocd generate (stream)",
+            [EXE, "argocd", "generate"],
+            "libyaml load+dump",
+            None,
+            str(stream_dir(n)),
+            (("ARGOCD_APP_NAMESPACE", ""), ("NETPOL_GITOPS_DEADLINE", "3600")),
+            s_mb,
+        ),
+        Variant(
+            "reach --generate",
+            [EXE, "reach", "--generate", str(stream)],
+            "libyaml load",
+            input_mb=s_mb,
+        ),
+    ]
+    if with_plain_reach:
+        out.append(Variant("reach", [EXE, "reach", str(stream)], "libyaml load", input_mb=s_mb))
+    if n == 1000:
+        repo, base, head = git_pair(n)
+        out.append(
+            Variant(
+                "diff (20 namespaces changed)",
+                [EXE, "diff", "--repo", str(repo), "--base", base, "--head", head],
+                "libyaml load+dump",
+                input_mb=s_mb,
+            )
+        )
+    return out
+
+
+def measure(vs: list[Variant], rounds: int) -> dict[str, list[tuple[float, float]]]:
+    samples: dict[str, list[tuple[float, float]]] = {v.name: [] for v in vs}
+    for r in range(rounds):
+        order = vs[r % len(vs) :] + vs[: r % len(vs)]
+        for v in order:
+            samples[v.name].append(run(v))
+            print(f"  round {r + 1} {v.name}: {samples[v.name][-1][0]:.2f}s", file=sys.stderr)
+    return samples
+
+
+def rows(n: int, vs: list[Variant], samples: dict[str, list[tuple[float, float]]]) -> list[str]:
+    out = []
+    for v in vs:
+        secs = [s for s, _ in samples[v.name]]
+        rss = max(r for _, r in samples[v.name])
+        if v.baseline:
+            base = [s for s, _ in samples[v.baseline]]
+            ratio = f"{median([a / b for a, b in zip(secs, base, strict=True)]):.2f}"
+        else:
+            ratio = "1 (baseline)"
+        out.append(
+            f"| {n:,} | {v.name} | {v.input_mb:.1f} | {median(secs):.2f} | {ratio} | "
+            f"{rss:.0f} | {rss / max(v.input_mb, 0.1):.1f} |"
+        )
+    return out
+
+
+def kustomize_rows(n: int, rounds: int) -> list[str]:
+    """kubectl kustomize of the tree, with and without the transformer (container stand-in)."""
+    tree = corpus(n, "--tree")
+    with_fn = WORK / f"{n}-tree-fn"
+    if not with_fn.exists():
+        shutil.copytree(tree, with_fn)
+        root = with_fn / "kustomization.yaml"
+        root.write_text(root.read_text() + "transformers:\n- fn.yaml\n")
+        (with_fn / "fn.yaml").write_text(
+            "apiVersion: netpol-gitops.io/v1alpha1\nkind: NetworkPolicyGenerator\nmetadata:\n"
+            "  name: fn\n  annotations:\n    config.kubernetes.io/function: |\n"
+            "      container:\n        image: netpol-gitops:0.1.0\n"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, identity = Path(tmp) / "ours", Path(tmp) / "identity"
+        for d, body in ((ours, f"exec {EXE} krm"), (identity, "exec cat")):
+            d.mkdir()
+            (d / "docker").write_text(f"#!/bin/sh\n{body}\n")
+            (d / "docker").chmod(0o755)
+        mb = sum(f.stat().st_size for f in tree.rglob("*.yaml")) / 1e6
+        build = ["kubectl", "kustomize", "--enable-alpha-plugins", str(with_fn)]
+        vs = [
+            Variant("kubectl kustomize", ["kubectl", "kustomize", str(tree)], "", input_mb=mb),
+            Variant(
+                "kubectl kustomize + identity transformer (cat)",
+                build,
+                "kubectl kustomize",
+                env=(("PATH", f"{identity}:{os.environ['PATH']}"),),
+                input_mb=mb,
+            ),
+            Variant(
+                "kubectl kustomize + netpol-gitops transformer",
+                build,
+                "kubectl kustomize",
+                env=(("PATH", f"{ours}:{os.environ['PATH']}"),),
+                input_mb=mb,
+            ),
+        ]
+        samples = measure(vs, rounds)
+    return rows(n, vs, samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--big", type=int, default=0)
+    parser.add_argument("--kustomize", type=int, default=0)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    table = [
+        f"Machine: {machine()}, kubectl {_kubectl()}; {args.rounds} rounds, interleaved; "
+        "ratio = median of per-round ratios to the baseline named in the row's group.",
+        "",
+        "| N | path | input MB | s (median) | ratio | peak RSS MB | RSS / input |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for n in (int(s) for s in args.sizes.split(",")):
+        vs = variants(n, with_plain_reach=True)
+        table += rows(n, vs, measure(vs, args.rounds))
+    if args.big:
+        keep = {
+            "libyaml load+dump",
+            "libyaml load",
+            "libyaml load+dump (ResourceList)",
+            "render",
+            "krm",
+            "argocd generate (stream)",
+            "reach --generate",
+        }
+        vs = [v for v in variants(args.big, with_plain_reach=False) if v.name in keep]
+        table += rows(args.big, vs, measure(vs, 1))
+    if args.kustomize:
+        table += kustomize_rows(args.kustomize, max(1, args.rounds - 2))
+    text = "\n".join(table) + "\n"
+    print(text)
+    if args.write:
+        readme = ROOT / "benchmarks" / "README.md"
+        old = readme.read_text()
+        a, b = old.index(BEGIN) + len(BEGIN), old.index(END)
+        readme.write_text(old[:a] + "\n" + text + old[b:])
+
+
+def _kubectl() -> str:
+    try:
+        out = subprocess.run(
+            ["kubectl", "version", "--client"], capture_output=True, text=True, check=False
+        ).stdout
+    except OSError:
+        return "absent"
+    return out.splitlines()[0].split(":")[-1].strip() if out else "absent"
+
+
+if __name__ == "__main__":
+    main()
