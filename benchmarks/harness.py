@@ -81,3 +81,13 @@ def machine() -> str:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def executable() -> str:
+    """The netpol-gitops next to this Python (the venv), else the one on PATH."""
+    import shutil  # noqa: PLC0415
+
+    local = Path(sys.executable).with_name("netpol-gitops")
+    if local.exists():
+        return str(local)
+    return shutil.which("netpol-gitops") or sys.exit("netpol-gitops is not installed")

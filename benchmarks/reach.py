@@ -8,14 +8,13 @@ Target (issue 8): reach --generate at 5,000 namespaces finishes; <= 3 x libyaml 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import corpus
-from harness import BASELINE_LOAD, machine, measure, median, ratio
+from harness import BASELINE_LOAD, executable, machine, measure, median, ratio
 
 
 def main() -> None:
@@ -24,9 +23,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-plain", action="store_true", help="skip reach without --generate")
     args = parser.parse_args()
-    exe = str(Path(sys.executable).with_name("netpol-gitops"))
-    if not Path(exe).exists():
-        exe = shutil.which("netpol-gitops") or sys.exit("netpol-gitops is not installed")
+    exe = executable()
     print(f"# reach benchmark ({machine()})\n")
     print("| N namespaces | input MB | variant | libyaml load s | reach s | ratio | RSS MB |")
     print("|---:|---:|---|---:|---:|---:|---:|")

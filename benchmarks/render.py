@@ -8,14 +8,13 @@ Target (issue 2/8): render <= 0.5 x libyaml load+dump at 1,000 namespaces.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import corpus
-from harness import BASELINE_LOAD_DUMP, machine, measure, median, ratio
+from harness import BASELINE_LOAD_DUMP, executable, machine, measure, median, ratio
 
 
 def main() -> None:
@@ -23,9 +22,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    exe = str(Path(sys.executable).with_name("netpol-gitops"))
-    if not Path(exe).exists():
-        exe = shutil.which("netpol-gitops") or sys.exit("netpol-gitops is not installed")
+    exe = executable()
     print(f"# render benchmark ({machine()})\n")
     print("| N namespaces | input MB | libyaml load+dump s | render s | ratio | render RSS MB |")
     print("|---:|---:|---:|---:|---:|---:|")

@@ -27,6 +27,7 @@ from netpol_gitops.inputs import (
     read_file,
 )
 from netpol_gitops.intent import Config
+from netpol_gitops.progress import progress
 from netpol_gitops.render import render
 from netpol_gitops.yamlio import Document, read_documents, split_stream
 
@@ -160,7 +161,10 @@ def read_app(app_dir: Path, root: Path) -> list[Document]:
     if kustomization(app_dir) is not None:
         text = build_kustomization(app_dir)
         return read_documents([("<kustomize build>", text)])
-    files = [read_file(f, str(f.relative_to(app_dir))) for f in manifest_files(app_dir, root)]
+    paths = manifest_files(app_dir, root)
+    files = [
+        read_file(f, str(f.relative_to(app_dir))) for f in progress(paths, len(paths), "reading")
+    ]
     return read_documents(files)
 
 

@@ -23,6 +23,7 @@ from netpol_gitops.inputs import (
     build_kustomization,
     decode,
 )
+from netpol_gitops.progress import progress
 
 SYMLINK_MODE = 0o120000
 
@@ -122,7 +123,7 @@ def read_revision(repo: git.Repo, rev: str, paths: list[str]) -> Revision:
             if name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
                 continue
             files.append(file)
-        for file in sorted(files):
+        for file in progress(sorted(files), len(files), f"reading {short}:{path}"):
             sources.append((file, _blob_text(repo, commit, file, f"{short}:{file}")))
     config = None
     try:

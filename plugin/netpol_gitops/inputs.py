@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from netpol_gitops.errors import Location, NetpolError, Problem
+from netpol_gitops.progress import progress
 from netpol_gitops.yamlio import Document, read_documents
 
 CONFIG_FILE = ".netpol-gitops.yaml"
@@ -146,7 +147,8 @@ def read_sources(path: str) -> list[tuple[str, str]]:
     if p.is_dir():
         if kustomization(p) is not None:
             return [(f"<kustomize build {path}>", build_kustomization(p))]
-        return [read_file(f) for f in manifest_files(p)]
+        files = manifest_files(p)
+        return [read_file(f) for f in progress(files, len(files), f"reading {path}")]
     if p.is_file():
         return [read_file(p)]
     raise NetpolError([Problem(Location(path), "no such file or directory")])

@@ -222,6 +222,13 @@ def _col(mark: Any, col0: int) -> int:
     return int((col0 if mark.line == 0 else 0) + mark.column + 1)
 
 
+def _refused(source: str, event: Any, message: str) -> Problem:
+    mark = event.start_mark
+    return Problem(
+        Location(source, mark.line + 1, mark.column + 1, ""), message, rule="invalid-yaml"
+    )
+
+
 def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
     text: str, source: str, *, objects: bool = True
 ) -> list[Document]:
@@ -268,13 +275,13 @@ def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
                     expect_key = not expect_key
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = ev.start_mark
                     problems.append(
-                        Problem(
-                            Location(source, mark.line + 1, mark.column + 1, ""),
-                            f"nested deeper than {MAX_DEPTH} levels; refused (a Kubernetes "
-                            "manifest needs far fewer)",
-                            rule="invalid-yaml",
+                        _refused(
+                            source,
+                            ev,
+                            f"nested deeper than {MAX_DEPTH} "
+                            "levels; refused (a Kubernetes manifest needs "
+                            "far fewer)",
                         )
                     )
                     break
@@ -285,13 +292,13 @@ def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
                 if depth == 1:
                     expect_key = not expect_key
                 if aliases > MAX_ALIASES:
-                    mark = ev.start_mark
                     problems.append(
-                        Problem(
-                            Location(source, mark.line + 1, mark.column + 1, ""),
-                            f"more than {MAX_ALIASES} YAML aliases in one document; "
-                            "refused (a Kubernetes manifest needs none)",
-                            rule="invalid-yaml",
+                        _refused(
+                            source,
+                            ev,
+                            f"more than {MAX_ALIASES} YAML aliases "
+                            "in one document; refused (a Kubernetes "
+                            "manifest needs none)",
                         )
                     )
                     break
