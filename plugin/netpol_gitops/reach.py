@@ -8,13 +8,13 @@ direction iff a policy of its own namespace selects it for that direction.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netpol_gitops.conns import ALL, NONE, Conns
-from netpol_gitops.errors import printable
 from netpol_gitops.topology import Peer, Policy, Rule, Topology, Workload
 
 MAX_IP = 2**32 - 1
@@ -28,7 +28,13 @@ class Connection:
     conns: Conns
 
     def line(self) -> str:
-        return printable(f"{self.src} => {self.dst} : {self.conns.render()}")
+        """Peers are escaped when built (Workload.peer) or are IP ranges."""
+        return f"{self.src} => {self.dst} : {_render(self.conns)}"
+
+
+@functools.cache
+def _render(conns: Conns) -> str:  # few distinct sets, millions of lines
+    return conns.render()
 
 
 def ip_peer(lo: int, hi: int) -> str:

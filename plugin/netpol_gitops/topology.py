@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.conns import ALL, Conns
-from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.errors import NetpolError, Problem, printable
 from netpol_gitops.yamlio import Document
 
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -32,10 +32,10 @@ class Workload:
     kind: str
     labels: Labels
     ports: tuple[Port, ...] = ()
+    peer: str = field(init=False, compare=False)  # ns/name[Kind], control characters escaped
 
-    @property
-    def peer(self) -> str:
-        return f"{self.namespace}/{self.name}[{self.kind}]"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "peer", printable(f"{self.namespace}/{self.name}[{self.kind}]"))
 
 
 @dataclass(frozen=True)
