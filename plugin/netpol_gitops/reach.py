@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netpol_gitops.conns import ALL, NONE, Conns
-from netpol_gitops.topology import Peer, Policy, Rule, Topology, Workload
+from netpol_gitops.topology import Peer, Policy, Rule, Selector, Topology, Workload
 
 MAX_IP = 2**32 - 1
 ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int, str], ...]]
@@ -86,6 +86,21 @@ class Analysis:
                 [(p.namespace, r) for p in eg for r in p.egress or ()] if eg else None
             )
         self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
+        # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
+        self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for name in self.by_ns:
+            for label in topo.namespace_labels(name).items():
+                self._by_label[label].add(name)
+
+    def _namespaces(self, selector: Selector) -> list[str]:
+        """Namespaces (with workloads) that a namespaceSelector selects."""
+        if selector.labels:
+            candidates = set.intersection(
+                *(self._by_label.get(lv, set()) for lv in selector.labels)
+            )
+        else:
+            candidates = set(self.by_ns)
+        return sorted(n for n in candidates if selector.matches(self.topo.namespace_labels(n)))
 
     def _matches(self, ns: str, peer: Peer) -> frozenset[int]:
         """Classes a policy peer (of a policy in ``ns``) selects; ipBlocks select none."""
@@ -95,15 +110,7 @@ class Analysis:
             if peer.block is not None:
                 found = frozenset()
             else:
-                spaces = (
-                    [ns]
-                    if peer.namespaces is None
-                    else [
-                        n
-                        for n in self.by_ns
-                        if peer.namespaces.matches(self.topo.namespace_labels(n))
-                    ]
-                )
+                spaces = [ns] if peer.namespaces is None else self._namespaces(peer.namespaces)
                 pods = peer.pods
                 found = frozenset(
                     i

@@ -9,6 +9,7 @@ from typing import Any
 
 from netpol_gitops.conns import ALL, Conns
 from netpol_gitops.errors import NetpolError, Problem, printable
+from netpol_gitops.pruned import ANY, Unusual, pruned
 from netpol_gitops.yamlio import Document
 
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -279,6 +280,34 @@ def reads(kind: str | None) -> bool:
     )
 
 
+_TEMPLATE = ("metadata", "labels")
+_PORTS = ("spec", "containers", ANY, "ports")
+WORKLOAD_PATHS: tuple[tuple[str, ...], ...] = (
+    ("kind",),
+    ("apiVersion",),
+    ("metadata", "name"),
+    ("metadata", "namespace"),
+    ("metadata", "labels"),
+    ("metadata", "ownerReferences"),
+    _PORTS,
+    ("spec", "template", *_TEMPLATE),
+    ("spec", "template", *_PORTS),
+    ("spec", "jobTemplate", "spec", "template", *_TEMPLATE),
+    ("spec", "jobTemplate", "spec", "template", *_PORTS),
+)
+
+
+def _objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
+    """A workload document is built only as far as the analysis reads it (see pruned.py);
+    everything else, or anything unusual, is built whole."""
+    if doc.kind in WORKLOAD_KINDS and doc.lined and doc._data is None:
+        try:
+            return [([], pruned(doc.text, WORKLOAD_PATHS))]
+        except Unusual:
+            pass
+    return doc.objects()
+
+
 def topology_of(docs: list[Document], extra: Sequence[dict[str, Any]] = ()) -> Topology:
     """The topology of documents (plus extra objects, e.g. generated policies).
 
@@ -288,7 +317,7 @@ def topology_of(docs: list[Document], extra: Sequence[dict[str, Any]] = ()) -> T
     for doc in docs:
         if not reads(doc.kind):
             continue
-        for path, obj in doc.objects():
+        for path, obj in _objects(doc):
             try:
                 topo.add(obj)
             except (TypeError, ValueError, AttributeError, KeyError) as exc:

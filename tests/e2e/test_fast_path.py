@@ -16,6 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from netpol_gitops.krm import run as krm_run
+from netpol_gitops.topology import topology, topology_of
 from netpol_gitops.yamlio import split_stream
 from tests.helpers import ROOT, cli, require_shared
 
@@ -96,3 +97,11 @@ def test_krm_and_render_agree_on_the_corpus(corpus: Path) -> None:
     ]
     rendered = docs(cli("render", str(corpus / "stream.yaml"), "--only-generated").stdout)
     assert managed == rendered
+
+
+def test_pruned_workloads_equal_fully_built_ones(corpus: Path) -> None:
+    docs_ = split_stream((corpus / "stream.yaml").read_text(), "stream.yaml")
+    fast = topology_of(docs_)
+    full = topology([o for d in docs_ for _, o in d.objects()])
+    assert fast.workloads == full.workloads
+    assert len(fast.workloads) == 300
