@@ -128,14 +128,15 @@ def render(
     from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
     from netpol_gitops.render import render as render_docs  # noqa: PLC0415
 
-    def job() -> str:
+    def job() -> Callable[[], object]:
         cfg = parse_config(config_document(config, path))
-        result = render_docs(read_manifests(path), cfg)
+        result = render_docs(read_manifests(path), cfg)  # all problems found before any output
         if output is Output.json:
-            return result.json(only_generated)
-        return result.yaml(only_generated)
+            text = result.json(only_generated)
+            return lambda: sys.stdout.write(text)
+        return lambda: sys.stdout.writelines(result.yaml_parts(only_generated))
 
-    sys.stdout.write(_run(job))
+    _run(job)()
 
 
 @app.command()
@@ -485,7 +486,7 @@ def reach(
     """
     from netpol_gitops.annotations import parse_config  # noqa: PLC0415
     from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
-    from netpol_gitops.reach import iter_analyse  # noqa: PLC0415
+    from netpol_gitops.reach import iter_analyse, iter_lines  # noqa: PLC0415
     from netpol_gitops.render import render as render_docs  # noqa: PLC0415
     from netpol_gitops.report import RENDERERS  # noqa: PLC0415
     from netpol_gitops.topology import topology_of  # noqa: PLC0415
@@ -496,10 +497,13 @@ def reach(
         if generate:
             result = render_docs(docs, parse_config(config_document(config, path)))
             docs, extra = result.documents, result.generated
-        conns = iter_analyse(topology_of(docs, extra))
+        topo = topology_of(docs, extra)
+        if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
+            return lambda: sys.stdout.writelines(iter_lines(topo))
+        conns = iter_analyse(topo)
         if focus:
             conns = (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
-        if output is ReachOutput.txt:  # streamed: the list can be far larger than memory likes
+        if output is ReachOutput.txt:
             return lambda: sys.stdout.writelines(c.line() + "\n" for c in conns)
         text = RENDERERS[output.value](list(conns))
         return lambda: sys.stdout.write(text)

@@ -192,8 +192,8 @@ class Analysis:
                 out[c] = out.get(c, NONE) | conns
         return out
 
-    def iter_connections(self) -> Iterator[Connection]:
-        """Every allowed connection in (source, destination) order, one source at a time."""
+    def _rows(self) -> Iterator[tuple[str, list[tuple[str, Conns]]]]:
+        """(source, [(destination, connections)] sorted by destination), sources in order."""
         pairs = self._class_pairs()
         ext_in, ext_out = self._external()
         by_src: dict[str, list[tuple[int, Workload]]] = {}
@@ -203,18 +203,27 @@ class Analysis:
         for ip in ext_in:
             by_src.setdefault(ip, [])
         for src in sorted(by_src):
-            found: list[Connection] = []
+            found: list[tuple[str, Conns]] = []
             for i, w in by_src[src]:
                 for d, conns in pairs.get(i, {}).items():
-                    found += [Connection(src, x.peer, conns) for x in self.members[d] if x is not w]
-                found += [Connection(src, dst, conns) for dst, conns in ext_out.get(i, ())]
-            found += [
-                Connection(src, w.peer, conns)
-                for i, conns in ext_in.get(src, ())
-                for w in self.members[i]
-            ]
-            found.sort(key=lambda c: c.dst)
-            yield from found
+                    found += [(x.peer, conns) for x in self.members[d] if x is not w]
+                found += ext_out.get(i, ())
+            found += [(w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.members[i]]
+            found.sort(key=lambda row: row[0])
+            yield src, found
+
+    def iter_connections(self) -> Iterator[Connection]:
+        """Every allowed connection in (source, destination) order, one source at a time."""
+        for src, rows in self._rows():
+            for dst, conns in rows:
+                yield Connection(src, dst, conns)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The txt lines of iter_connections, built without intermediate objects (the output
+        can run to millions of lines)."""
+        for src, rows in self._rows():
+            head = f"{src} => "
+            yield from [f"{head}{dst} : {_render(conns)}\n" for dst, conns in rows]
 
     def connections(self) -> list[Connection]:
         return list(self.iter_connections())
@@ -263,3 +272,8 @@ def analyse(topo: Topology) -> list[Connection]:
 def iter_analyse(topo: Topology) -> Iterator[Connection]:
     """The same, streamed one source at a time (for outputs too large to hold)."""
     return Analysis(topo).iter_connections()
+
+
+def iter_lines(topo: Topology) -> Iterator[str]:
+    """The txt output, newline-terminated lines, streamed."""
+    return Analysis(topo).iter_lines()

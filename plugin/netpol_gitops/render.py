@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +26,13 @@ class Rendered:
     generated: list[Policy]
 
     def yaml(self, only_generated: bool = False) -> str:
-        head = "" if only_generated else "".join(document_text(d) for d in self.documents)
-        return head + dump_objects(self.generated)
+        return "".join(self.yaml_parts(only_generated))
+
+    def yaml_parts(self, only_generated: bool = False) -> Iterator[str]:
+        """The YAML stream in pieces, to write without holding it whole."""
+        if not only_generated:
+            yield from (document_text(d) for d in self.documents)
+        yield dump_objects(self.generated)
 
     def json(self, only_generated: bool = False) -> str:
         head = [] if only_generated else [d.data() for d in self.documents]

@@ -9,7 +9,7 @@ from netpol_gitops.diff import Diff, Side, compare
 from netpol_gitops.gitrev import Revision, open_repo, read_revision
 from netpol_gitops.inputs import read_file
 from netpol_gitops.intent import Mode
-from netpol_gitops.reach import iter_analyse
+from netpol_gitops.reach import iter_lines
 from netpol_gitops.render import render
 from netpol_gitops.topology import topology_of
 from netpol_gitops.yamlio import dump_objects, read_documents
@@ -42,7 +42,7 @@ def side(rev: Revision, config_file: str | None) -> Side:
             else:
                 protection[name] = intent.deny.value
     lines = frozenset(
-        c.line() for c in iter_analyse(topology_of(result.documents, result.generated))
+        line[:-1] for line in iter_lines(topology_of(result.documents, result.generated))
     )
     policies = {
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from netpol_gitops.conns import ALL, Conns
 from netpol_gitops.inputs import read_manifests
-from netpol_gitops.reach import analyse
+from netpol_gitops.reach import analyse, iter_lines
 from netpol_gitops.topology import topology, topology_of
 from tests.helpers import EXAMPLE, cli, require_shared
 
@@ -240,8 +240,11 @@ def test_conformance(case: str, group: str) -> None:
     if group.startswith("anp"):
         pytest.skip("AdminNetworkPolicy/BaselineAdminNetworkPolicy groups are out of scope")
     expected = set((root / case / "expected.txt").read_text().splitlines())
-    got = {c.line() for c in analyse(topology_of(read_manifests(str(root / case / "input"))))}
+    topo = topology_of(read_manifests(str(root / case / "input")))
+    connections = analyse(topo)
+    got = {c.line() for c in connections}
     assert sorted(expected - got) == [] and sorted(got - expected) == []
+    assert list(iter_lines(topo)) == [c.line() + "\n" for c in connections]  # the fast path
 
 
 POD_LABELS = st.dictionaries(
