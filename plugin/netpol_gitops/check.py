@@ -38,6 +38,7 @@ RULES = {
         ),
         Rule("selector-matches-nothing", "warning", "A flow's pod selector matches no workload"),
         Rule("redundant-policy", "warning", "A hand-written NetworkPolicy repeats a generated one"),
+        Rule("audit-would-block", "note", "What a namespace in audit mode would block if enforced"),
         Rule("name-clash", "error", "A hand-written NetworkPolicy has a generated policy's name"),
         Rule("invalid-annotation", "error", "An annotation value is invalid"),
         Rule("invalid-flow", "error", "A flow is invalid"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from netpol_gitops.check import HandWritten, Repo, check
+from netpol_gitops.builder import build
+from netpol_gitops.check import HandWritten, Repo, check, finding
 from netpol_gitops.errors import NetpolError, Problem
-from netpol_gitops.intent import Config
-from netpol_gitops.render import is_generated, render
+from netpol_gitops.intent import Config, Mode
+from netpol_gitops.reach import iter_lines
+from netpol_gitops.render import Rendered, is_generated, render
 from netpol_gitops.topology import NS_NAME_LABEL, topology_of
 from netpol_gitops.yamlio import Document
 
@@ -42,6 +45,41 @@ def findings(docs: list[Document], config: Config) -> list[Problem]:
                     )
                 )
     workloads = topology_of(result.documents).workloads
-    return check(
+    found = check(
         Repo(config, result.intents, namespaces, labels, workloads, handwritten, result.generated)
     )
+    return sorted([*found, *audit_report(result, config)])
+
+
+def audit_report(result: Rendered, config: Config) -> list[Problem]:
+    """For each namespace in ``mode: audit``: the connections its deny would block, found by
+    analysing the repository as it is and as it would be with those namespaces enforced."""
+    audited = [i for i in result.intents if i.mode is Mode.AUDIT]
+    if not audited:
+        return []
+    enforced = [
+        policy
+        for i in result.intents
+        for policy in build(
+            dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
+        )
+    ]
+    now = set(iter_lines(topology_of(result.documents, result.generated)))
+    then = set(iter_lines(topology_of(result.documents, enforced)))
+    blocked = sorted(line.rstrip("\n") for line in now - then)
+    found = []
+    for intent in audited:
+        mine = [
+            line
+            for line in blocked
+            if any(p.startswith(f"{intent.name}/") for p in line.split(" : ")[0].split(" => "))
+        ]
+        shown = "; ".join(mine[:3]) + ("; ..." if len(mine) > 3 else "")
+        n = len(mine)
+        message = (
+            f"namespace {intent.name} is in audit mode: enforcing default-deny-"
+            f"{intent.deny.value} would block or narrow {n} connection{'s' if n != 1 else ''}"
+            + (f": {shown}" if mine else "")
+        )
+        found.append(finding("audit-would-block", intent.location, message))
+    return found

@@ -146,3 +146,19 @@ def test_the_pre_commit_hook_entry_on_a_temporary_repo(tmp_path: Path) -> None:
     good = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True, check=False)
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout == ""
+
+
+def test_audit_mode_reports_what_the_deny_would_block() -> None:
+    run = cli("check", "audit", "--fail-on", "never")
+    assert run.code == 0
+    notes = [line for line in run.stdout.splitlines() if "[audit-would-block]" in line]
+    assert notes == [
+        "audit/namespace.yaml:1:1: note: [audit-would-block] namespace trial is in audit mode: "
+        "enforcing default-deny-all would block or narrow 7 connections: "
+        "0.0.0.0-255.255.255.255[External] => trial/db[Pod] : All Connections; "
+        "0.0.0.0-255.255.255.255[External] => trial/web[Pod] : All Connections; "
+        "trial/api[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections; ..."
+    ]
+    sarif = json.loads(cli("check", "audit", "--format", "sarif").stdout)
+    levels = {r["ruleId"]: r["level"] for r in sarif["runs"][0]["results"]}
+    assert levels["audit-would-block"] == "note"
