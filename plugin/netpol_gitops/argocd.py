@@ -28,7 +28,7 @@ from netpol_gitops.inputs import (
 )
 from netpol_gitops.intent import Config
 from netpol_gitops.progress import progress
-from netpol_gitops.render import render
+from netpol_gitops.render import namespace_objects, render
 from netpol_gitops.yamlio import Document, read_documents, split_stream
 
 ENV_PREFIX = "ARGOCD_ENV_"
@@ -198,13 +198,7 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> str:
         )
     destination = environ.get("ARGOCD_APP_NAMESPACE", "")
     synthetic: list[Document] = []
-    carried = {
-        (obj.get("metadata") or {}).get("name")
-        for d in docs
-        if d.kind == "Namespace" or (d.kind or "").endswith("List")
-        for _, obj in d.objects()
-        if obj.get("kind") == "Namespace"
-    }
+    carried = {(obj.get("metadata") or {}).get("name") for _, _, obj in namespace_objects(docs)}
     if destination and destination not in carried:
         text = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {json.dumps(destination)}\n"
         synthetic = split_stream(text, DESTINATION)

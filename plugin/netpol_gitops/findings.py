@@ -10,8 +10,8 @@ from netpol_gitops.check import HandWritten, Repo, check, finding
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.intent import Config, Mode
 from netpol_gitops.reach import iter_lines
-from netpol_gitops.render import Rendered, is_generated, render
-from netpol_gitops.topology import NS_NAME_LABEL, topology_of
+from netpol_gitops.render import Rendered, is_generated, namespace_objects, render
+from netpol_gitops.topology import Topology, topology_of
 from netpol_gitops.yamlio import Document
 
 
@@ -21,21 +21,17 @@ def findings(docs: list[Document], config: Config) -> list[Problem]:
     except NetpolError as exc:
         return exc.problems
     namespaces = {}
-    labels: dict[str, dict[str, str]] = {}
+    for doc, path, obj in namespace_objects(result.documents):
+        namespaces[str((obj.get("metadata") or {}).get("name"))] = doc.location(
+            [*path, "metadata", "name"]
+        )
     handwritten = []
     for doc in result.documents:
-        if doc.kind not in ("Namespace", "NetworkPolicy") and not (doc.kind or "").endswith("List"):
+        if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
             continue
         for path, obj in doc.objects():
-            meta: dict[str, Any] = obj.get("metadata") or {}
-            if obj.get("kind") == "Namespace":
-                name = str(meta.get("name"))
-                namespaces[name] = doc.location([*path, "metadata", "name"])
-                labels[name] = {
-                    **{str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-                    NS_NAME_LABEL: name,
-                }
-            elif obj.get("kind") == "NetworkPolicy" and not is_generated(obj):
+            if obj.get("kind") == "NetworkPolicy" and not is_generated(obj):
+                meta: dict[str, Any] = obj.get("metadata") or {}
                 handwritten.append(
                     HandWritten(
                         str(meta.get("namespace") or "default"),
@@ -44,14 +40,23 @@ def findings(docs: list[Document], config: Config) -> list[Problem]:
                         doc.location([*path, "metadata", "name"]),
                     )
                 )
-    workloads = topology_of(result.documents).workloads
+    topo = topology_of(result.documents)  # workloads and namespace labels, parsed once
+    labels = {name: topo.namespace_labels(name) for name in namespaces}
     found = check(
-        Repo(config, result.intents, namespaces, labels, workloads, handwritten, result.generated)
+        Repo(
+            config,
+            result.intents,
+            namespaces,
+            labels,
+            topo.workloads,
+            handwritten,
+            result.generated,
+        )
     )
-    return sorted([*found, *audit_report(result, config)])
+    return sorted([*found, *audit_report(result, config, topo)])
 
 
-def audit_report(result: Rendered, config: Config) -> list[Problem]:
+def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Problem]:
     """For each namespace in ``mode: audit``: the connections its deny would block, found by
     analysing the repository as it is and as it would be with those namespaces enforced."""
     audited = [i for i in result.intents if i.mode is Mode.AUDIT]
@@ -64,8 +69,8 @@ def audit_report(result: Rendered, config: Config) -> list[Problem]:
             dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
         )
     ]
-    now = set(iter_lines(topology_of(result.documents, result.generated)))
-    then = set(iter_lines(topology_of(result.documents, enforced)))
+    now = set(iter_lines(topo.with_policies(result.generated)))
+    then = set(iter_lines(topo.with_policies(enforced)))
     blocked = sorted(line.rstrip("\n") for line in now - then)
     found = []
     for intent in audited:

@@ -79,7 +79,7 @@ def _blob_text(repo: git.Repo, commit: git.Commit, path: str, label: str) -> str
 def _has_kustomization(commit: git.Commit, path: str) -> bool:
     for name in KUSTOMIZATION_FILES:
         try:
-            commit.tree / posixpath.join(path, name) if path != "." else commit.tree / name
+            commit.tree / (name if path == "." else posixpath.join(path, name))
         except KeyError:
             continue
         return True

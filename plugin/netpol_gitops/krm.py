@@ -25,7 +25,6 @@ from netpol_gitops.render import render
 from netpol_gitops.topology import topology_of
 from netpol_gitops.yamlio import (
     Document,
-    construct,
     dump_objects,
     locate,
     read_documents,
@@ -181,7 +180,6 @@ def run(text: str, cwd: Path) -> KrmResult:
         if len(docs) != 1 or docs[0].kind != "ResourceList":
             raise NetpolError([Problem(Location(SOURCE), "expected one ResourceList on stdin")])
         rl = docs[0]
-        rl._data = construct(rl.node())
         data = rl.data()
     except NetpolError as exc:
         return KrmResult("", [p.render() for p in exc.problems], 1)

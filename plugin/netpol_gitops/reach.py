@@ -54,6 +54,18 @@ def cut(blocks: list[tuple[tuple[int, int], ...]]) -> list[tuple[int, int]]:
     return [(a, b - 1) for a, b in itertools.pairwise(edges)]
 
 
+def _blocks(per_class: list[list[tuple[str, Rule]] | None]) -> list[tuple[tuple[int, int], ...]]:
+    """The ipBlocks of every rule (of one direction) of every class."""
+    return [
+        p.block
+        for rules in per_class
+        if rules
+        for _, r in rules
+        for p in r.peers or ()
+        if p.block is not None
+    ]
+
+
 def _in_block(peer: Peer, lo: int, hi: int) -> bool:
     return peer.block is not None and any(a <= lo and hi <= b for a, b in peer.block)
 
@@ -232,23 +244,7 @@ class Analysis:
         self,
     ) -> tuple[dict[str, list[tuple[int, Conns]]], dict[int, list[tuple[str, Conns]]]]:
         """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)])."""
-        blocks_in = [
-            p.block
-            for rules in self.ingress
-            if rules
-            for _, r in rules
-            for p in r.peers or ()
-            if p.block is not None
-        ]
-        blocks_out = [
-            p.block
-            for rules in self.egress
-            if rules
-            for _, r in rules
-            for p in r.peers or ()
-            if p.block is not None
-        ]
-        sources, targets = cut(blocks_in), cut(blocks_out)
+        sources, targets = cut(_blocks(self.ingress)), cut(_blocks(self.egress))
         ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
         ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
         for i in range(len(self.keys)):

@@ -39,6 +39,17 @@ class Rendered:
         return dump_json([*head, *self.generated])
 
 
+def namespace_objects(
+    docs: Sequence[Document],
+) -> Iterator[tuple[Document, list[str | int], dict[str, Any]]]:
+    """(document, path, object) of every Namespace object: a document, or an item of a List."""
+    for doc in docs:
+        if doc.kind == "Namespace" or (doc.kind or "").endswith("List"):
+            for path, obj in doc.objects():
+                if obj.get("kind") == "Namespace":
+                    yield doc, path, obj
+
+
 def is_generated(obj: Any) -> bool:
     if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
         return False

@@ -10,7 +10,7 @@ from netpol_gitops.gitrev import Revision, open_repo, read_revision
 from netpol_gitops.inputs import read_file
 from netpol_gitops.intent import Mode
 from netpol_gitops.reach import iter_lines
-from netpol_gitops.render import render
+from netpol_gitops.render import namespace_objects, render
 from netpol_gitops.topology import topology_of
 from netpol_gitops.yamlio import dump_objects, read_documents
 
@@ -27,20 +27,15 @@ def side(rev: Revision, config_file: str | None) -> Side:
     result = render(docs, config)
     intents = {i.name: i for i in result.intents}
     protection = {}
-    for doc in result.documents:
-        if doc.kind != "Namespace" and not (doc.kind or "").endswith("List"):
-            continue
-        for _, obj in doc.objects():
-            if obj.get("kind") != "Namespace":
-                continue
-            name = str((obj.get("metadata") or {}).get("name"))
-            intent = intents.get(name)
-            if intent is None or intent.mode is Mode.OFF:
-                protection[name] = "off"
-            elif intent.mode is Mode.AUDIT:
-                protection[name] = "audit"
-            else:
-                protection[name] = intent.deny.value
+    for _, _, obj in namespace_objects(result.documents):
+        name = str((obj.get("metadata") or {}).get("name"))
+        intent = intents.get(name)
+        if intent is None or intent.mode is Mode.OFF:
+            protection[name] = "off"
+        elif intent.mode is Mode.AUDIT:
+            protection[name] = "audit"
+        else:
+            protection[name] = intent.deny.value
     lines = frozenset(
         line[:-1] for line in iter_lines(topology_of(result.documents, result.generated))
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -133,6 +134,12 @@ class Topology:
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         return self.namespaces.get(name) or {NS_NAME_LABEL: name}
+
+    def with_policies(self, objects: Sequence[dict[str, Any]]) -> Topology:
+        """The same workloads and namespaces, with these NetworkPolicies added."""
+        return dataclasses.replace(
+            self, policies=[*self.policies, *(compile_policy(o) for o in objects)]
+        )
 
     def add(self, obj: dict[str, Any]) -> None:
         kind = obj.get("kind")
@@ -300,7 +307,7 @@ WORKLOAD_PATHS: tuple[tuple[str, ...], ...] = (
 def _objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
     """A workload document is built only as far as the analysis reads it (see pruned.py);
     everything else, or anything unusual, is built whole."""
-    if doc.kind in WORKLOAD_KINDS and doc.lined and doc._data is None:
+    if doc.kind in WORKLOAD_KINDS and doc.lined and not doc.built:
         try:
             return [([], pruned(doc.text, WORKLOAD_PATHS))]
         except Unusual:

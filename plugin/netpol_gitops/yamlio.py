@@ -70,6 +70,11 @@ class Document:
                 raise NetpolError([self._yaml_problem(exc)]) from None
         return self._node
 
+    @property
+    def built(self) -> bool:
+        """Whether the document's objects have been constructed already."""
+        return self._data is not None
+
     def data(self) -> Any:
         if self._data is None:
             try:
