@@ -154,12 +154,11 @@ def krm() -> None:
     """
     from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.inputs import decode  # noqa: PLC0415
     from netpol_gitops.krm import run  # noqa: PLC0415
 
     def job() -> object:
-        result = run(decode(sys.stdin.buffer.read(), "<stdin>"), Path.cwd())
-        sys.stdout.write(result.output)
+        result = run(sys.stdin.buffer.read(), Path.cwd())
+        sys.stdout.writelines(result.chunks())
         for line in result.stderr:
             typer.echo(line, err=True)
         return result.exit_code

@@ -12,17 +12,21 @@ the items are returned unchanged. Warnings are results with exit 0.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from netpol_gitops.annotations import parse_config
+from netpol_gitops.builder import Policy
 from netpol_gitops.check import unmatched_selectors
 from netpol_gitops.errors import Location, NetpolError, Problem
-from netpol_gitops.inputs import manifest_files, read_file
+from netpol_gitops.inputs import MAX_INPUT_BYTES, decode, manifest_files, read_file
 from netpol_gitops.intent import Config
-from netpol_gitops.render import render
-from netpol_gitops.topology import topology_of
+from netpol_gitops.render import READ_KINDS, render
+from netpol_gitops.resourcelist import SOURCE, read_resource_list
+from netpol_gitops.topology import reads, topology_of
 from netpol_gitops.yamlio import (
     Document,
     dump_objects,
@@ -33,14 +37,17 @@ from netpol_gitops.yamlio import (
 
 PATH_KEYS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
 INDEX_KEYS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
-SOURCE = "<ResourceList>"
 
 
 @dataclass
 class KrmResult:
-    output: str
+    chunks: Callable[[], Iterable[str]]  # the output ResourceList, in pieces to write
     stderr: list[str] = field(default_factory=list)
     exit_code: int = 0
+
+    @property
+    def output(self) -> str:
+        return "".join(self.chunks())
 
 
 def _annotation(item: dict[str, Any], keys: tuple[str, ...]) -> str | None:
@@ -64,9 +71,10 @@ def _item_views(rl: Document, items: list[Any]) -> list[Document]:
     return views
 
 
-def _config(rl: Document, data: dict[str, Any]) -> Config:
-    fc = data.get("functionConfig")
-    if not fc:
+def _config(rl: Document | None, base: list[str | int]) -> Config:
+    """The functionConfig at ``base`` of ``rl``: a NetworkPolicyGenerator or a ConfigMap."""
+    fc = rl.data().get(base[0]) if rl is not None else None
+    if not fc or rl is None:
         return Config()
     if not isinstance(fc, dict):
         raise NetpolError(
@@ -79,7 +87,7 @@ def _config(rl: Document, data: dict[str, Any]) -> Config:
         )
     if fc.get("kind") == "ConfigMap":
         return parse_config(_from_configmap(fc))
-    return parse_config(rl, ["functionConfig"])
+    return parse_config(rl, base)
 
 
 def _from_configmap(fc: dict[str, Any]) -> Document:
@@ -136,11 +144,11 @@ def _sources(config: Config, cwd: Path) -> list[Document]:
     return [d for d in read_documents(files) if d.kind == "Namespace"]
 
 
-def _result(problem: Problem, items: list[Any]) -> dict[str, Any]:
+def _result(problem: Problem, item_at: Callable[[int], Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"message": problem.message, "severity": problem.severity}
     src = problem.location.source
-    if src.startswith("items[") and src.endswith("]"):
-        item = items[int(src[6:-1])]
+    item = item_at(int(src[6:-1])) if src.startswith("items[") and src.endswith("]") else None
+    if isinstance(item, dict):
         meta = item.get("metadata") or {}
         ref = {
             "apiVersion": item.get("apiVersion"),
@@ -172,9 +180,108 @@ def _stderr_line(problem: Problem, result: dict[str, Any]) -> str:
     return f"{where}{line}: {problem.severity}: {what}{fld}{problem.message}"
 
 
-def run(text: str, cwd: Path) -> KrmResult:
-    """The whole function: ResourceList text in, ResourceList text + stderr + exit code out."""
-    as_json = text.lstrip().startswith("{")
+@dataclass(frozen=True)
+class _Outcome:
+    dropped: set[int]  # indexes of items not echoed: generated policies of an earlier run
+    generated: list[Policy]
+    problems: list[Problem]
+    results: list[dict[str, Any]]
+    stderr: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(p.severity == "error" for p in self.problems) else 0
+
+
+@dataclass(frozen=True)
+class _Items:
+    """The items as the pipeline needs them, whichever way they were read."""
+
+    count: int
+    rendered: list[Document]  # the kinds render reads (Namespaces, NetworkPolicies, Lists)
+    analysed: Callable[[], Iterable[Document]]  # the kinds the analysis reads, one at a time
+    item_at: Callable[[int], Any]  # item ``index`` as an object, for a result's resourceRef
+
+
+def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outcome:
+    """Both layouts' one pipeline: the items that matter (as documents) in, what to emit out.
+    On an error nothing is dropped and nothing is generated."""
+    dropped: set[int] = set()
+    generated: list[Policy] = []
+    try:
+        config = config_of()
+        sources = _sources(config, cwd) if config.sources else []
+        result = render([*items.rendered, *sources], config)
+        kept = {id(d) for d in result.documents}
+        dropped = {d.index for d in items.rendered if id(d) not in kept}
+        generated = result.generated
+        problems = []
+        if items.count:  # a generator's flows name workloads built elsewhere
+            workloads = topology_of(items.analysed()).workloads
+            problems = unmatched_selectors(result.intents, workloads)
+    except NetpolError as exc:
+        problems, dropped, generated = list(exc.problems), set(), []
+
+    def item_at(index: int) -> Any:
+        try:
+            return items.item_at(index)
+        except (IndexError, NetpolError):
+            return None
+
+    results = [_result(p, item_at) for p in problems]
+    stderr = [_stderr_line(p, r) for p, r in zip(problems, results, strict=True)]
+    return _Outcome(dropped, generated, problems, results, stderr)
+
+
+def run(data: str | bytes, cwd: Path) -> KrmResult:
+    """The whole function: ResourceList text in, ResourceList text + stderr + exit code out.
+
+    The plain YAML layout kustomize and kpt write is read as spans (resourcelist.py), straight
+    from the bytes when they are ASCII; JSON and anything unusual is parsed whole
+    (``run_parsed``). Both give the same objects."""
+    if isinstance(data, bytes) and (len(data) > MAX_INPUT_BYTES or not data.isascii()):
+        try:
+            data = decode(data, "<stdin>")
+        except NetpolError as exc:
+            return KrmResult(lambda: (), [p.render() for p in exc.problems], 1)
+    layout = None if _is_json(data) else read_resource_list(data)
+    if layout is None:
+        return run_parsed(data if isinstance(data, str) else data.decode("ascii"), cwd)
+    spans = layout.items
+    rendered = [layout.document(i) for i, span in enumerate(spans) if span.kind in READ_KINDS]
+    items = _Items(
+        len(spans),
+        rendered,
+        # workloads are parsed one at a time and dropped (only their analysis is kept)
+        lambda: chain(
+            rendered,
+            (layout.document(i) for i, s in enumerate(spans) if _workload(s.kind)),
+        ),
+        lambda i: layout.document(i).data(),
+    )
+    config_doc = layout.config_document()
+    out = _process(items, lambda: _config(config_doc, ["functionConfig"]), cwd)
+
+    def chunks() -> Iterable[str]:
+        kept = (i for i in range(len(layout.items)) if i not in out.dropped)
+        return layout.output(kept, out.generated, out.results)
+
+    return KrmResult(chunks, out.stderr, out.exit_code)
+
+
+def _is_json(data: str | bytes) -> bool:
+    """Whether the input is a JSON object (its first non-blank character), without copying it."""
+    head = data[:4096].lstrip()
+    return head[:1] in ("{", b"{")
+
+
+def _workload(kind: str | None) -> bool:
+    return kind not in READ_KINDS and reads(kind)
+
+
+def run_parsed(text: str, cwd: Path) -> KrmResult:
+    """The function over the whole ResourceList parsed as objects (JSON, unusual layouts)."""
+    as_json = _is_json(text)
     try:
         docs = split_stream(text, SOURCE)
         if len(docs) != 1 or docs[0].kind != "ResourceList":
@@ -182,34 +289,20 @@ def run(text: str, cwd: Path) -> KrmResult:
         rl = docs[0]
         data = rl.data()
     except NetpolError as exc:
-        return KrmResult("", [p.render() for p in exc.problems], 1)
+        return KrmResult(lambda: (), [p.render() for p in exc.problems], 1)
     items = data.get("items") or []
     if not isinstance(items, list):
         items = []
-    problems: list[Problem] = []
-    out_items: list[Any] = items
-    try:
-        config = _config(rl, data)
-        views = _item_views(rl, items)
-        sources = _sources(config, cwd) if config.sources else []
-        result = render([*views, *sources], config)
-        kept = {id(d) for d in result.documents}
-        out_items = [d.data() for d in views if id(d) in kept] + result.generated
-        if items:
-            workloads = topology_of(views).workloads
-            problems = unmatched_selectors(result.intents, workloads)
-    except NetpolError as exc:
-        problems = list(exc.problems)
-        out_items = items
-    results = [_result(p, items) for p in problems]
-    stderr = [_stderr_line(p, r) for p, r in zip(problems, results, strict=True)]
+    views = _item_views(rl, items)
+    parsed = _Items(len(items), views, lambda: views, items.__getitem__)
+    out = _process(parsed, lambda: _config(rl, ["functionConfig"]), cwd)
+    kept = [item for i, item in enumerate(items) if i not in out.dropped]
     rl_out: dict[str, Any] = {
         "apiVersion": "config.kubernetes.io/v1",
         "kind": "ResourceList",
-        "items": out_items,
+        "items": kept + out.generated,
     }
-    if results:
-        rl_out["results"] = results
-    failed = any(p.severity == "error" for p in problems)
+    if out.results:
+        rl_out["results"] = out.results
     body = json.dumps(rl_out, indent=2) + "\n" if as_json else dump_objects([rl_out])
-    return KrmResult(body, stderr, 1 if failed else 0)
+    return KrmResult(lambda: (body,), out.stderr, out.exit_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,7 +307,7 @@ WORKLOAD_PATHS: tuple[tuple[str, ...], ...] = (
 def _objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
     """A workload document is built only as far as the analysis reads it (see pruned.py);
     everything else, or anything unusual, is built whole."""
-    if doc.kind in WORKLOAD_KINDS and doc.lined and not doc.built:
+    if doc.kind in WORKLOAD_KINDS and doc.text and not doc.built:
         try:
             return [([], pruned(doc.text, WORKLOAD_PATHS))]
         except Unusual:
@@ -315,7 +315,7 @@ def _objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
     return doc.objects()
 
 
-def topology_of(docs: list[Document], extra: Sequence[dict[str, Any]] = ()) -> Topology:
+def topology_of(docs: Iterable[Document], extra: Sequence[dict[str, Any]] = ()) -> Topology:
     """The topology of documents (plus extra objects, e.g. generated policies).
 
     An object too malformed to analyse is a located problem, never a traceback."""

@@ -64,11 +64,18 @@ class Document:
 
     def node(self) -> Node:
         if self._node is None:
-            try:
-                self._node = LOADER.compose(self.text)
-            except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
-                raise NetpolError([self._yaml_problem(exc)]) from None
+            self._node = self._compose()
         return self._node
+
+    def _compose(self) -> Node:
+        try:
+            return LOADER.compose(self.text)
+        except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
+            raise NetpolError([self._yaml_problem(exc)]) from None
+
+    def forget_nodes(self) -> None:
+        """Drop the composed nodes (heavy); a later location composes them again."""
+        self._node = None
 
     @property
     def built(self) -> bool:
@@ -78,7 +85,8 @@ class Document:
     def data(self) -> Any:
         if self._data is None:
             try:
-                self._data = construct(self.node())
+                # an unlined document's locations need no nodes: they are not kept (heavy)
+                self._data = construct(self.node() if self.lined else self._compose())
             except YAMLError as exc:
                 raise NetpolError([self._yaml_problem(exc)]) from None
         return self._data
@@ -430,6 +438,13 @@ def dump_objects(objects: Sequence[Any]) -> str:
             _emit(obj, "", out)
         else:
             out.append("{}\n")
+    return "".join(out)
+
+
+def dump_block(value: Any, indent: str = "") -> str:
+    """Block-style YAML of a mapping, or of a non-empty list whose "-" sit at ``indent``."""
+    out: list[str] = []
+    _emit(value, indent, out)
     return "".join(out)
 
 

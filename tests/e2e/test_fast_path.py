@@ -16,6 +16,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from netpol_gitops.krm import run as krm_run
+from netpol_gitops.krm import run_parsed
+from netpol_gitops.resourcelist import read_resource_list
 from netpol_gitops.topology import topology, topology_of
 from netpol_gitops.yamlio import split_stream
 from tests.helpers import ROOT, cli, require_shared
@@ -97,6 +99,16 @@ def test_krm_and_render_agree_on_the_corpus(corpus: Path) -> None:
     ]
     rendered = docs(cli("render", str(corpus / "stream.yaml"), "--only-generated").stdout)
     assert managed == rendered
+
+
+def test_krm_spans_and_the_full_parse_agree_on_the_corpus(corpus: Path) -> None:
+    text = (corpus / "resource-list.yaml").read_text()
+    assert read_resource_list(text) is not None  # the corpus takes the span path
+    spans, parsed = krm_run(text, corpus), run_parsed(text, corpus)
+    assert (spans.exit_code, spans.stderr) == (parsed.exit_code, parsed.stderr)
+    assert LOAD.load(spans.output) == LOAD.load(parsed.output)
+    again = krm_run(spans.output, corpus)
+    assert again.output == spans.output  # its own output changes nothing
 
 
 def test_pruned_workloads_equal_fully_built_ones(corpus: Path) -> None:
