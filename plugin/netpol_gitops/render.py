@@ -106,6 +106,7 @@ def render(  # noqa: PLR0912 - one pass
             elif kind == "NetworkPolicy" and not is_generated(obj):
                 key = (str(meta.get("namespace") or default_namespace), str(meta.get("name")))
                 handwritten[key] = doc.location([*path, "metadata", "name"])
+        doc.forget_nodes()  # its locations are taken; thousands of node trees cost memory
     generated: list[Policy] = []
     for intent in intents:
         for policy in build(intent, config):
