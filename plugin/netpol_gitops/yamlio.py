@@ -69,9 +69,10 @@ class Document:
 
     def _compose(self) -> Node:
         try:
-            return LOADER.compose(self.text)
+            node: Node = LOADER.compose(self.text)
         except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
             raise NetpolError([self._yaml_problem(exc)]) from None
+        return node
 
     def forget_nodes(self) -> None:
         """Drop the composed nodes (heavy); a later location composes them again."""
