@@ -28,7 +28,7 @@ from netpol_gitops.inputs import (
 )
 from netpol_gitops.intent import Config
 from netpol_gitops.progress import progress
-from netpol_gitops.render import namespace_objects, render
+from netpol_gitops.render import Rendered, namespace_objects, render
 from netpol_gitops.yamlio import Document, read_documents, split_stream
 
 ENV_PREFIX = "ARGOCD_ENV_"
@@ -162,14 +162,16 @@ def read_app(app_dir: Path, root: Path) -> list[Document]:
         text = build_kustomization(app_dir)
         return read_documents([("<kustomize build>", text)])
     paths = manifest_files(app_dir, root)
-    files = [
+    # one file's text at a time: split, then dropped (its documents keep their own text)
+    files = (
         read_file(f, str(f.relative_to(app_dir))) for f in progress(paths, len(paths), "reading")
-    ]
+    )
     return read_documents(files)
 
 
-def generate(app_dir: Path, environ: Mapping[str, str]) -> str:
-    """The YAML stream Argo CD applies. Raises NetpolError; never returns an empty stream."""
+def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
+    """What Argo CD applies (write its ``yaml_parts()``). Raises NetpolError; never returns an
+    empty stream."""
     root = repo_root(app_dir, environ.get("ARGOCD_APP_SOURCE_PATH"))
     settings, problems = _settings(environ)
     config_path = find_config(app_dir, root)
@@ -198,8 +200,9 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> str:
         )
     destination = environ.get("ARGOCD_APP_NAMESPACE", "")
     synthetic: list[Document] = []
-    carried = {(obj.get("metadata") or {}).get("name") for _, _, obj in namespace_objects(docs)}
-    if destination and destination not in carried:
+    if destination and destination not in {
+        (obj.get("metadata") or {}).get("name") for _, _, obj in namespace_objects(docs)
+    }:
         text = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {json.dumps(destination)}\n"
         synthetic = split_stream(text, DESTINATION)
     overrides = {destination: namespace_settings} if destination else {}
@@ -207,7 +210,7 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> str:
         [*docs, *synthetic], config, overrides, default_namespace=destination or "default"
     )
     kept = [d for d in result.documents if d.source != DESTINATION]
-    return dataclasses.replace(result, documents=kept).yaml()
+    return dataclasses.replace(result, documents=kept)
 
 
 def discover(app_dir: Path) -> str | None:

@@ -213,10 +213,10 @@ def argocd_generate() -> None:
     signal.signal(signal.SIGALRM, expired)
     signal.alarm(limit)
     try:
-        text = _run(lambda: generate(Path.cwd(), dict(os.environ)))
+        result = _run(lambda: generate(Path.cwd(), dict(os.environ)))
     finally:
         signal.alarm(0)
-    sys.stdout.write(text)
+    sys.stdout.writelines(result.yaml_parts())  # after the deadline: all or nothing
 
 
 @argocd_app.command("discover")
