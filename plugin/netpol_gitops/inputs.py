@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from netpol_gitops.errors import Location, NetpolError, Problem
@@ -43,13 +44,22 @@ def decode(data: bytes, source: str) -> str:
         ) from None
 
 
-def read_file(path: Path, name: str | None = None) -> tuple[str, str]:
+def as_text(data: bytes, source: str) -> str | bytes:
+    """``decode``, except that ASCII bytes are returned as they are: the YAML reader takes
+    them without the UTF-8 copy it makes of a str, and documents are cut from them (issue 8:
+    one copy of a large input fewer)."""
+    if len(data) <= MAX_INPUT_BYTES and data.isascii():
+        return data
+    return decode(data, source)
+
+
+def read_file(path: Path, name: str | None = None) -> tuple[str, str | bytes]:
     label = name or str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise NetpolError([Problem(Location(label), f"cannot read: {exc.strerror}")]) from None
-    return label, decode(data, label)
+    return label, as_text(data, label)
 
 
 def manifest_files(root: Path, top: Path | None = None) -> list[Path]:
@@ -139,16 +149,17 @@ def build_kustomization(directory: Path) -> str:
     return decode(done.stdout, f"<{argv[0]} build {directory}>")
 
 
-def read_sources(path: str) -> list[tuple[str, str]]:
-    """(source name, text) pairs for PATH or ``-``."""
+def read_sources(path: str) -> Iterable[tuple[str, str | bytes]]:
+    """(source name, text) pairs for PATH or ``-``; a directory's files are read one at a time
+    as the pairs are consumed (a file's text can go once its documents are cut)."""
     if path == "-":
-        return [("<stdin>", decode(sys.stdin.buffer.read(), "<stdin>"))]
+        return [("<stdin>", as_text(sys.stdin.buffer.read(), "<stdin>"))]
     p = Path(path)
     if p.is_dir():
         if kustomization(p) is not None:
             return [(f"<kustomize build {path}>", build_kustomization(p))]
         files = manifest_files(p)
-        return [read_file(f) for f in progress(files, len(files), f"reading {path}")]
+        return (read_file(f) for f in progress(files, len(files), f"reading {path}"))
     if p.is_file():
         return [read_file(p)]
     raise NetpolError([Problem(Location(path), "no such file or directory")])

@@ -116,7 +116,7 @@ def _from_configmap(fc: dict[str, Any]) -> Document:
 def _sources(config: Config, cwd: Path) -> list[Document]:
     """Generator mode: the Namespace manifests named by ``spec.sources``."""
     top = cwd.resolve()
-    files: list[tuple[str, str]] = []
+    files: list[tuple[str, str | bytes]] = []
     problems = []
     for entry in config.sources:
         path = cwd / entry

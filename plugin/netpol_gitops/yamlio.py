@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,9 +244,11 @@ def _refused(source: str, event: Any, message: str) -> Problem:
 
 
 def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
-    text: str, source: str, *, objects: bool = True
+    text: str | bytes, source: str, *, objects: bool = True
 ) -> list[Document]:
     """Split a YAML stream into documents with one C-parser pass.
+
+    ``text`` may be bytes only when they are ASCII (the parser's marks count characters).
 
     Every document is checked for YAML syntax, for at most MAX_ALIASES aliases and MAX_DEPTH
     levels of nesting (before anything is built: the composer recurses); empty documents are
@@ -258,7 +260,7 @@ def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
         parser = CParser(text)
         prev_end: Any = parser.get_event().end_mark  # StreamStartEvent
     except YAMLError as exc:  # the reader refuses some characters before any event
-        raise NetpolError([yaml_problem(exc, source, text=text)]) from None
+        raise NetpolError([yaml_problem(exc, source, text=_str(text))]) from None
     root_mark: Any = prev_end
     depth = 0
     start = start_line = start_col = 0
@@ -341,15 +343,19 @@ def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
                         )
                     )
                     continue
-                body = text[start : ev.start_mark.index]
+                body = _str(text[start : ev.start_mark.index])
                 docs.append(Document(source, body, start_line, start_col, kind, len(docs)))
             elif t is StreamEndEvent:
                 break
     except YAMLError as exc:
-        problems.append(yaml_problem(exc, source, text=text))
+        problems.append(yaml_problem(exc, source, text=_str(text)))
     if problems:
         raise NetpolError(problems)
     return docs
+
+
+def _str(text: str | bytes) -> str:
+    return text.decode("ascii") if isinstance(text, bytes) else text
 
 
 def document_text(doc: Document) -> str:
@@ -453,7 +459,7 @@ def dump_json(objects: Sequence[Any]) -> str:
     return json.dumps(list(objects), indent=2, ensure_ascii=False) + "\n"
 
 
-def read_documents(sources: Sequence[tuple[str, str]]) -> list[Document]:
+def read_documents(sources: Iterable[tuple[str, str | bytes]]) -> list[Document]:
     """Documents of several (source name, text) pairs, in order, numbered across all of them.
 
     Every source is split before any problem is raised, so all syntax errors are reported.

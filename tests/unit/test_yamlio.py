@@ -124,3 +124,35 @@ def test_emitter_round_trips_any_plain_data(objects: list[dict[str, object]]) ->
     text = dump_objects(objects)
     assert list(YAML(typ="safe").load_all(text)) == objects
     assert [d.data() for d in split_stream(text, "s")] == objects
+
+
+ASCII_STREAMS = [
+    "kind: Namespace\nmetadata: {name: a}\n---\n--- {kind: List, items: []}\n",
+    "# c\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n...\n",
+    "a: [1, 2\n",  # a syntax error
+    "a: b\x01\n",  # a character the YAML reader refuses
+    "a: 1\na: 2\n",
+]
+
+
+@pytest.mark.parametrize("text", ASCII_STREAMS)
+def test_ascii_bytes_split_exactly_as_the_same_text(text: str) -> None:
+    def split(data: str | bytes) -> object:
+        try:
+            return [(d.text, d.line, d.col, d.kind, d.data()) for d in split_stream(data, "s")]
+        except NetpolError as exc:
+            return [p.render() for p in exc.problems]
+
+    assert split(text.encode("ascii")) == split(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_any_ascii_input_splits_the_same_as_bytes_and_as_text(text: str) -> None:
+    def split(data: str | bytes) -> object:
+        try:
+            return [(d.text, d.line, d.col, d.kind) for d in split_stream(data, "s")]
+        except NetpolError as exc:
+            return [p.render() for p in exc.problems]
+
+    assert split(text.encode("ascii")) == split(text)
