@@ -156,35 +156,38 @@ class Analysis:
                 out[c] = out.get(c, NONE) | rule.conns(self.keys[c][2])
         return out
 
-    def _class_pairs(self) -> dict[int, dict[int, Conns]]:
-        """src class -> dst class -> allowed connections (non-empty only).
+    def _ingress_index(self) -> tuple[list[int], dict[int, dict[int, Conns]]]:
+        """(classes open to all ingress, src class -> dst class -> what its ingress admits).
 
-        Cost follows what the rules select plus the output, not the number of class pairs."""
+        Cost follows what the rules select, not the number of class pairs."""
         n = len(self.keys)
         open_in = [d for d in range(n) if self.ingress[d] is None]
-        into: dict[int, dict[int, Conns]] = defaultdict(dict)  # src -> dst -> ingress allowed
+        into: dict[int, dict[int, Conns]] = defaultdict(dict)
         for d in range(n):
             rules = self.ingress[d]
             if rules is None:
                 continue
             for src, conns in self._targets_ingress(rules, d).items():
                 into[src][d] = conns
-        pairs: dict[int, dict[int, Conns]] = {}
-        for s in range(n):
-            eg = self.egress[s]
-            admitted = into.get(s, {})
-            row: dict[int, Conns] = {}
-            if eg is None:
-                row = dict.fromkeys(open_in, ALL)
-                row.update(admitted)
-            else:
-                for d, out in self._targets(eg).items():
-                    conns = out if self.ingress[d] is None else out & admitted.get(d, NONE)
-                    if conns:
-                        row[d] = conns
-            if row:
-                pairs[s] = row
-        return pairs
+        return open_in, into
+
+    def _class_row(
+        self, s: int, open_in: list[int], into: dict[int, dict[int, Conns]]
+    ) -> dict[int, Conns]:
+        """dst class -> connections allowed from class ``s`` (non-empty only). Rows are made
+        one source at a time: open egress to open ingress is quadratic, and never held whole."""
+        eg = self.egress[s]
+        admitted = into.get(s, {})
+        if eg is None:
+            row = dict.fromkeys(open_in, ALL)
+            row.update(admitted)
+            return row
+        row = {}
+        for d, out in self._targets(eg).items():
+            conns = out if self.ingress[d] is None else out & admitted.get(d, NONE)
+            if conns:
+                row[d] = conns
+        return row
 
     def _targets_ingress(self, rules: list[tuple[str, Rule]], d: int) -> dict[int, Conns]:
         """Source class -> connections the ingress rules of class ``d`` admit."""
@@ -206,7 +209,12 @@ class Analysis:
 
     def _rows(self) -> Iterator[tuple[str, list[tuple[str, Conns]]]]:
         """(source, [(destination, connections)] sorted by destination), sources in order."""
-        pairs = self._class_pairs()
+        open_in, into = self._ingress_index()
+
+        @functools.lru_cache(maxsize=16)  # a class's members are mostly neighbours in order
+        def row_of(i: int) -> dict[int, Conns]:
+            return self._class_row(i, open_in, into)
+
         ext_in, ext_out = self._external()
         by_src: dict[str, list[tuple[int, Workload]]] = {}
         for i, members in enumerate(self.members):
@@ -217,7 +225,7 @@ class Analysis:
         for src in sorted(by_src):
             found: list[tuple[str, Conns]] = []
             for i, w in by_src[src]:
-                for d, conns in pairs.get(i, {}).items():
+                for d, conns in row_of(i).items():
                     found += [(x.peer, conns) for x in self.members[d] if x is not w]
                 found += ext_out.get(i, ())
             found += [(w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.members[i]]
