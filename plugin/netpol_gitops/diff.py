@@ -7,6 +7,7 @@ import difflib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from netpol_gitops.errors import printable
@@ -23,7 +24,9 @@ class Side:
 
     sha: str
     protection: dict[str, str]  # namespace -> all|ingress|egress|none|off|audit
-    connections: frozenset[str]  # reach txt lines (input + generated policies)
+    # reach txt lines (input + generated policies) in reach's (source, destination) order,
+    # made when iterated: they can run to millions
+    connections: Callable[[], Iterable[str]]
     policies: dict[str, str]  # namespace/name -> the generated object's YAML
 
 
@@ -67,6 +70,41 @@ def _sort_key(line: str) -> tuple[str, str]:
     return src, rest
 
 
+def _pair(line: str) -> tuple[str, str]:
+    """(source, destination) of a reach line (peers hold neither " => " nor " : ")."""
+    src, _, rest = line.partition(" => ")
+    return src, rest.rpartition(" : ")[0]
+
+
+def changed_lines(base: Iterable[str], head: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(added, removed) between two line streams in (source, destination) order, by a merge:
+    neither is held whole. A line whose connections changed is removed and added."""
+    added: list[str] = []
+    removed: list[str] = []
+    bases, heads = iter(base), iter(head)
+    b, h = next(bases, None), next(heads, None)
+    last = ("", "")
+    while b is not None or h is not None:
+        kb = _pair(b) if b is not None else None
+        kh = _pair(h) if h is not None else None
+        key = min(k for k in (kb, kh) if k is not None)
+        if key < last:
+            raise ValueError(f"reach lines out of order at {key}")  # a bug, never input
+        last = key
+        if kb == kh:
+            if b != h:
+                removed.append(str(b))
+                added.append(str(h))
+            b, h = next(bases, None), next(heads, None)
+        elif kb == key:
+            removed.append(str(b))
+            b = next(bases, None)
+        else:
+            added.append(str(h))
+            h = next(heads, None)
+    return added, removed
+
+
 def compare(base: Side, head: Side) -> Diff:
     diff = Diff(base.sha, head.sha)
     for name in sorted(set(base.protection) | set(head.protection)):
@@ -74,8 +112,9 @@ def compare(base: Side, head: Side) -> Diff:
         after = head.protection.get(name, "absent")
         if before != after:
             diff.namespaces.append((name, before, after))
-    diff.added = sorted(head.connections - base.connections, key=_sort_key)
-    diff.removed = sorted(base.connections - head.connections, key=_sort_key)
+    added, removed = changed_lines(base.connections(), head.connections())
+    diff.added = sorted(added, key=_sort_key)
+    diff.removed = sorted(removed, key=_sort_key)
     diff.policies_added = sorted(set(head.policies) - set(base.policies))
     diff.policies_removed = sorted(set(base.policies) - set(head.policies))
     diff.policies_changed = sorted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from netpol_gitops.annotations import parse_config
@@ -9,13 +10,15 @@ from netpol_gitops.diff import Diff, Side, compare
 from netpol_gitops.gitrev import Revision, open_repo, read_revision
 from netpol_gitops.inputs import read_file
 from netpol_gitops.intent import Mode
-from netpol_gitops.reach import iter_lines
+from netpol_gitops.reach import Analysis
 from netpol_gitops.render import namespace_objects, render
 from netpol_gitops.topology import topology_of
-from netpol_gitops.yamlio import dump_objects, read_documents
+from netpol_gitops.yamlio import Shared, dump_objects, read_documents
 
 
-def side(rev: Revision, config_file: str | None) -> Side:
+def side(rev: Revision, config_file: str | None, shared: Shared | None = None) -> Side:
+    """One revision rendered and analysed; ``shared`` lets revisions share unchanged files'
+    documents (and their parsed workloads)."""
     if config_file is not None:
         config_doc = read_documents([read_file(Path(config_file))])[0]
     elif rev.config is not None:
@@ -23,7 +26,7 @@ def side(rev: Revision, config_file: str | None) -> Side:
     else:
         config_doc = None
     config = parse_config(config_doc)
-    docs = read_documents(rev.sources)
+    docs = read_documents(rev.sources, shared)
     result = render(docs, config)
     intents = {i.name: i for i in result.intents}
     protection = {}
@@ -36,9 +39,11 @@ def side(rev: Revision, config_file: str | None) -> Side:
             protection[name] = "audit"
         else:
             protection[name] = intent.deny.value
-    lines = frozenset(
-        line[:-1] for line in iter_lines(topology_of(result.documents, result.generated))
-    )
+    analysis = Analysis(topology_of(result.documents, result.generated))
+
+    def lines() -> Iterator[str]:
+        return (line[:-1] for line in analysis.iter_lines())
+
     policies = {
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
         for p in result.generated
@@ -50,6 +55,7 @@ def review(
     repo_dir: str, base: str, head: str, paths: list[str], config_file: str | None = None
 ) -> Diff:
     repo = open_repo(repo_dir)
-    before = side(read_revision(repo, base, paths), config_file)
-    after = side(read_revision(repo, head, paths), config_file)
+    shared: Shared = {}
+    before = side(read_revision(repo, base, paths), config_file, shared)
+    after = side(read_revision(repo, head, paths), config_file, shared)
     return compare(before, after)

@@ -7,6 +7,7 @@ back as the same objects; normalised input gives the same policies; krm agrees w
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from netpol_gitops.diff import _pair
 from netpol_gitops.krm import run as krm_run
 from netpol_gitops.krm import run_parsed
 from netpol_gitops.resourcelist import read_resource_list
@@ -109,6 +111,14 @@ def test_krm_spans_and_the_full_parse_agree_on_the_corpus(corpus: Path) -> None:
     assert LOAD.load(spans.output) == LOAD.load(parsed.output)
     again = krm_run(spans.output, corpus)
     assert again.output == spans.output  # its own output changes nothing
+
+
+def test_reach_lines_come_in_the_order_the_pr_diff_merges_them(corpus: Path) -> None:
+    out = cli("reach", "--generate", str(corpus / "stream.yaml"))
+    keys = [_pair(line) for line in out.stdout.splitlines()]
+    assert len(keys) > 1000
+    assert any(k[0][0].isdigit() or k[1][0].isdigit() for k in keys)  # IP blocks among them
+    assert all(a < b for a, b in itertools.pairwise(keys))
 
 
 def test_pruned_workloads_equal_fully_built_ones(corpus: Path) -> None:
