@@ -20,6 +20,7 @@ from netpol_gitops.inputs import (
     KUSTOMIZATION_FILES,
     NOT_MANIFESTS,
     SUFFIXES,
+    as_text,
     build_kustomization,
     decode,
 )
@@ -31,7 +32,7 @@ SYMLINK_MODE = 0o120000
 @dataclass(frozen=True)
 class Revision:
     sha: str
-    sources: list[tuple[str, str]]  # (source name, text), in path order
+    sources: list[tuple[str, str | bytes]]  # (source name, text), in path order
     config: tuple[str, str] | None  # the repo config at the revision's root, if any
 
 
@@ -57,7 +58,7 @@ def resolve(repo: git.Repo, rev: str) -> git.Commit:
         ) from None
 
 
-def _blob_text(repo: git.Repo, commit: git.Commit, path: str, label: str) -> str:
+def _blob_text(repo: git.Repo, commit: git.Commit, path: str, label: str) -> str | bytes:
     """A file's text at the commit, following symlinks that stay inside the repository."""
     for _ in range(8):
         try:
@@ -65,7 +66,7 @@ def _blob_text(repo: git.Repo, commit: git.Commit, path: str, label: str) -> str
         except KeyError:
             raise NetpolError([Problem(Location(label), "symlink target is missing")]) from None
         if blob.mode != SYMLINK_MODE:
-            return decode(blob.data_stream.read(), label)
+            return as_text(blob.data_stream.read(), label)
         target = blob.data_stream.read().decode("utf-8", "replace")
         joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
         if target.startswith("/") or joined.startswith("../") or joined == "..":
@@ -98,7 +99,7 @@ def read_revision(repo: git.Repo, rev: str, paths: list[str]) -> Revision:
     """Every manifest under ``paths`` at ``rev`` (kustomizations built, plugins disabled)."""
     commit = resolve(repo, rev)
     short = commit.hexsha[:7]
-    sources: list[tuple[str, str]] = []
+    sources: list[tuple[str, str | bytes]] = []
     for given in paths or ["."]:
         path = posixpath.normpath(given.strip("/")) if given not in ("", ".") else "."
         if path.startswith(".."):

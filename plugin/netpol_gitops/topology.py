@@ -304,12 +304,16 @@ WORKLOAD_PATHS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def _pruned_workload(text: str) -> dict[str, Any]:
+    return pruned(text, WORKLOAD_PATHS)
+
+
 def _objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
     """A workload document is built only as far as the analysis reads it (see pruned.py);
     everything else, or anything unusual, is built whole."""
     if doc.kind in WORKLOAD_KINDS and doc.text and not doc.built:
         try:
-            return [([], pruned(doc.text, WORKLOAD_PATHS))]
+            return [([], doc.derived("workload", _pruned_workload))]
         except Unusual:
             pass
     return doc.objects()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +61,7 @@ class Document:
     lined: bool = True  # False for items of a ResourceList: their files' lines are unknown
     _node: Node | None = field(default=None, repr=False)
     _data: Any = field(default=None, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def node(self) -> Node:
         if self._node is None:
@@ -73,6 +74,12 @@ class Document:
         except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
             raise NetpolError([self._yaml_problem(exc)]) from None
         return node
+
+    def derived(self, key: str, make: Callable[[str], Any]) -> Any:
+        """``make(text)``, made once per document (revisions that share a file share it)."""
+        if key not in self._derived:
+            self._derived[key] = make(self.text)
+        return self._derived[key]
 
     def forget_nodes(self) -> None:
         """Drop the composed nodes (heavy); a later location composes them again."""
@@ -459,20 +466,37 @@ def dump_json(objects: Sequence[Any]) -> str:
     return json.dumps(list(objects), indent=2, ensure_ascii=False) + "\n"
 
 
-def read_documents(sources: Iterable[tuple[str, str | bytes]]) -> list[Document]:
+Shared = dict[tuple[str, str | bytes], list[Document]]
+
+
+def read_documents(
+    sources: Iterable[tuple[str, str | bytes]], shared: Shared | None = None
+) -> list[Document]:
     """Documents of several (source name, text) pairs, in order, numbered across all of them.
 
     Every source is split before any problem is raised, so all syntax errors are reported.
+    With ``shared``, a source read before (same name and text) gives the same documents, with
+    what was derived from them, and keeps their numbering (two revisions of a repository).
     """
     problems: list[Problem] = []
     docs: list[Document] = []
-    for name, text in sources:
+    for source in sources:
+        if shared is not None and source in shared:
+            docs.extend(shared[source])
+            continue
         try:
-            docs.extend(split_stream(text, name))
+            split = split_stream(source[1], source[0])
         except NetpolError as exc:
             problems.extend(exc.problems)
+            continue
+        if shared is not None:
+            for doc in split:
+                doc.index = len(docs) + doc.index
+            shared[source] = split
+        docs.extend(split)
     if problems:
         raise NetpolError(problems)
-    for index, doc in enumerate(docs):
-        doc.index = index
+    if shared is None:
+        for index, doc in enumerate(docs):
+            doc.index = index
     return docs

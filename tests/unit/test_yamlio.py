@@ -6,7 +6,14 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from netpol_gitops.errors import NetpolError
-from netpol_gitops.yamlio import MAX_ALIASES, document_text, dump_objects, split_stream
+from netpol_gitops.yamlio import (
+    MAX_ALIASES,
+    Shared,
+    document_text,
+    dump_objects,
+    read_documents,
+    split_stream,
+)
 
 
 def test_split_finds_kinds_and_keeps_text() -> None:
@@ -156,3 +163,15 @@ def test_any_ascii_input_splits_the_same_as_bytes_and_as_text(text: str) -> None
             return [p.render() for p in exc.problems]
 
     assert split(text.encode("ascii")) == split(text)
+
+
+def test_revisions_share_the_documents_of_unchanged_files() -> None:
+    shared: Shared = {}
+    a = ("a.yaml", "kind: A\n---\nkind: B\n")
+    base = read_documents([a, ("b.yaml", "kind: C\n")], shared)
+    head = read_documents([a, ("b.yaml", "kind: D\n")], shared)
+    assert head[0] is base[0] and head[1] is base[1]  # same file, same text: same documents
+    assert head[2] is not base[2] and head[2].kind == "D"
+    assert [d.index for d in base] == [0, 1, 2]
+    with pytest.raises(NetpolError, match=r"c\.yaml:2:1: error: invalid YAML"):
+        read_documents([a, ("c.yaml", "a: [\n")], shared)
