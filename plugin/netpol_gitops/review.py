@@ -39,7 +39,7 @@ def side(rev: Revision, config_file: str | None, shared: Shared | None = None) -
             protection[name] = "audit"
         else:
             protection[name] = intent.deny.value
-    analysis = Analysis(topology_of(result.documents, result.generated))
+    analysis = Analysis(topology_of(result.documents, result.generated, keep=shared is not None))
 
     def lines() -> Iterator[str]:
         return (line[:-1] for line in analysis.iter_lines())
@@ -58,4 +58,5 @@ def review(
     shared: Shared = {}
     before = side(read_revision(repo, base, paths), config_file, shared)
     after = side(read_revision(repo, head, paths), config_file, shared)
+    shared.clear()  # the analyses hold what compare needs; the documents can go
     return compare(before, after)

@@ -308,19 +308,24 @@ def _pruned_workload(text: str) -> dict[str, Any]:
     return pruned(text, WORKLOAD_PATHS)
 
 
-def _objects(doc: Document) -> list[tuple[list[str | int], dict[str, Any]]]:
-    """A workload document is built only as far as the analysis reads it (see pruned.py);
-    everything else, or anything unusual, is built whole."""
+def _objects(doc: Document, keep: bool) -> list[tuple[list[str | int], dict[str, Any]]]:
+    """A workload document is built only as far as the analysis reads it (see pruned.py), and
+    kept on the document with ``keep``; everything else, or anything unusual, is built whole."""
     if doc.kind in WORKLOAD_KINDS and doc.text and not doc.built:
         try:
-            return [([], doc.derived("workload", _pruned_workload))]
+            if keep:
+                return [([], doc.derived("workload", _pruned_workload))]
+            return [([], _pruned_workload(doc.text))]
         except Unusual:
             pass
     return doc.objects()
 
 
-def topology_of(docs: Iterable[Document], extra: Sequence[dict[str, Any]] = ()) -> Topology:
-    """The topology of documents (plus extra objects, e.g. generated policies).
+def topology_of(
+    docs: Iterable[Document], extra: Sequence[dict[str, Any]] = (), *, keep: bool = False
+) -> Topology:
+    """The topology of documents (plus extra objects, e.g. generated policies). With ``keep``
+    the parsed workloads stay on their documents, for revisions that share them.
 
     An object too malformed to analyse is a located problem, never a traceback."""
     topo = Topology()
@@ -328,7 +333,7 @@ def topology_of(docs: Iterable[Document], extra: Sequence[dict[str, Any]] = ()) 
     for doc in docs:
         if not reads(doc.kind):
             continue
-        for path, obj in _objects(doc):
+        for path, obj in _objects(doc, keep):
             try:
                 topo.add(obj)
             except (TypeError, ValueError, AttributeError, KeyError) as exc:

@@ -4,6 +4,7 @@ composed to nodes (which carry line and column), the rest pass through as the te
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -361,6 +362,11 @@ def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
     return docs
 
 
+def _digest(text: str | bytes) -> bytes:
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
 def _str(text: str | bytes) -> str:
     return text.decode("ascii") if isinstance(text, bytes) else text
 
@@ -466,7 +472,7 @@ def dump_json(objects: Sequence[Any]) -> str:
     return json.dumps(list(objects), indent=2, ensure_ascii=False) + "\n"
 
 
-Shared = dict[tuple[str, str | bytes], list[Document]]
+Shared = dict[tuple[str, bytes], list[Document]]  # (name, digest of the text) -> documents
 
 
 def read_documents(
@@ -480,19 +486,20 @@ def read_documents(
     """
     problems: list[Problem] = []
     docs: list[Document] = []
-    for source in sources:
-        if shared is not None and source in shared:
-            docs.extend(shared[source])
+    for name, text in sources:
+        key = (name, _digest(text)) if shared is not None else None
+        if shared is not None and key in shared:
+            docs.extend(shared[key])
             continue
         try:
-            split = split_stream(source[1], source[0])
+            split = split_stream(text, name)
         except NetpolError as exc:
             problems.extend(exc.problems)
             continue
-        if shared is not None:
+        if shared is not None and key is not None:
             for doc in split:
                 doc.index = len(docs) + doc.index
-            shared[source] = split
+            shared[key] = split
         docs.extend(split)
     if problems:
         raise NetpolError(problems)
