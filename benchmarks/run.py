@@ -1,9 +1,10 @@
 """Every path, interleaved in one run, as ratios to libyaml in the same run; peak RSS.
 
-    python benchmarks/run.py [--sizes 100,1000] [--rounds 3] [--big 5000] [--kustomize 300]
-                             [--write]
+    python benchmarks/run.py [--sizes 100,1000] [--rounds 3] [--big 5000] [--big-rounds 1]
+                             [--kustomize 300] [--write]
 
---big N adds the reach --generate / render / krm rows at N namespaces (one round; slow).
+--big N adds the reach --generate / render / krm / argocd rows at N namespaces (--big-rounds,
+default one; slow).
 --kustomize N adds `kubectl kustomize` with and without the transformer (a `docker` stand-in
 runs the container function locally). --write puts the table into benchmarks/README.md.
 """
@@ -266,6 +267,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--big", type=int, default=0)
+    parser.add_argument("--big-rounds", type=int, default=1)
     parser.add_argument("--kustomize", type=int, default=0)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
@@ -293,7 +295,7 @@ def main() -> None:
             "reach --generate",
         }
         vs = [v for v in variants(args.big, with_plain_reach=False) if v.name in keep]
-        table += rows(args.big, vs, measure(vs, 1))
+        table += rows(args.big, vs, measure(vs, args.big_rounds))
     if args.kustomize:
         table += kustomize_rows(args.kustomize, max(1, args.rounds - 2))
     text = "\n".join(table) + "\n"
