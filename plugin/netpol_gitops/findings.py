@@ -7,6 +7,7 @@ from typing import Any
 
 from netpol_gitops.builder import build
 from netpol_gitops.check import HandWritten, Repo, check, finding
+from netpol_gitops.diff import changed_lines
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.intent import Config, Mode
 from netpol_gitops.reach import iter_lines
@@ -69,9 +70,10 @@ def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Probl
             dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
         )
     ]
-    now = set(iter_lines(topo.with_policies(result.generated)))
-    then = set(iter_lines(topo.with_policies(enforced)))
-    blocked = sorted(line.rstrip("\n") for line in now - then)
+    now = (line[:-1] for line in iter_lines(topo.with_policies(result.generated)))
+    then = (line[:-1] for line in iter_lines(topo.with_policies(enforced)))
+    _, lost = changed_lines(now, then)  # a merge: neither analysis's lines are held whole
+    blocked = sorted(lost)
     found = []
     for intent in audited:
         mine = [
