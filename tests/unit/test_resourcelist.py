@@ -186,3 +186,14 @@ def test_anything_but_the_plain_layout_is_parsed_whole(text: str) -> None:
 def test_an_empty_list_of_items_stays_a_list() -> None:
     out = run("kind: ResourceList\nitems: []\n", Path.cwd())
     assert out.output == "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n"
+
+
+def test_bytes_in_give_what_text_gives_ascii_or_not() -> None:
+    for text in (ITEMS, ITEMS.replace('"quoted"', '"quoté"')):
+        as_bytes = run(text.encode(), Path.cwd())
+        assert (as_bytes.output, as_bytes.stderr) == (run(text, Path.cwd()).output, [])
+    bad = run(b"kind: ResourceList\nitems: []\n# \xff\n", Path.cwd())
+    assert bad.exit_code == 1
+    assert bad.stderr == [
+        "<stdin>:3:3: error: not UTF-8 text (byte 0xff); Kubernetes manifests must be UTF-8"
+    ]
