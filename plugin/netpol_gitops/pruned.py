@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # re-exported from clib
@@ -32,6 +32,7 @@ class Unusual(Exception):
     """Aliases or explicit tags: build this document the full way."""
 
 
+@lru_cache(maxsize=4096)  # across documents: workloads repeat the same few paths
 def _status(keep: tuple[Path, ...], path: Path) -> int:
     descend = False
     for k in keep:
@@ -60,7 +61,7 @@ def _scalar(ev: Any) -> Any:
 
 def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912, PLR0915 - one flat event loop
     """The document's mapping with only the ``keep`` paths (and what leads to them)."""
-    status = cache(lambda path: _status(tuple(keep), path))
+    paths = tuple(keep)
     parser = CParser(text)
     root: dict[str, Any] = {}
     # frames: [container, path, pending key or None, status]
@@ -90,12 +91,12 @@ def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912,
                     frame[2] = ev.value
                     continue
                 path = (*frame[1], frame[2])
-                if frame[3] == KEEP or status(path) != SKIP:
+                if frame[3] == KEEP or _status(paths, path) != SKIP:
                     frame[0][frame[2]] = _scalar(ev)
                 frame[2] = None
             else:
                 path = (*frame[1], ANY)
-                if frame[3] == KEEP or status(path) != SKIP:
+                if frame[3] == KEEP or _status(paths, path) != SKIP:
                     frame[0].append(_scalar(ev))
             continue
         if t is MappingStartEvent or t is SequenceStartEvent:
@@ -113,7 +114,7 @@ def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912,
                 frame[2] = None
             else:
                 path, key = (*frame[1], ANY), None
-            state = KEEP if frame[3] == KEEP else status(path)
+            state = KEEP if frame[3] == KEEP else _status(paths, path)
             if state == SKIP:
                 skip = 1
                 continue
