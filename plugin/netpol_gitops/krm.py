@@ -71,10 +71,10 @@ def _item_views(rl: Document, items: list[Any]) -> list[Document]:
     return views
 
 
-def _config(rl: Document | None, base: list[str | int]) -> Config:
-    """The functionConfig at ``base`` of ``rl``: a NetworkPolicyGenerator or a ConfigMap."""
-    fc = rl.data().get(base[0]) if rl is not None else None
-    if not fc or rl is None:
+def _config(rl: Document | None) -> Config:
+    """The functionConfig of a ResourceList document: a NetworkPolicyGenerator or a ConfigMap."""
+    fc = rl.data().get("functionConfig") if rl is not None else None
+    if rl is None or not fc:
         return Config()
     if not isinstance(fc, dict):
         raise NetpolError(
@@ -87,7 +87,7 @@ def _config(rl: Document | None, base: list[str | int]) -> Config:
         )
     if fc.get("kind") == "ConfigMap":
         return parse_config(_from_configmap(fc))
-    return parse_config(rl, base)
+    return parse_config(rl, ["functionConfig"])
 
 
 def _from_configmap(fc: dict[str, Any]) -> Document:
@@ -260,7 +260,7 @@ def run(data: str | bytes, cwd: Path) -> KrmResult:
         lambda i: layout.document(i).data(),
     )
     config_doc = layout.config_document()
-    out = _process(items, lambda: _config(config_doc, ["functionConfig"]), cwd)
+    out = _process(items, lambda: _config(config_doc), cwd)
 
     def chunks() -> Iterable[str]:
         kept = (i for i in range(len(layout.items)) if i not in out.dropped)
@@ -295,7 +295,7 @@ def run_parsed(text: str, cwd: Path) -> KrmResult:
         items = []
     views = _item_views(rl, items)
     parsed = _Items(len(items), views, lambda: views, items.__getitem__)
-    out = _process(parsed, lambda: _config(rl, ["functionConfig"]), cwd)
+    out = _process(parsed, lambda: _config(rl), cwd)
     kept = [item for i, item in enumerate(items) if i not in out.dropped]
     rl_out: dict[str, Any] = {
         "apiVersion": "config.kubernetes.io/v1",
