@@ -496,14 +496,11 @@ def read_documents(
         except NetpolError as exc:
             problems.extend(exc.problems)
             continue
+        for doc in split:  # numbered across the sources; shared ones keep their first number
+            doc.index += len(docs)
         if shared is not None and key is not None:
-            for doc in split:
-                doc.index = len(docs) + doc.index
             shared[key] = split
         docs.extend(split)
     if problems:
         raise NetpolError(problems)
-    if shared is None:
-        for index, doc in enumerate(docs):
-            doc.index = index
     return docs
