@@ -48,6 +48,22 @@ def _modes(root: Path) -> None:
                 p.chmod(0o644)
 
 
+def _command(
+    step: dict[str, Any], app_dir: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """A plugin.yaml step (``command`` + ``args``) run as argocd-cmp-server runs it: no shell,
+    in the app directory, with the app's environment and the server's timeout."""
+    return subprocess.run(
+        [*step["command"], *step.get("args", [])],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        check=False,
+    )
+
+
 def _discovered(spec: dict[str, Any], app_dir: Path, env: dict[str, str]) -> bool:
     discover = spec.get("discover") or {}
     if "fileName" in discover:
@@ -56,16 +72,7 @@ def _discovered(spec: dict[str, Any], app_dir: Path, env: dict[str, str]) -> boo
     if "glob" in find:
         return any(app_dir.glob(find["glob"]))
     if "command" in find:
-        argv = [*find["command"], *find.get("args", [])]
-        done = subprocess.run(
-            argv,
-            cwd=app_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            check=False,
-        )
+        done = _command(find, app_dir, env)
         return done.returncode == 0 and done.stdout.strip() != ""
     return False
 
@@ -110,16 +117,7 @@ def cmp_generate(
         for step in ("init", "generate"):
             if step not in spec:
                 continue
-            argv = [*spec[step]["command"], *spec[step].get("args", [])]
-            done = subprocess.run(
-                argv,
-                cwd=app_dir,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=DEADLINE,
-                check=False,
-            )
+            done = _command(spec[step], app_dir, env)
             if done.returncode != 0:
                 return CmpRun(True, done.returncode, done.stdout, done.stderr)
         objects = [d for d in YAML(typ="safe").load_all(done.stdout) if d]
