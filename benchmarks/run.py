@@ -1,7 +1,7 @@
 """Every path, interleaved in one run, as ratios to libyaml in the same run; peak RSS.
 
     python benchmarks/run.py [--sizes 100,1000] [--rounds 3] [--big 5000] [--big-rounds 1]
-                             [--kustomize 300] [--write]
+                             [--kustomize 300] [--only render,krm] [--write]
 
 --big N adds the reach --generate / render / krm / argocd rows at N namespaces (--big-rounds,
 default one; slow).
@@ -189,6 +189,15 @@ def variants(n: int, with_plain_reach: bool) -> list[Variant]:
     return out
 
 
+def chosen(vs: list[Variant], only: str) -> list[Variant]:
+    """The variants named in ``only`` (all when empty), with their baselines and the start-up."""
+    if not only:
+        return vs
+    names = set(only.split(","))
+    wanted = {v.baseline for v in vs if v.name in names} | names | {STARTUP}
+    return [v for v in vs if v.name in wanted]
+
+
 def measure(vs: list[Variant], rounds: int) -> dict[str, list[tuple[float, float]]]:
     samples: dict[str, list[tuple[float, float]]] = {v.name: [] for v in vs}
     for r in range(rounds):
@@ -269,6 +278,9 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=0)
     parser.add_argument("--big-rounds", type=int, default=1)
     parser.add_argument("--kustomize", type=int, default=0)
+    parser.add_argument(
+        "--only", default="", help="comma-separated path names (e.g. render,krm); default all"
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     table = [
@@ -280,7 +292,7 @@ def main() -> None:
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for n in (int(s) for s in args.sizes.split(",")):
-        vs = variants(n, with_plain_reach=True)
+        vs = chosen(variants(n, with_plain_reach=True), args.only)
         table += rows(n, vs, measure(vs, args.rounds))
     if args.big:
         keep = {
@@ -294,7 +306,9 @@ def main() -> None:
             "argocd generate (stream)",
             "reach --generate",
         }
-        vs = [v for v in variants(args.big, with_plain_reach=False) if v.name in keep]
+        vs = chosen(
+            [v for v in variants(args.big, with_plain_reach=False) if v.name in keep], args.only
+        )
         table += rows(args.big, vs, measure(vs, args.big_rounds))
     if args.kustomize:
         table += kustomize_rows(args.kustomize, max(1, args.rounds - 2))
