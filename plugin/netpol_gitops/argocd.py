@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,18 +19,19 @@ from netpol_gitops.annotations import KEYS, Setting, check_setting, parse_config
 from netpol_gitops.errors import Location, NetpolError, Problem, did_you_mean
 from netpol_gitops.inputs import (
     CONFIG_FILE,
-    SUFFIXES,
-    build_kustomization,
-    kustomization,
-    manifest_files,
+    Budget,
+    nearest_config,
+    read_config,
     read_file,
+    read_units,
+    scan,
 )
 from netpol_gitops.intent import Config
-from netpol_gitops.progress import progress
-from netpol_gitops.render import Rendered, namespace_objects, render
-from netpol_gitops.yamlio import Document, read_documents, split_stream
+from netpol_gitops.render import Rendered, namespace_objects, render_units
+from netpol_gitops.yamlio import split_stream
 
 ENV_PREFIX = "ARGOCD_ENV_"
+PREFIX = "netpol-gitops.io/"  # the annotation prefix discovery looks for
 CONFIG_KEYS = ("opt-in", "name-prefix")  # settings of the repo config rather than a namespace
 ALL_KEYS = (*KEYS, *CONFIG_KEYS)
 _NAME_PREFIX = re.compile(r"^([a-z0-9][-a-z0-9]*)?$")
@@ -59,16 +59,6 @@ def repo_root(app_dir: Path, source_path: str | None) -> Path:
         if part not in (".", "/"):
             root = root.parent
     return root
-
-
-def find_config(app_dir: Path, root: Path) -> Path | None:
-    here = app_dir.resolve()
-    while True:
-        if (here / CONFIG_FILE).is_file():
-            return here / CONFIG_FILE
-        if here in (root, here.parent):
-            return None
-        here = here.parent
 
 
 def _settings(
@@ -157,37 +147,29 @@ def _apply(
     return config, list(namespace.values()), problems
 
 
-def read_app(app_dir: Path, root: Path) -> list[Document]:
-    if kustomization(app_dir) is not None:
-        text = build_kustomization(app_dir)
-        return read_documents([("<kustomize build>", text)])
-    paths = manifest_files(app_dir, root)
-    # one file's text at a time: split, then dropped (its documents keep their own text)
-    files = (
-        read_file(f, str(f.relative_to(app_dir))) for f in progress(paths, len(paths), "reading")
-    )
-    return read_documents(files)
-
-
 def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
     """What Argo CD applies (write its ``yaml_parts()``). Raises NetpolError; never returns an
-    empty stream."""
+    empty stream. Read as ``render`` reads a folder: each part under its nearest repo config."""
     root = repo_root(app_dir, environ.get("ARGOCD_APP_SOURCE_PATH"))
     settings, problems = _settings(environ)
-    config_path = find_config(app_dir, root)
-    config = (
-        parse_config(
-            read_documents([read_file(config_path, str(config_path.relative_to(root)))])[0]
-        )
-        if config_path
-        else Config()
-    )
-    config, namespace_settings, more = _apply(config, settings)
+
+    def label(path: Path) -> str:
+        for top in (app_dir, root):
+            if path.is_relative_to(top):
+                return str(path.relative_to(top))
+        return str(path)
+
+    here = nearest_config(app_dir, root, label)
+    base_config = parse_config(read_config(here, label(here)) if here else None)
+    config, namespace_settings, more = _apply(base_config, settings)
     problems += more
     if problems:
         raise NetpolError(problems)
-    docs = read_app(app_dir, root)
-    if not docs:
+    units = []
+    for config_doc, docs in read_units(str(app_dir), None, root, label):
+        unit_config = parse_config(config_doc) if config_doc is not None else Config()
+        units.append((_apply(unit_config, settings)[0], docs))
+    if not any(docs for _, docs in units):
         raise NetpolError(
             [
                 Problem(
@@ -199,34 +181,36 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
             ]
         )
     destination = environ.get("ARGOCD_APP_NAMESPACE", "")
-    synthetic: list[Document] = []
-    if destination and destination not in {
-        (obj.get("metadata") or {}).get("name") for _, _, obj in namespace_objects(docs)
-    }:
+    carried = {
+        (obj.get("metadata") or {}).get("name")
+        for _, docs in units
+        for _, _, obj in namespace_objects(docs)
+    }
+    if destination and destination not in carried:
         text = f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {json.dumps(destination)}\n"
-        synthetic = split_stream(text, DESTINATION)
+        units.append((config, split_stream(text, DESTINATION)))
     overrides = {destination: namespace_settings} if destination else {}
-    result = render(
-        [*docs, *synthetic], config, overrides, default_namespace=destination or "default"
-    )
+    result = render_units(units, overrides, default_namespace=destination or "default")
     kept = [d for d in result.documents if d.source != DESTINATION]
     return dataclasses.replace(result, documents=kept)
 
 
-def discover(app_dir: Path) -> str | None:
+def discover(app_dir: Path, root: Path | None = None) -> str | None:
     """The first file that makes this app ours (a repo config, or YAML naming the annotation
-    prefix), or None. Narrow on purpose: other apps must not be captured."""
-    if (app_dir / CONFIG_FILE).is_file():
+    prefix), or None. Narrow on purpose: other apps must not be captured. Reads regular files
+    inside the repository only, each up to the input bound."""
+    limit = (root or app_dir).resolve()
+    if (app_dir / CONFIG_FILE).is_file() and (app_dir / CONFIG_FILE).resolve().is_relative_to(
+        limit
+    ):
         return CONFIG_FILE
-    for dirpath, dirnames, filenames in os.walk(app_dir):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.endswith(SUFFIXES):
-                continue
-            path = Path(dirpath) / name
-            try:
-                if b"netpol-gitops.io/" in path.read_bytes():
-                    return str(path.relative_to(app_dir))
-            except OSError:
-                continue
+    found = scan(app_dir, limit)  # symlinks that leave the repository are not followed
+    budget = Budget()
+    for path in found.files:
+        try:
+            _, text = read_file(path, budget=budget)
+        except NetpolError:
+            continue
+        if (text if isinstance(text, str) else text.decode("ascii")).find(PREFIX) >= 0:
+            return str(path.relative_to(app_dir))
     return None

@@ -9,12 +9,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from netpol_gitops import __version__, schemas
-from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.errors import Deadline, Location, NetpolError, Problem
 
 app = typer.Typer(
     name="netpol-gitops",
@@ -28,6 +28,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 T = TypeVar("T")
+if TYPE_CHECKING:
+    from netpol_gitops.render import Rendered
 _state = {"debug": False}
 
 
@@ -42,11 +44,14 @@ def _run(job: Callable[[], T]) -> T:
     try:
         return job()
     except NetpolError as exc:
-        for problem in exc.problems:
-            typer.echo(problem.render(), err=True)
-        n = len(exc.problems)
-        typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
-        raise typer.Exit(1) from None
+        _problems(exc.problems)
+    except Deadline as exc:
+        _problems(
+            [Problem(Location(str(exc.args[0]) if exc.args else "netpol-gitops"), str(exc.args[1]))]
+        )
+    except OSError as exc:  # an unreadable or unwritable path the user named
+        where = str(exc.filename) if exc.filename else "netpol-gitops"
+        _problems([Problem(Location(where), exc.strerror or str(exc))])
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
@@ -58,6 +63,14 @@ def _run(job: Callable[[], T]) -> T:
             err=True,
         )
         raise typer.Exit(3) from None
+
+
+def _problems(problems: list[Problem]) -> NoReturn:
+    for problem in problems:
+        typer.echo(problem.render(), err=True)
+    n = len(problems)
+    typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
+    raise typer.Exit(1)
 
 
 def _version(value: bool) -> None:
@@ -102,6 +115,15 @@ ConfigOpt = Annotated[
 ]
 
 
+def _rendered(path: str, config: str | None) -> Rendered:
+    """PATH read and rendered, each unit under the config that applies to it."""
+    from netpol_gitops.annotations import parse_config  # noqa: PLC0415 - keeps --help fast
+    from netpol_gitops.inputs import read_units  # noqa: PLC0415
+    from netpol_gitops.render import render_units  # noqa: PLC0415
+
+    return render_units([(parse_config(cfg), docs) for cfg, docs in read_units(path, config)])
+
+
 @app.command()
 def render(
     path: PathArg,
@@ -124,13 +146,9 @@ def render(
 
       netpol-gitops render overlays/prod/ --only-generated -o json
     """
-    from netpol_gitops.annotations import parse_config  # noqa: PLC0415 - keeps --help fast
-    from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
-    from netpol_gitops.render import render as render_docs  # noqa: PLC0415
 
     def job() -> Callable[[], object]:
-        cfg = parse_config(config_document(config, path))
-        result = render_docs(read_manifests(path), cfg)  # all problems found before any output
+        result = _rendered(path, config)  # all problems found before any output
         if output is Output.json:
             text = result.json(only_generated)
             return lambda: sys.stdout.write(text)
@@ -195,19 +213,15 @@ def argocd_generate() -> None:
     from pathlib import Path  # noqa: PLC0415
 
     from netpol_gitops.argocd import deadline_seconds, generate  # noqa: PLC0415
-    from netpol_gitops.errors import Location  # noqa: PLC0415
 
     limit = deadline_seconds(os.environ)
 
     def expired(_signum: int, _frame: object) -> None:
-        # raised inside whatever runs: subprocess.run kills its child, temp dirs are removed
-        raise NetpolError(
-            [
-                Problem(
-                    Location("argocd generate"),
-                    f"took longer than {limit}s (NETPOL_GITOPS_DEADLINE); stopped, nothing written",
-                )
-            ]
+        # a BaseException raised inside whatever runs: no problem handler catches it, the
+        # kustomize process group is killed, temporary folders are removed
+        raise Deadline(
+            "argocd generate",
+            f"took longer than {limit}s (NETPOL_GITOPS_DEADLINE); stopped, nothing written",
         )
 
     signal.signal(signal.SIGALRM, expired)
@@ -224,11 +238,13 @@ def argocd_discover() -> None:
     """Print the file that makes this app directory ours (a .netpol-gitops.yaml, or YAML that
     contains the netpol-gitops.io/ prefix) and exit 0; print nothing if there is none. Argo CD
     matches the plugin only on non-empty output, so other apps are never captured."""
+    import os  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.argocd import discover  # noqa: PLC0415
+    from netpol_gitops.argocd import discover, repo_root  # noqa: PLC0415
 
-    found = discover(Path.cwd())
+    here = Path.cwd()
+    found = _run(lambda: discover(here, repo_root(here, os.environ.get("ARGOCD_APP_SOURCE_PATH"))))
     if found:
         typer.echo(found)
 
@@ -295,22 +311,28 @@ def diff(
     from netpol_gitops.diff import to_json, to_markdown, to_text  # noqa: PLC0415
     from netpol_gitops.review import review  # noqa: PLC0415
 
-    result = _run(lambda: review(repo, base, head, path or [], config))
     render_fn = {"md": lambda d: to_markdown(d, limit), "json": to_json, "txt": to_text}
-    if report_dir:
-        from pathlib import Path  # noqa: PLC0415
 
-        from netpol_gitops.inputs import write_atomic  # noqa: PLC0415
+    def job() -> str:
+        result = review(repo, base, head, path or [], config)
+        if report_dir:
+            from pathlib import Path  # noqa: PLC0415
 
-        out = Path(report_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "comment.md", to_markdown(result, limit))
-        write_atomic(out / "report.md", to_markdown(result, limit=2**62))
-        write_atomic(out / "report.json", to_json(result))
-        write_atomic(out / "report.txt", to_text(result))
-    sys.stdout.write(render_fn[output.value](result))
-    if fail_on is FailOn.unprotected and result.regressions:
-        typer.echo(f"netpol-gitops: less protection in: {', '.join(result.regressions)}", err=True)
+            from netpol_gitops.inputs import write_atomic  # noqa: PLC0415
+
+            out = Path(report_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            write_atomic(out / "comment.md", to_markdown(result, limit))
+            write_atomic(out / "report.md", to_markdown(result, limit=2**62))
+            write_atomic(out / "report.json", to_json(result))
+            write_atomic(out / "report.txt", to_text(result))
+        regressions.extend(result.regressions)
+        return render_fn[output.value](result)
+
+    regressions: list[str] = []
+    sys.stdout.write(_run(job))
+    if fail_on is FailOn.unprotected and regressions:
+        typer.echo(f"netpol-gitops: less protection in: {', '.join(regressions)}", err=True)
         raise typer.Exit(1)
 
 
@@ -483,19 +505,18 @@ def reach(
 
       netpol-gitops reach cluster-dump.yaml --focus my-app/backend -o md
     """
-    from netpol_gitops.annotations import parse_config  # noqa: PLC0415
-    from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
+    from netpol_gitops.inputs import read_manifests  # noqa: PLC0415
     from netpol_gitops.reach import iter_analyse, iter_lines  # noqa: PLC0415
-    from netpol_gitops.render import render as render_docs  # noqa: PLC0415
     from netpol_gitops.report import RENDERERS  # noqa: PLC0415
     from netpol_gitops.topology import topology_of  # noqa: PLC0415
 
     def job() -> Callable[[], object]:
-        docs = read_manifests(path)
         extra = []
         if generate:
-            result = render_docs(docs, parse_config(config_document(config, path)))
+            result = _rendered(path, config)
             docs, extra = result.documents, result.generated
+        else:
+            docs = read_manifests(path)
         topo = topology_of(docs, extra)
         if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
             return lambda: sys.stdout.writelines(iter_lines(topo))

@@ -48,6 +48,11 @@ class NetpolError(Exception):
         super().__init__("\n".join(p.render() for p in self.problems))
 
 
+class Deadline(BaseException):
+    """The run's time is up (the Argo CD deadline). A BaseException so that no handler of
+    problems or of errors can catch it: it ends the run, killing what it started on the way."""
+
+
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 

@@ -1,13 +1,15 @@
-"""Manifests at a git revision, read from the git objects (gitpython): no checkout, no worktree,
-nothing from the revision executed. A kustomization is built from a temporary export
-(``git archive``) with plugins disabled."""
+"""Manifests at a git revision, materialised from the git objects (gitpython) into a temporary
+folder: bytes as stored, no attribute processing (no export-subst, filters, smudge or eol
+conversion), no checkout, nothing from the revision executed. Then read exactly as ``render``
+reads a folder (the same units, configs, symlink rule and safe kustomize build)."""
 
 from __future__ import annotations
 
-import io
+import os
 import posixpath
-import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,25 +17,17 @@ import git
 from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]  # no stubs
 
 from netpol_gitops.errors import Location, NetpolError, Problem
-from netpol_gitops.inputs import (
-    CONFIG_FILE,
-    KUSTOMIZATION_FILES,
-    NOT_MANIFESTS,
-    SUFFIXES,
-    as_text,
-    build_kustomization,
-    decode,
-)
-from netpol_gitops.progress import progress
+from netpol_gitops.inputs import read_units
+from netpol_gitops.yamlio import Document, Shared
 
 SYMLINK_MODE = 0o120000
+MAX_REVISION_BYTES = 2 << 30  # what one revision may write to the temporary folder
 
 
 @dataclass(frozen=True)
 class Revision:
     sha: str
-    sources: list[tuple[str, str | bytes]]  # (source name, text), in path order
-    config: tuple[str, str] | None  # the repo config at the revision's root, if any
+    units: list[tuple[Document | None, list[Document]]]  # (config, documents) per unit
 
 
 def open_repo(path: str) -> git.Repo:
@@ -58,78 +52,81 @@ def resolve(repo: git.Repo, rev: str) -> git.Commit:
         ) from None
 
 
-def _blob_text(repo: git.Repo, commit: git.Commit, path: str, label: str) -> str | bytes:
-    """A file's text at the commit, following symlinks that stay inside the repository."""
-    for _ in range(8):
-        try:
-            blob = commit.tree / path
-        except KeyError:
-            raise NetpolError([Problem(Location(label), "symlink target is missing")]) from None
-        if blob.mode != SYMLINK_MODE:
-            return as_text(blob.data_stream.read(), label)
-        target = blob.data_stream.read().decode("utf-8", "replace")
-        joined = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
-        if target.startswith("/") or joined.startswith("../") or joined == "..":
-            raise NetpolError(
-                [Problem(Location(label), "symlink points outside the repository; refused")]
-            )
-        path = joined
-    raise NetpolError([Problem(Location(label), "too many levels of symlinks")])
+def _safe_parts(path: str) -> bool:
+    parts = path.split("/")
+    return all(p not in ("", ".", "..") and p.lower() != ".git" and "\0" not in p for p in parts)
 
 
-def _has_kustomization(commit: git.Commit, path: str) -> bool:
-    for name in KUSTOMIZATION_FILES:
-        try:
-            commit.tree / (name if path == "." else posixpath.join(path, name))
-        except KeyError:
-            continue
-        return True
-    return False
+@contextmanager
+def materialised(commit: git.Commit) -> Iterator[Path]:
+    """The commit's tree written under a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="netpol-gitops-rev-") as tmp:
+        root = Path(tmp)
+        written = 0
+        for item in commit.tree.traverse():
+            if not isinstance(item, git.Tree | git.Blob | git.Submodule):
+                continue
+            name = str(item.path)
+            if not _safe_parts(name):
+                raise NetpolError(
+                    [Problem(Location(name), "path not allowed in a repository; refused")]
+                )
+            target = root / name
+            if not isinstance(item, git.Blob):  # a folder, or a submodule (not in this repo)
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = item.data_stream.read()
+            written += len(data)
+            if written > MAX_REVISION_BYTES:
+                raise NetpolError(
+                    [Problem(Location(name), f"revision passes {MAX_REVISION_BYTES >> 30} GiB")]
+                )
+            if item.mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
+                target.symlink_to(data.decode("utf-8", "surrogateescape"))
+                continue
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        yield root
 
 
-def _export_and_build(repo: git.Repo, commit: git.Commit, path: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="netpol-gitops-") as tmp:
-        data = repo.git.archive(commit.hexsha, format="tar", stdout_as_string=False)
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(tmp, filter="data")  # refuses links and paths leaving tmp
-        return build_kustomization(Path(tmp) / path)
-
-
-def read_revision(repo: git.Repo, rev: str, paths: list[str]) -> Revision:
-    """Every manifest under ``paths`` at ``rev`` (kustomizations built, plugins disabled)."""
+def read_revision(
+    repo: git.Repo,
+    rev: str,
+    paths: list[str],
+    config: str | None = None,
+    shared: Shared | None = None,
+) -> Revision:
+    """Every manifest under ``paths`` at ``rev``, read as ``render`` reads a folder; ``config``
+    (repository-relative) and every ``.netpol-gitops.yaml`` come from the revision's own tree."""
     commit = resolve(repo, rev)
-    short = commit.hexsha[:7]
-    sources: list[tuple[str, str | bytes]] = []
-    for given in paths or ["."]:
-        path = posixpath.normpath(given.strip("/")) if given not in ("", ".") else "."
-        if path.startswith(".."):
-            raise NetpolError([Problem(Location(path), "--path must stay inside the repository")])
-        if _has_kustomization(commit, path):
-            sources.append(
-                (f"{short}:<kustomize build {path}>", _export_and_build(repo, commit, path))
+    units: list[tuple[Document | None, list[Document]]] = []
+    with materialised(commit) as root:
+
+        def label(path: Path) -> str:
+            return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+        config_path = None
+        if config is not None:
+            config_path = root / config
+            if not config_path.is_file():
+                raise NetpolError(
+                    [Problem(Location(config), f"--config: no such file at {commit.hexsha[:7]}")]
+                )
+        for given in paths or ["."]:
+            path = posixpath.normpath(given.strip("/")) if given not in ("", ".") else "."
+            if path != "." and not _safe_parts(path):
+                raise NetpolError(
+                    [Problem(Location(given), "--path must stay inside the repository")]
+                )
+            if not (root / path).exists():
+                continue  # the path does not exist at this revision: no manifests
+            units += read_units(
+                str(root / path),
+                str(config_path) if config_path else None,
+                root,
+                label,
+                shared,
             )
-            continue
-        try:
-            tree = commit.tree if path == "." else commit.tree / path
-        except KeyError:
-            continue  # the path does not exist at this revision: no manifests
-        files = []
-        for item in tree.traverse():
-            if not isinstance(item, git.Blob):
-                continue
-            file = str(item.path)
-            name = posixpath.basename(file)
-            if any(part.startswith(".") for part in file.split("/")):
-                continue
-            if name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
-                continue
-            files.append(file)
-        for file in progress(sorted(files), len(files), f"reading {short}:{path}"):
-            sources.append((file, _blob_text(repo, commit, file, f"{short}:{file}")))
-    config = None
-    try:
-        blob = commit.tree / CONFIG_FILE
-        config = (CONFIG_FILE, decode(blob.data_stream.read(), f"{short}:{CONFIG_FILE}"))
-    except KeyError:
-        pass
-    return Revision(commit.hexsha, sources, config)
+    return Revision(commit.hexsha, units)

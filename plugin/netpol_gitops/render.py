@@ -128,3 +128,30 @@ def render(  # noqa: PLR0912 - one pass
         raise NetpolError(problems)
     generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
     return Rendered(kept, intents, generated)
+
+
+def render_units(
+    units: Sequence[tuple[Config, list[Document]]],
+    overrides: Mapping[str, Sequence[Setting]] | None = None,
+    default_namespace: str = "default",
+) -> Rendered:
+    """``render`` of each unit under its own config, as one result: the documents in unit order,
+    the generated policies sorted together. Every unit's problems are reported."""
+    parts: list[Rendered] = []
+    problems: list[Problem] = []
+    for config, docs in units:
+        try:
+            parts.append(render(docs, config, overrides, default_namespace))
+        except NetpolError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise NetpolError(problems)
+    if len(parts) == 1:
+        return parts[0]
+    generated = [p for part in parts for p in part.generated]
+    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    return Rendered(
+        [d for part in parts for d in part.documents],
+        [i for part in parts for i in part.intents],
+        generated,
+    )

@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import git
+
 from netpol_gitops.annotations import parse_config
 from netpol_gitops.diff import Diff, Side, compare
+from netpol_gitops.errors import Location, NetpolError, Problem
 from netpol_gitops.gitrev import Revision, open_repo, read_revision
-from netpol_gitops.inputs import read_file
 from netpol_gitops.intent import Mode
 from netpol_gitops.reach import Analysis
-from netpol_gitops.render import namespace_objects, render
+from netpol_gitops.render import namespace_objects, render_units
 from netpol_gitops.topology import topology_of
-from netpol_gitops.yamlio import Shared, dump_objects, read_documents
+from netpol_gitops.yamlio import Shared, dump_objects
 
 
-def side(rev: Revision, config_file: str | None, shared: Shared | None = None) -> Side:
-    """One revision rendered and analysed; ``shared`` lets revisions share unchanged files'
-    documents (and their parsed workloads)."""
-    if config_file is not None:
-        config_doc = read_documents([read_file(Path(config_file))])[0]
-    elif rev.config is not None:
-        config_doc = read_documents([rev.config])[0]
-    else:
-        config_doc = None
-    config = parse_config(config_doc)
-    docs = read_documents(rev.sources, shared)
-    result = render(docs, config)
+def side(rev: Revision, shared: Shared | None = None) -> Side:
+    """One revision rendered (each unit under its own config) and analysed; ``shared`` lets
+    revisions share unchanged files' documents (and their parsed workloads)."""
+    result = render_units([(parse_config(cfg), docs) for cfg, docs in rev.units])
     intents = {i.name: i for i in result.intents}
     protection = {}
     for _, _, obj in namespace_objects(result.documents):
@@ -51,12 +46,24 @@ def side(rev: Revision, config_file: str | None, shared: Shared | None = None) -
     return Side(rev.sha, protection, lines, policies)
 
 
+def repo_relative(repo: git.Repo, config: str) -> str:
+    """--config as a path inside the repository (it is read from each revision's tree)."""
+    top = Path(str(repo.working_tree_dir)).resolve()
+    given = Path(os.path.normpath(Path.cwd().resolve() / config))
+    if not given.is_relative_to(top):
+        raise NetpolError(
+            [Problem(Location(config), "--config must name a file inside the repository")]
+        )
+    return given.relative_to(top).as_posix()
+
+
 def review(
     repo_dir: str, base: str, head: str, paths: list[str], config_file: str | None = None
 ) -> Diff:
     repo = open_repo(repo_dir)
+    config = repo_relative(repo, config_file) if config_file else None
     shared: Shared = {}
-    before = side(read_revision(repo, base, paths), config_file, shared)
-    after = side(read_revision(repo, head, paths), config_file, shared)
+    before = side(read_revision(repo, base, paths, config, shared), shared)
+    after = side(read_revision(repo, head, paths, config, shared), shared)
     shared.clear()  # the analyses hold what compare needs; the documents can go
     return compare(before, after)

@@ -113,10 +113,21 @@ def test_an_argocd_generate_past_its_deadline_stops_cleanly(
 
 def test_a_failing_build_shows_its_stderr(tmp_path: Path) -> None:
     require_tool("kubectl")
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- ns.yaml\n")
+    (tmp_path / "ns.yaml").write_text("apiVersion: v1\nmetadata: {name: a}\n")  # no kind
+    run = cli("render", str(tmp_path))
+    assert run.code == 1 and run.stdout == ""
+    assert "`kubectl kustomize` failed: " in run.stderr and "kind" in run.stderr
+
+
+def test_a_missing_resource_is_located_before_any_build(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources:\n- missing.yaml\n")
     run = cli("render", str(tmp_path))
-    assert run.code == 1
-    assert "missing.yaml" in run.stderr and "failed" in run.stderr
+    assert run.code == 1 and run.stdout == ""
+    assert (
+        f"{tmp_path}/kustomization.yaml:2:3: error: resources[0]: 'missing.yaml' does not exist"
+        in run.stderr
+    )
 
 
 def test_nothing_is_left_in_temp_directories(
