@@ -21,8 +21,8 @@ from netpol_gitops.inputs import (
     CONFIG_FILE,
     Budget,
     nearest_config,
+    read_bytes,
     read_config,
-    read_file,
     read_units,
     scan,
 )
@@ -198,19 +198,22 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
 def discover(app_dir: Path, root: Path | None = None) -> str | None:
     """The first file that makes this app ours (a repo config, or YAML naming the annotation
     prefix), or None. Narrow on purpose: other apps must not be captured. Reads regular files
-    inside the repository only, each up to the input bound."""
+    inside the repository only, within the input bound; a symlink that leaves the repository is
+    a problem (raised), never an answer about a file outside."""
     limit = (root or app_dir).resolve()
-    if (app_dir / CONFIG_FILE).is_file() and (app_dir / CONFIG_FILE).resolve().is_relative_to(
-        limit
-    ):
-        return CONFIG_FILE
-    found = scan(app_dir, limit)  # symlinks that leave the repository are not followed
+    config = app_dir / CONFIG_FILE
+    if config.is_symlink() or config.exists():
+        if not config.resolve().is_relative_to(limit):
+            raise NetpolError(
+                [Problem(Location(CONFIG_FILE), "symlink points outside the repository; refused")]
+            )
+        if config.is_file():
+            return CONFIG_FILE
+    found = scan(app_dir, limit, lambda p: str(p.relative_to(app_dir)))
+    if found.problems:
+        raise NetpolError(found.problems)
     budget = Budget()
     for path in found.files:
-        try:
-            _, text = read_file(path, budget=budget)
-        except NetpolError:
-            continue
-        if (text if isinstance(text, str) else text.decode("ascii")).find(PREFIX) >= 0:
+        if PREFIX.encode() in read_bytes(path, str(path.relative_to(app_dir)), budget):
             return str(path.relative_to(app_dir))
     return None

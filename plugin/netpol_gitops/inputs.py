@@ -53,11 +53,8 @@ def as_text(data: bytes, source: str) -> str | bytes:
     return decode(data, source)
 
 
-def read_file(
-    path: Path, name: str | None = None, budget: Budget | None = None
-) -> tuple[str, str | bytes]:
-    """A regular file's text (never a device or a fifo: ``/dev/zero`` has no end), bounded."""
-    label = name or str(path)
+def read_bytes(path: Path, label: str, budget: Budget | None = None) -> bytes:
+    """A regular file's bytes (never a device or a fifo: ``/dev/zero`` has no end), bounded."""
     try:
         with path.open("rb") as f:
             info = os.fstat(f.fileno())
@@ -65,10 +62,16 @@ def read_file(
                 raise NetpolError([Problem(Location(label), "not a regular file; refused")])
             if budget is not None:
                 budget.take(info.st_size, label)
-            data = f.read(MAX_INPUT_BYTES + 1)
+            return f.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise NetpolError([Problem(Location(label), f"cannot read: {exc.strerror}")]) from None
-    return label, as_text(data, label)
+
+
+def read_file(
+    path: Path, name: str | None = None, budget: Budget | None = None
+) -> tuple[str, str | bytes]:
+    label = name or str(path)
+    return label, as_text(read_bytes(path, label, budget), label)
 
 
 def repo_root(path: Path) -> Path:
