@@ -47,9 +47,10 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
 
 
 def repo_relative(repo: git.Repo, config: str) -> str:
-    """--config as a path inside the repository (it is read from each revision's tree)."""
+    """--config as a path inside the repository (it is read from each revision's tree): a
+    relative path is taken from the repository's root."""
     top = Path(str(repo.working_tree_dir)).resolve()
-    given = Path(os.path.normpath(Path.cwd().resolve() / config))
+    given = Path(os.path.normpath(top / config))
     if not given.is_relative_to(top):
         raise NetpolError(
             [Problem(Location(config), "--config must name a file inside the repository")]

@@ -84,7 +84,10 @@ def cmp_generate(
     app_namespace: str = "",
     env_vars: dict[str, str] | None = None,
     parameters: list[dict[str, Any]] | None = None,
+    named: bool = False,
 ) -> CmpRun:
+    """Discovery then generate; ``named``: the Application names the plugin, so discovery is not
+    consulted (``plugin: {name: netpol-gitops-v0.1.0}``)."""
     spec = YAML(typ="safe").load(PLUGIN_YAML.read_text())["spec"]
     with tempfile.TemporaryDirectory(prefix="cmp-") as tmp:
         work = Path(tmp) / "repo"
@@ -112,7 +115,7 @@ def cmp_generate(
             for p in parameters:
                 name = "PARAM_" + p["name"].upper().replace("-", "_")
                 env[name] = p.get("string", ",".join(p.get("array", [])))
-        if not _discovered(spec, app_dir, env):
+        if not named and not _discovered(spec, app_dir, env):
             return CmpRun(False)
         for step in ("init", "generate"):
             if step not in spec:
