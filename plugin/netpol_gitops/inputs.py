@@ -56,7 +56,8 @@ def as_text(data: bytes, source: str) -> str | bytes:
 def read_bytes(path: Path, label: str, budget: Budget | None = None) -> bytes:
     """A regular file's bytes (never a device or a fifo: ``/dev/zero`` has no end), bounded."""
     try:
-        with path.open("rb") as f:
+        # O_NONBLOCK: opening a fifo must not wait for a writer; regular files ignore it
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
             info = os.fstat(f.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise NetpolError([Problem(Location(label), "not a regular file; refused")])
