@@ -364,17 +364,18 @@ def github_comment(
     GITHUB_STEP_SUMMARY when that is set.
     """
     import os  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.github import Client, GitHubError, ReadOnlyToken, pr_number  # noqa: PLC0415
+    from netpol_gitops import github  # noqa: PLC0415
 
-    body = Path(body_file).read_text(encoding="utf-8")
-    summary = Path(summary_file).read_text(encoding="utf-8") if summary_file else body
+    def inputs() -> tuple[str, str, int | None]:
+        body = github.read_text(body_file, "--body-file")
+        summary = github.read_text(summary_file, "--summary-file") if summary_file else body
+        return body, summary, pr or github.pr_number(os.environ.get("GITHUB_EVENT_PATH"))
+
+    body, summary, number = _github_run(inputs)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
-        with Path(step_summary).open("a", encoding="utf-8") as f:
-            f.write(summary + "\n")
-    number = pr or pr_number(os.environ.get("GITHUB_EVENT_PATH"))
+        _github_run(lambda: github.append_text(step_summary, "GITHUB_STEP_SUMMARY", summary + "\n"))
     repository, token = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_TOKEN")
     if not number or not repository or not token:
         typer.echo(
@@ -383,21 +384,57 @@ def github_comment(
             err=True,
         )
         raise typer.Exit(2)
-    client = Client(
+    client = github.Client(
         os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"), repository, token
     )
     try:
         action = client.upsert(number, body)
-    except ReadOnlyToken as exc:
+    except github.ReadOnlyToken as exc:
         typer.echo(
             f"::notice title=netpol-gitops::could not comment ({exc}); the report is in "
             "the job summary"
         )
         return
-    except GitHubError as exc:
+    except github.GitHubError as exc:
         typer.echo(f"netpol-gitops: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"netpol-gitops: comment {action} on #{number}")
+
+
+@github_app.command("outputs")
+def github_outputs(
+    report: Annotated[
+        str,
+        typer.Option(
+            "--report", metavar="FILE", help="report.json written by `diff --report-dir`."
+        ),
+    ],
+) -> None:
+    """Set the action's outputs from a diff report: changed=true|false and regressions= (the
+    namespaces that end up less protected, comma-separated).
+
+    Appends them to the file GITHUB_OUTPUT names, or prints them when it is unset.
+    """
+    import os  # noqa: PLC0415
+
+    from netpol_gitops import github  # noqa: PLC0415
+
+    lines = github.output_lines(_github_run(lambda: github.step_outputs(report)))
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        _github_run(lambda: github.append_text(target, "GITHUB_OUTPUT", lines))
+    else:
+        sys.stdout.write(lines)
+
+
+def _github_run(job: Callable[[], T]) -> T:
+    """Like _run, for the github commands: a user error is its one located line, exit 1."""
+    try:
+        return job()
+    except NetpolError as exc:
+        for problem in exc.problems:
+            typer.echo(problem.render(), err=True)
+        raise typer.Exit(1) from None
 
 
 class CheckFormat(StrEnum):
@@ -559,3 +596,7 @@ def main() -> None:
         )
         sys.exit(3)
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -14,9 +14,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from netpol_gitops.diff import MARKER
+from netpol_gitops.errors import Location, NetpolError, Problem, printable
 
 API_VERSION = "2022-11-28"
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
@@ -160,10 +162,92 @@ def _path(url: str) -> str:
     return re.sub(r"^[a-z]+://[^/]+", "", url)
 
 
+def _problem(source: str, what: str, message: str, line: int = 0, col: int = 0) -> NetpolError:
+    return NetpolError([Problem(Location(source, line, col, what), message)])
+
+
+def _reason(exc: OSError | UnicodeDecodeError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {exc.start})"
+    return exc.strerror or type(exc).__name__
+
+
+def read_text(path: str, what: str) -> str:
+    """A file the user named (``what``: the option or variable that named it), as text."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _problem(path, what, f"cannot read: {_reason(exc)}") from None
+
+
+def append_text(path: str, what: str, text: str) -> None:
+    """Append to a file GitHub named in the environment (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT)."""
+    try:
+        with Path(path).open("a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise _problem(path, what, f"cannot append: {_reason(exc)}") from None
+
+
+def _read_json(path: str, what: str) -> Any:
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _problem(path, what, f"not JSON: {exc.msg}", exc.lineno, exc.colno) from None
+
+
 def pr_number(event_path: str | None) -> int | None:
+    """The pull request's number from the event payload GitHub wrote (GITHUB_EVENT_PATH)."""
     if not event_path:
         return None
-    with open(event_path, encoding="utf-8") as f:  # noqa: PTH123
-        event = json.load(f)
-    number = (event.get("pull_request") or {}).get("number") or event.get("number")
-    return int(number) if number else None
+    event = _read_json(event_path, "GITHUB_EVENT_PATH")
+    if not isinstance(event, dict):
+        raise _problem(event_path, "GITHUB_EVENT_PATH", "expected a JSON object (an event)")
+    pull = event.get("pull_request")
+    number = (pull.get("number") if isinstance(pull, dict) else None) or event.get("number")
+    if number is None:
+        return None
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise _problem(
+            event_path,
+            "GITHUB_EVENT_PATH",
+            f"pull_request.number: expected a positive integer; got {number!r}",
+        )
+    return number
+
+
+def step_outputs(report_path: str) -> dict[str, str]:
+    """The action's outputs from ``report.json`` of ``netpol-gitops diff --report-dir``:
+    ``changed`` ("true"/"false") and ``regressions`` (namespaces, comma-separated)."""
+    report = _read_json(report_path, "--report")
+    try:
+        connections, policies = report["connections"], report["policies"]
+        changed = any(
+            [
+                report["namespaces"],
+                connections["added"],
+                connections["removed"],
+                *policies.values(),
+            ]
+        )
+        regressions = [
+            str(f["namespace"]) for f in report["findings"] if f["rule"] == "protection-reduced"
+        ]
+    except (KeyError, TypeError, AttributeError) as exc:
+        detail = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else "unexpected shape"
+        raise _problem(
+            report_path,
+            "--report",
+            f"not a report.json of `netpol-gitops diff --report-dir` ({detail})",
+        ) from None
+    # One line per output whatever the names hold: a newline could forge another output.
+    return {
+        "changed": "true" if changed else "false",
+        "regressions": printable(",".join(regressions)),
+    }
+
+
+def output_lines(outputs: dict[str, str]) -> str:
+    """``name=value`` lines, the format of GITHUB_OUTPUT for one-line values."""
+    return "".join(f"{name}={value}\n" for name, value in outputs.items())

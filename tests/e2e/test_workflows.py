@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import ROOT, require_tool
 
@@ -73,3 +75,27 @@ def test_no_expression_in_run_blocks_reads_pull_request_content() -> None:
         script = block.split("\n    - ")[0]
         assert "${{" not in script, script
     assert shutil.which("git") is not None
+
+
+def _run_scripts() -> list[tuple[str, str]]:
+    """(file, script) for every `run:` of action.yml and the workflows."""
+    scripts = []
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    scripts += [("action.yml", str(s["run"])) for s in action["runs"]["steps"] if "run" in s]
+    for workflow in WORKFLOWS:
+        for job in yaml.safe_load(workflow.read_text())["jobs"].values():
+            steps = job.get("steps", [])
+            scripts += [(workflow.name, str(s["run"])) for s in steps if "run" in s]
+    return scripts
+
+
+def test_every_python_is_isolated_and_no_console_script_runs() -> None:
+    """`python -I` only: the checkout's json.py, pip/ or sitecustomize.py never reach sys.path;
+    the `netpol-gitops` console script would honour PYTHONPATH, so it is not called."""
+    python = re.compile(r"(?<![\w$-])python3?(?:\.\d+)?(?=\s)(?! -I\b)")
+    console = re.compile(r"(?m)(?:^|[;&|(]|\bthen|\bdo)\s*netpol-gitops\s")
+    scripts = _run_scripts()
+    assert any("python -I" in script for _, script in scripts)
+    for name, script in scripts:
+        assert not python.search(script), f"{name}: a python without -I:\n{script}"
+        assert not console.search(script), f"{name}: runs the console script:\n{script}"

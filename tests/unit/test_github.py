@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from netpol_gitops.diff import MARKER
+from netpol_gitops import __version__
+from netpol_gitops.diff import MARKER, Diff, to_json
 from netpol_gitops.github import API_VERSION, Client, GitHubError, ReadOnlyToken
-from tests.helpers import cli
+from tests.helpers import Run, cli
 
 TOKEN = "ghs_SECRETtoken123"  # a fake token, to prove it never leaks
 REPO = "org/repo"
@@ -160,3 +163,177 @@ def test_the_cli_updates_in_place(
     assert run.code == 0, run.stderr
     assert run.stdout == "netpol-gitops: comment updated on #7\n"
     assert json.loads(seen[0]) == {"body": f"{MARKER}\nv2"}
+
+
+# ------------------------------------------------ user errors: one located line, exit 1
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No GitHub variable set; a body file that reads fine. Returns the body file."""
+    for name in ("GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH", "GITHUB_OUTPUT", "GITHUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    body = tmp_path / "comment.md"
+    body.write_text(f"{MARKER}\nreport")
+    return body
+
+
+def _one_error(run: Run, expected: str) -> None:
+    assert (run.code, run.stdout, run.stderr) == (1, "", expected + "\n")
+
+
+def test_a_missing_body_file_is_one_located_line(env: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.md"
+    run = cli("github", "comment", "--body-file", str(missing), "--pr", "7")
+    _one_error(run, f"{missing}: error: --body-file: cannot read: No such file or directory")
+
+
+def test_an_unreadable_summary_file_is_one_located_line(env: Path, tmp_path: Path) -> None:
+    run = cli("github", "comment", "--body-file", str(env), "--summary-file", str(tmp_path))
+    _one_error(run, f"{tmp_path}: error: --summary-file: cannot read: Is a directory")
+    latin1 = tmp_path / "report.md"
+    latin1.write_bytes(b"ok\n\xe9t\xe9\n")
+    run = cli("github", "comment", "--body-file", str(env), "--summary-file", str(latin1))
+    _one_error(run, f"{latin1}: error: --summary-file: cannot read: not UTF-8 text (byte 3)")
+
+
+def test_nothing_is_written_to_the_summary_before_every_input_is_read(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    missing = tmp_path / "report.md"
+    run = cli("github", "comment", "--body-file", str(env), "--summary-file", str(missing))
+    _one_error(run, f"{missing}: error: --summary-file: cannot read: No such file or directory")
+    assert not summary.exists()
+
+
+def test_an_unwritable_step_summary_is_one_located_line(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "no-such-dir" / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(target))
+    run = cli("github", "comment", "--body-file", str(env), "--pr", "7")
+    _one_error(
+        run, f"{target}: error: GITHUB_STEP_SUMMARY: cannot append: No such file or directory"
+    )
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (
+            '{"pull_request": \n  {"number": 7,}}',
+            "2:16: error: GITHUB_EVENT_PATH: not JSON: "
+            "Expecting property name enclosed in double quotes",
+        ),
+        ("[7]", ": error: GITHUB_EVENT_PATH: expected a JSON object (an event)"),
+        (
+            '{"pull_request": {"number": "7; rm -rf /"}}',
+            ": error: GITHUB_EVENT_PATH: pull_request.number: expected a positive integer; "
+            "got '7; rm -rf /'",
+        ),
+    ],
+)
+def test_a_bad_event_file_is_one_located_line(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, event: str, expected: str
+) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(event)
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
+    run = cli("github", "comment", "--body-file", str(env))
+    _one_error(run, f"{path}{':' if expected[0].isdigit() else ''}{expected}")
+
+
+def test_a_missing_event_file_is_one_located_line(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "event.json"
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(path))
+    run = cli("github", "comment", "--body-file", str(env))
+    _one_error(run, f"{path}: error: GITHUB_EVENT_PATH: cannot read: No such file or directory")
+
+
+# ------------------------------------------------------------------------ github outputs
+
+
+def _report(tmp_path: Path, diff: Diff) -> Path:
+    path = tmp_path / "report.json"
+    path.write_text(to_json(diff))
+    return path
+
+
+@pytest.mark.parametrize(
+    "diff",
+    [
+        Diff("a", "b"),
+        Diff("a", "b", added=["x/web[Pod] => x/api[Pod] : All Connections"]),
+        Diff("a", "b", policies_changed=["x/default-deny-all"]),
+        Diff("a", "b", namespaces=[("shop", "all", "off"), ("db", "ingress", "all")]),
+        Diff("a", "b", namespaces=[("shop", "all", "ingress"), ("db", "all", "none")]),
+    ],
+)
+def test_outputs_say_what_the_report_says(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, diff: Diff
+) -> None:
+    outputs = tmp_path / "github_output"
+    outputs.write_text("earlier=1\n")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    run = cli("github", "outputs", "--report", str(_report(tmp_path, diff)))
+    assert (run.code, run.stdout, run.stderr) == (0, "", "")
+    changed = "true" if diff.changed else "false"
+    assert outputs.read_text() == (
+        f"earlier=1\nchanged={changed}\nregressions={','.join(diff.regressions)}\n"
+    )
+
+
+def test_outputs_go_to_stdout_without_github_output(env: Path, tmp_path: Path) -> None:
+    diff = Diff("a", "b", namespaces=[("shop", "all", "off")])
+    run = cli("github", "outputs", "--report", str(_report(tmp_path, diff)))
+    assert (run.code, run.stdout) == (0, "changed=true\nregressions=shop\n")
+
+
+def test_a_name_cannot_forge_another_output_line(env: Path, tmp_path: Path) -> None:
+    diff = Diff("a", "b", namespaces=[("shop\nchanged=false", "all", "off")])
+    run = cli("github", "outputs", "--report", str(_report(tmp_path, diff)))
+    assert run.stdout == "changed=true\nregressions=shop\\x0achanged=false\n"
+
+
+def test_outputs_from_a_missing_or_foreign_report_is_one_located_line(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = tmp_path / "github_output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    missing = tmp_path / "report.json"
+    run = cli("github", "outputs", "--report", str(missing))
+    _one_error(run, f"{missing}: error: --report: cannot read: No such file or directory")
+    missing.write_text('{"namespaces": []}')
+    run = cli("github", "outputs", "--report", str(missing))
+    _one_error(
+        run,
+        f"{missing}: error: --report: not a report.json of `netpol-gitops diff --report-dir` "
+        "(no 'connections')",
+    )
+    assert not outputs.exists()
+
+
+def test_an_unwritable_github_output_is_one_located_line(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path))
+    report = _report(tmp_path, Diff("a", "b"))
+    run = cli("github", "outputs", "--report", str(report))
+    _one_error(run, f"{tmp_path}: error: GITHUB_OUTPUT: cannot append: Is a directory")
+
+
+def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
+    """`python -I -m netpol_gitops` (action.yml) and `python -m netpol_gitops.cli` both run it."""
+    for module in ("netpol_gitops", "netpol_gitops.cli"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--version"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (done.returncode, done.stdout) == (0, f"netpol-gitops {__version__}\n"), module
