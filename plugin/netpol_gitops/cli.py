@@ -98,9 +98,10 @@ PathArg = Annotated[
     str,
     typer.Argument(
         metavar="PATH|-",
-        help="A YAML/JSON file, a directory (read recursively; built with `kustomize build` "
-        "when it "
-        "holds a kustomization.yaml, never with plugins), or - for a stream on stdin.",
+        help="A YAML/JSON file, a directory, or - for a stream on stdin. A directory with a "
+        "kustomization is built (every reference checked to be a path inside the repository "
+        "first; never plugins, Helm or remote bases); otherwise it is read recursively and each "
+        "kustomization under it that no other one references is built.",
     ),
 ]
 ConfigOpt = Annotated[
@@ -109,8 +110,8 @@ ConfigOpt = Annotated[
         "--config",
         "-c",
         metavar="FILE",
-        help="NetworkPolicyGenerator config. Default: PATH/.netpol-gitops.yaml if PATH is a "
-        "directory.",
+        help="NetworkPolicyGenerator config. Default: for each file or kustomization read, the "
+        "nearest .netpol-gitops.yaml from its folder up to the repository root.",
     ),
 ]
 
@@ -272,7 +273,17 @@ def diff(
             help="Only these folders (each built if it holds a kustomization). Repeatable.",
         ),
     ] = None,
-    config: ConfigOpt = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="FILE",
+            help="NetworkPolicyGenerator config: a path in the repository (relative to its root), "
+            "read from each revision's own tree. Default: each revision's nearest "
+            ".netpol-gitops.yaml per part.",
+        ),
+    ] = None,
     output: Annotated[
         DiffOutput, typer.Option("--output", "-o", help="md (the PR comment), json or txt.")
     ] = DiffOutput.txt,
@@ -301,10 +312,11 @@ def diff(
     """What a change does to the network: protection per namespace, connections opened and
     closed, and the generated policies' YAML diff, between two revisions.
 
-    Reads both revisions straight from the git objects (no checkout; nothing from them is
-    executed; kustomizations are built from a temporary export with plugins disabled). The
-    config is each revision's .netpol-gitops.yaml unless --config is given. Exit 0 whether or
-    not there are changes, unless --fail-on unprotected finds a regression (exit 1).
+    Writes each revision from the git objects into a temporary folder byte for byte (no
+    checkout, no git attributes) and reads each --path there as `render` reads a folder
+    (kustomizations checked and built safely; nothing from the revision runs or is fetched).
+    Exit 0 whether or not there are changes, unless --fail-on unprotected finds a regression
+    (exit 1).
 
     Example: netpol-gitops diff --base origin/main --head HEAD -o md > comment.md
     """
