@@ -255,8 +255,13 @@ def _parse_embedded(
         split_stream(text, "flows", objects=False)  # depth and alias limits before composing
         node = LOADER.compose(text)
         data = LOADER.constructor.construct_document(node) if node is not None else None
-    except NetpolError as err:
-        problems.extend(Problem(doc.location(outer), p.message, rule=p.rule) for p in err.problems)
+    except NetpolError as err:  # located inside the value, like a syntax error below
+        at = EmbeddedLocator(doc, outer, None)
+        name = field_path(outer)
+        problems.extend(
+            Problem(at.shift(p.location.line - 1, p.location.col - 1, name), p.message, rule=p.rule)
+            for p in err.problems
+        )
         return None
     except YAMLError as exc:
         p = yaml_problem(exc, "x")
