@@ -1,12 +1,15 @@
 """Every path, interleaved in one run, as ratios to libyaml in the same run; peak RSS.
 
     python benchmarks/run.py [--sizes 100,1000] [--rounds 3] [--big 5000] [--big-rounds 1]
-                             [--kustomize 300] [--only render,krm] [--write]
+                             [--kustomize 300] [--flows 1000,10000] [--only render,krm]
+                             [--write]
 
 --big N adds the reach --generate / render / krm / argocd rows at N namespaces (--big-rounds,
 default one; slow).
 --kustomize N adds `kubectl kustomize` with and without the transformer (a `docker` stand-in
-runs the container function locally). --write puts the table into benchmarks/README.md.
+runs the container function locally). --flows N,... adds krm against render of one Namespace
+with N flows that match no workload (a warning per flow end). --write puts the table into
+benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -271,6 +274,65 @@ def kustomize_rows(n: int, rounds: int) -> list[str]:
     return rows(n, vs, samples)
 
 
+def many_flows(n: int) -> tuple[Path, Path]:
+    """One Namespace with ``n`` flows whose pod selectors match no workload, and a Deployment:
+    as a stream and as a ResourceList (issue 18: krm re-parsed the Namespace per warning)."""
+    stream, rl = WORK / f"flows-{n}.yaml", WORK / f"flows-{n}-resource-list.yaml"
+    if not rl.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        flows = "".join(
+            f"      - name: f{i}\n        from: {{pods: {{app: a{i}}}}}\n"
+            f"        to: {{pods: {{app: b{i}}}}}\n        ports: [8080/tcp]\n"
+            for i in range(n)
+        )
+        ns = (
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n"
+            "    netpol-gitops.io/default-deny: all\n    netpol-gitops.io/flows: |\n" + flows
+        )
+        dep = (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+            "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+            "    metadata: {labels: {app: web}}\n"
+            "    spec: {containers: [{name: web, image: nginx}]}\n"
+        )
+        stream.write_text(ns + "---\n" + dep)
+
+        def item(text: str) -> str:
+            lines = text.splitlines()
+            return "".join(("  - " if i == 0 else "    ") + x + "\n" for i, x in enumerate(lines))
+
+        rl.write_text(
+            "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
+            + item(ns)
+            + item(dep)
+        )
+    return stream, rl
+
+
+def flows_rows(n: int, rounds: int) -> list[str]:
+    """krm against render of the same one-Namespace input with ``n`` flows matching nothing."""
+    stream, rl = many_flows(n)
+    render_name = "render - (one Namespace, N flows matching no workload)"
+    vs = [
+        Variant(
+            render_name,
+            [EXE, "render", "-"],
+            "",
+            str(stream),
+            input_mb=stream.stat().st_size / 1e6,
+        ),
+        Variant(
+            "krm (the same, 2 N warnings)",
+            [EXE, "krm"],
+            render_name,
+            str(rl),
+            str(rl.parent),
+            input_mb=rl.stat().st_size / 1e6,
+        ),
+    ]
+    return rows(n, vs, measure(vs, rounds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000")
@@ -278,6 +340,9 @@ def main() -> None:
     parser.add_argument("--big", type=int, default=0)
     parser.add_argument("--big-rounds", type=int, default=1)
     parser.add_argument("--kustomize", type=int, default=0)
+    parser.add_argument(
+        "--flows", default="", help="comma-separated flow counts: krm vs render, many warnings"
+    )
     parser.add_argument(
         "--only", default="", help="comma-separated path names (e.g. render,krm); default all"
     )
@@ -291,7 +356,7 @@ def main() -> None:
         "| (RSS - start-up) / input |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for n in (int(s) for s in args.sizes.split(",")):
+    for n in (int(s) for s in args.sizes.split(",") if s):
         vs = chosen(variants(n, with_plain_reach=True), args.only)
         table += rows(n, vs, measure(vs, args.rounds))
     if args.big:
@@ -312,6 +377,8 @@ def main() -> None:
         table += rows(args.big, vs, measure(vs, args.big_rounds))
     if args.kustomize:
         table += kustomize_rows(args.kustomize, max(1, args.rounds - 2))
+    for n in (int(f) for f in args.flows.split(",") if f):
+        table += flows_rows(n, args.rounds)
     text = "\n".join(table) + "\n"
     print(text)
     if args.write:

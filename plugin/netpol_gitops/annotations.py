@@ -217,11 +217,12 @@ class EmbeddedLocator:
 
     def __init__(self, doc: Document, outer: Sequence[str | int], inner: Node | None) -> None:
         self.doc, self.outer, self.inner = doc, list(outer), inner
-        self.value, _ = locate(doc.node(), outer)
+        # an unlined document (a ResourceList item) locates nothing: its nodes are not built
+        self.value = locate(doc.node(), outer)[0] if doc.lined else None
         self.base = doc.location(outer)
         self.style = getattr(self.value, "style", None)
         self.indent = 0
-        if self.style in ("|", ">"):
+        if self.value is not None and self.style in ("|", ">"):
             for line in doc.text.splitlines()[self.value.start_mark.line + 1 :]:
                 if line.strip():
                     self.indent = len(line) - len(line.lstrip(" "))
@@ -236,9 +237,10 @@ class EmbeddedLocator:
         return self.shift(target.start_mark.line, target.start_mark.column, name)
 
     def shift(self, line: int, col: int, name: str) -> Location:
-        start, value = self.value.start_mark, self.value
-        if not self.doc.lined:
+        value = self.value
+        if value is None:
             return self.base.with_field(name)
+        start = value.start_mark
         if self.style in ("|", ">"):
             out = self.doc.mark(start.line + 1 + line, self.indent + col)
         elif line == 0 and isinstance(value, ScalarNode) and start.line == value.end_mark.line:
@@ -255,8 +257,13 @@ def _parse_embedded(
         split_stream(text, "flows", objects=False)  # depth and alias limits before composing
         node = LOADER.compose(text)
         data = LOADER.constructor.construct_document(node) if node is not None else None
-    except NetpolError as err:
-        problems.extend(Problem(doc.location(outer), p.message, rule=p.rule) for p in err.problems)
+    except NetpolError as err:  # located inside the value, like a syntax error below
+        at = EmbeddedLocator(doc, outer, None)
+        name = field_path(outer)
+        problems.extend(
+            Problem(at.shift(p.location.line - 1, p.location.col - 1, name), p.message, rule=p.rule)
+            for p in err.problems
+        )
         return None
     except YAMLError as exc:
         p = yaml_problem(exc, "x")

@@ -249,6 +249,15 @@ def run(data: str | bytes, cwd: Path) -> KrmResult:
         return run_parsed(data if isinstance(data, str) else data.decode("ascii"), cwd)
     spans = layout.items
     rendered = [layout.document(i) for i, span in enumerate(spans) if span.kind in READ_KINDS]
+    # items that results name, each parsed once however many results name it (a Namespace
+    # with thousands of flows can have thousands of warnings)
+    named = {d.index: d for d in rendered}
+
+    def item_at(index: int) -> Any:
+        if index not in named:
+            named[index] = layout.document(index)
+        return named[index].data()
+
     items = _Items(
         len(spans),
         rendered,
@@ -257,7 +266,7 @@ def run(data: str | bytes, cwd: Path) -> KrmResult:
             rendered,
             (layout.document(i) for i, s in enumerate(spans) if _workload(s.kind)),
         ),
-        lambda i: layout.document(i).data(),
+        item_at,
     )
     config_doc = layout.config_document()
     out = _process(items, lambda: _config(config_doc), cwd)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -7,8 +9,10 @@ from ruamel.yaml import YAML
 
 from netpol_gitops.errors import NetpolError
 from netpol_gitops.yamlio import (
+    MAX_ALIAS_NODES,
     MAX_ALIASES,
     Shared,
+    alias_expansion,
     document_text,
     dump_objects,
     read_documents,
@@ -175,3 +179,99 @@ def test_revisions_share_the_documents_of_unchanged_files() -> None:
     assert [d.index for d in base] == [0, 1, 2]
     with pytest.raises(NetpolError, match=r"c\.yaml:2:1: error: invalid YAML"):
         read_documents([a, ("c.yaml", "a: [\n")], shared)
+
+
+# ------------------------------------------------------------------ alias expansion
+def _count(data: Any) -> int:
+    """Nodes of built data: one per scalar, mapping and sequence (keys count)."""
+    if isinstance(data, dict):
+        return 1 + sum(_count(k) + _count(v) for k, v in data.items())
+    if isinstance(data, list):
+        return 1 + sum(_count(item) for item in data)
+    return 1
+
+
+def _levels(data: Any) -> int:
+    if isinstance(data, dict | list):
+        items = list(data.values()) if isinstance(data, dict) else data
+        return 1 + max((_levels(item) for item in items), default=0)
+    return 0
+
+
+@st.composite
+def _anchored(draw: st.DrawFn) -> str:
+    """A flow-style YAML value whose nodes may carry anchors and whose values may be aliases
+    of anchors already closed (so sizes compound, and anchors sit on scalars too)."""
+    closed: list[str] = []
+
+    def node(depth: int) -> str:
+        choices = ["scalar"] + (["seq", "map"] if depth < 4 else []) + (["alias"] if closed else [])
+        kind = draw(st.sampled_from(choices))
+        if kind == "alias":
+            return "*" + draw(st.sampled_from(closed))
+        anchor = f"a{len(closed)}x{depth}{draw(st.integers(0, 10**6))}"
+        anchored = draw(st.booleans())
+        if kind == "scalar":
+            text = draw(st.sampled_from(["v", "1", "true", "''"]))
+        else:
+            n = draw(st.integers(0, 3))
+            if kind == "seq":
+                text = "[" + ", ".join(node(depth + 1) for _ in range(n)) + "]"
+            else:
+                text = "{" + ", ".join(f"k{i}: {node(depth + 1)}" for i in range(n)) + "}"
+        if not anchored or anchor in closed:
+            return text
+        closed.append(anchor)  # an alias may name it once it is closed
+        return f"&{anchor} {text}"
+
+    return "root: " + node(0) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(_anchored())
+def test_the_expansion_counted_is_the_size_of_what_is_built(text: str) -> None:
+    measured = alias_expansion(text, "s")
+    data = YAML(typ="safe").load(text)
+    assert measured.refused is None
+    assert measured.nodes == _count(data)
+    assert measured.depth == _levels(data)
+    assert split_stream(text, "s")[0].data() == data
+
+
+def test_merge_keys_count_no_less_than_they_build() -> None:
+    text = "d: &d {a: 1, b: 2}\nx:\n  <<: *d\n  b: 3\n"
+    assert alias_expansion(text, "s").nodes >= _count(YAML(typ="safe").load(text))
+
+
+def test_a_bomb_under_the_alias_count_is_refused_at_the_alias_that_crosses() -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    pairs = zip("abcdef", "bcdefg", strict=True)
+    lines += [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in pairs]
+    text = "kind: ConfigMap\n---\nkind: ConfigMap\n" + "\n".join(lines) + "\n"
+    with pytest.raises(NetpolError) as err:
+        split_stream(text, "s")
+    # sizes 10, 91, 820, 7381, 66430: the first *e pushes the nodes added past the bound
+    assert [p.render() for p in err.value.problems] == [
+        f"s:9:8: error: YAML aliases expand to more than {MAX_ALIAS_NODES:,} nodes in one "
+        "document; refused (a Kubernetes manifest needs no aliases)"
+    ]
+
+
+def test_an_alias_inside_the_node_it_names_is_refused() -> None:
+    with pytest.raises(NetpolError, match=r"s:2:11: error: the YAML alias \*a is inside"):
+        split_stream("kind: A\nx: &a {y: *a}\n", "s")
+
+
+def test_nesting_is_counted_with_aliases_expanded() -> None:
+    text = "a: &a " + "[" * 60 + "]" * 60 + "\nb: " + "[" * 50 + "*a" + "]" * 50 + "\n"
+    with pytest.raises(NetpolError, match=r"s:2:54: error: nested deeper than 100 levels"):
+        split_stream(text, "s")
+    assert alias_expansion("a: &a [[x]]\nb: [*a]\n", "s").depth == 4
+
+
+def test_a_tag_directive_before_a_document_with_aliases_is_no_crash() -> None:
+    text = "%TAG !e! tag:example.com,2000:\n---\nkind: A\nx: &a !e!t v\ny: *a\n"
+    try:
+        split_stream(text, "s")
+    except NetpolError as err:
+        assert all(p.location.line >= 3 for p in err.problems)
