@@ -413,7 +413,9 @@ def check(
 
     Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
     deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
-    policies), and the invalid-* problems render reports.
+    policies), stale-generated-policy (labelled as generated but not what the generator makes
+    now), and the invalid-* problems render reports. Every format prints a whole document, with
+    input problems as findings.
 
     Examples:
 
@@ -427,15 +429,23 @@ def check(
     from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
 
     def job() -> list[Problem]:
+        """Every problem is a finding, so every format prints a whole document (a bug still
+        exits 3 through _run)."""
+        problems: list[Problem] = []
         try:
             cfg = parse_config(config_document(config, path))
         except NetpolError as exc:
-            return list(exc.problems)
+            problems += exc.problems
         try:
             docs = read_manifests(path)
         except NetpolError as exc:
+            problems += exc.problems
+        if problems:
+            return sorted(problems)
+        try:
+            return findings(docs, cfg)
+        except NetpolError as exc:
             return list(exc.problems)
-        return findings(docs, cfg)
 
     found = _run(job)
     sys.stdout.write(RENDERERS[output_format.value](found))
