@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from netpol_gitops.annotations import parse_config
-from netpol_gitops.diff import Diff, Side, compare
+from netpol_gitops.diff import Diff, Side, compare, not_generated
 from netpol_gitops.gitrev import Revision, open_repo, read_revision
 from netpol_gitops.inputs import read_file
 from netpol_gitops.intent import Mode
@@ -39,7 +39,8 @@ def side(rev: Revision, config_file: str | None, shared: Shared | None = None) -
             protection[name] = "audit"
         else:
             protection[name] = intent.deny.value
-    analysis = Analysis(topology_of(result.documents, result.generated, keep=shared is not None))
+    topo = topology_of(result.documents, keep=shared is not None)
+    analysis = Analysis(topo.with_policies(result.generated))
 
     def lines() -> Iterator[str]:
         return (line[:-1] for line in analysis.iter_lines())
@@ -48,7 +49,9 @@ def side(rev: Revision, config_file: str | None, shared: Shared | None = None) -
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
         for p in result.generated
     }
-    return Side(rev.sha, protection, lines, policies)
+    # policies labelled as generated that are not: the analysis above has what the deliveries
+    # apply (the generated policies); these are listed apart, with what they open as written
+    return Side(rev.sha, protection, lines, policies, not_generated(result, topo, analysis))
 
 
 def review(

@@ -159,6 +159,14 @@ def test_the_comment_is_golden(repo: Repo) -> None:
         "apiVersion: v1\nkind: Namespace\nmetadata:\n"
         "  name: billing\n  annotations:\n    netpol-gitops.io/default-deny: ingress\n",
     )
+    repo.write(  # labelled as generated, but the generator makes no such policy
+        "apps/shop/allow-all.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+        "  name: allow-all\n  namespace: shop\n"
+        "  labels: {app.kubernetes.io/managed-by: netpol-gitops}\n"
+        "spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n"
+        "  ingress: [{}]\n  egress: [{}]\n",
+    )
     repo.commit("change")
     text = diff(repo, base, "-o", "md")
     text = text.replace(base[:12], "BASE").replace(repo.git("rev-parse", "HEAD")[:12], "HEAD")
