@@ -387,9 +387,10 @@ def _short(peer: str) -> str:
     return peer.replace('"', "'")
 
 
-def _not_generated_md(policies: list[NotGenerated]) -> list[str]:
+def _not_generated_md(policies: list[NotGenerated], budget: int) -> list[str]:
     """The head's policies labelled as generated that are not generated: part of the summary
-    (never cut), each with what it opens where applied as written, in bounded space."""
+    (never left out), each with what it opens where applied as written, in about ``budget``
+    characters: past it, entries lose their connections, then the rest is counted."""
     if not policies:
         return []
     out = [
@@ -397,11 +398,11 @@ def _not_generated_md(policies: list[NotGenerated]) -> list[str]:
         "",
         "Argo CD, kustomize and kpt with netpol-gitops replace these with the generated "
         "policies (what the rest of this report analyses); anything that applies the "
-        "manifests without the "
-        "generator applies them as written.",
+        "manifests without the generator applies them as written.",
         "",
     ]
-    for x in policies[:MAX_NOT_GENERATED]:
+    size = sum(len(line) + 1 for line in out)
+    for i, x in enumerate(policies[:MAX_NOT_GENERATED]):
         if x.standing == "stale":
             shown = ", ".join(_cell(d) for d in x.differences[:5])
             why = f"differs from the generated policy in {shown}" + (
@@ -409,15 +410,23 @@ def _not_generated_md(policies: list[NotGenerated]) -> list[str]:
             )
         else:
             why = "the generator makes no policy of that name"
-        out.append(f"- {_cell(x.policy)} at {_cell(x.location)}: {why}; {_fate(x)}.")
+        entry = [f"- {_cell(x.policy)} at {_cell(x.location)}: {why}; {_fate(x)}."]
         if x.opens:
             more = x.opens_total - len(x.opens)
             text = "".join(f"+ {line}\n" for line in x.opens)
             text += f"... {more} more\n" if more else ""
-            out += ["", *(f"  {line}" for line in fence(text, "diff").splitlines())]
-    if len(policies) > MAX_NOT_GENERATED:
-        n = len(policies) - MAX_NOT_GENERATED
-        out.append(f"- ... and {n} more: `netpol-gitops check` lists them all")
+            block = ["", *(f"  {line}" for line in fence(text, "diff").splitlines())]
+            if size + sum(len(line) + 1 for line in [*entry, *block]) <= budget:
+                entry += block
+        cost = sum(len(line) + 1 for line in entry)
+        if size + cost > budget and i:
+            break
+        out += entry
+        size += cost
+    else:
+        i = min(len(policies), MAX_NOT_GENERATED)
+    if i < len(policies):
+        out.append(f"- ... and {len(policies) - i} more: `netpol-gitops check` lists them all")
     out.append("")
     return out
 
@@ -438,7 +447,7 @@ def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = 
             mark = "⚠️ regression" if is_regression(before, after) else ""
             head.append(f"| {_cell(name)} | {before} | {after} | {mark} |")
         head.append("")
-    head += _not_generated_md(diff.not_generated)
+    head += _not_generated_md(diff.not_generated, limit // 4)
     sections: list[str] = []
     if diff.added or diff.removed:
         lines = [f"+ {x}\n" for x in diff.added] + [f"- {x}\n" for x in diff.removed]
