@@ -9,13 +9,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from netpol_gitops import __version__
+from netpol_gitops import MANAGED_BY_LABEL, MANAGED_BY_VALUE, __version__
 from netpol_gitops.annotations import is_unmanaged
 from netpol_gitops.errors import Location, Problem, printable
 from netpol_gitops.intent import Config, Endpoint, Mode, NamespaceIntent
+from netpol_gitops.render import Labelled
 from netpol_gitops.topology import NS_NAME_LABEL, Selector, Workload
 
 
@@ -40,6 +41,11 @@ RULES = {
         Rule("redundant-policy", "warning", "A hand-written NetworkPolicy repeats a generated one"),
         Rule("audit-would-block", "note", "What a namespace in audit mode would block if enforced"),
         Rule("name-clash", "error", "A hand-written NetworkPolicy has a generated policy's name"),
+        Rule(
+            "stale-generated-policy",
+            "error",
+            "A NetworkPolicy labelled as generated is not what the generator makes now",
+        ),
         Rule("invalid-annotation", "error", "An annotation value is invalid"),
         Rule("invalid-flow", "error", "A flow is invalid"),
         Rule("invalid-config", "error", "The repo config is invalid"),
@@ -69,6 +75,8 @@ class Repo:
     workloads: list[Workload]
     handwritten: list[HandWritten]
     generated: list[dict[str, Any]]
+    # input NetworkPolicies labelled managed-by netpol-gitops that the generator does not make
+    not_generated: list[Labelled] = field(default_factory=list)
 
 
 def finding(rule: str, location: Location, message: str) -> Problem:
@@ -103,7 +111,34 @@ def check(repo: Repo) -> list[Problem]:
     found += _half_open(repo, intents)
     found += unmatched_selectors(repo.intents, repo.workloads)
     found += _redundant(repo)
+    found += not_generated(repo.not_generated)
     return sorted(found)
+
+
+def not_generated(policies: Iterable[Labelled]) -> list[Problem]:
+    """Errors: a policy labelled as generated that is not what the generator makes now (the
+    label is a claim anyone can write; see render.Labelled)."""
+    found = []
+    for x in policies:
+        if not x.replaced:
+            fate = "it is an item of a List, so it is deployed as written"
+        else:
+            done = "replace it with the policy generated now" if x.differences else "leave it out"
+            fate = (
+                f"render, krm and argocd generate {done}, but wherever these manifests are "
+                "applied without the generator it takes effect as written"
+            )
+        fix = "re-render" if x.differences else "delete it"
+        found.append(
+            finding(
+                "stale-generated-policy",
+                x.location,
+                f"NetworkPolicy {x.key} is labelled {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}, but "
+                f"{x.summary}; {fate}: {fix}, or drop the label to keep it as a hand-written "
+                "policy",
+            )
+        )
+    return found
 
 
 def _default_deny(

@@ -484,7 +484,9 @@ def check(
 
     Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
     deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
-    policies), and the invalid-* problems render reports.
+    policies), stale-generated-policy (labelled as generated but not what the generator makes
+    now), and the invalid-* problems render reports. Every format prints a whole document, with
+    input problems as findings.
 
     Examples:
 
@@ -495,18 +497,22 @@ def check(
     from netpol_gitops.annotations import parse_config  # noqa: PLC0415
     from netpol_gitops.check import RENDERERS, at_or_above  # noqa: PLC0415
     from netpol_gitops.findings import findings  # noqa: PLC0415
-    from netpol_gitops.inputs import config_document, read_manifests  # noqa: PLC0415
+    from netpol_gitops.inputs import read_units  # noqa: PLC0415
 
     def job() -> list[Problem]:
+        """Every problem is a finding, so every format prints a whole document (a bug still
+        exits 3 through _run). Each part is checked under the config that applies to it."""
         try:
-            cfg = parse_config(config_document(config, path))
+            units = read_units(path, config)
         except NetpolError as exc:
             return list(exc.problems)
-        try:
-            docs = read_manifests(path)
-        except NetpolError as exc:
-            return list(exc.problems)
-        return findings(docs, cfg)
+        found: set[Problem] = set()
+        for config_doc, docs in units:
+            try:
+                found.update(findings(docs, parse_config(config_doc)))
+            except NetpolError as exc:
+                found.update(exc.problems)
+        return sorted(found)
 
     found = _run(job)
     sys.stdout.write(RENDERERS[output_format.value](found))

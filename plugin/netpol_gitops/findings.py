@@ -6,32 +6,47 @@ import dataclasses
 from typing import Any
 
 from netpol_gitops.builder import build
-from netpol_gitops.check import HandWritten, Repo, check, finding
+from netpol_gitops.check import HandWritten, Repo, check, finding, not_generated
 from netpol_gitops.diff import changed_lines
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.intent import Config, Mode
 from netpol_gitops.reach import iter_lines
-from netpol_gitops.render import Rendered, is_generated, namespace_objects, render
+from netpol_gitops.render import Rendered, Standing, namespace_objects, render
 from netpol_gitops.topology import Topology, topology_of
 from netpol_gitops.yamlio import Document
 
 
 def findings(docs: list[Document], config: Config) -> list[Problem]:
+    """Every finding; a problem that stops the analysis (an object too malformed to analyse)
+    is a finding too, never an exception."""
     try:
         result = render(docs, config)
     except NetpolError as exc:
         return exc.problems
+    try:
+        return _analysed(result, config)
+    except NetpolError as exc:  # the findings that need no analysis, and why it stopped
+        return sorted([*exc.problems, *not_generated(result.not_generated)])
+
+
+def _analysed(result: Rendered, config: Config) -> list[Problem]:
     namespaces = {}
     for doc, path, obj in namespace_objects(result.documents):
         namespaces[str((obj.get("metadata") or {}).get("name"))] = doc.location(
             [*path, "metadata", "name"]
         )
+    # labelled items of Lists stay in the output: generated only when exactly current
+    current = {
+        (id(x.doc), x.path)
+        for x in result.labelled
+        if x.standing is Standing.CURRENT and not x.replaced
+    }
     handwritten = []
     for doc in result.documents:
         if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
             continue
         for path, obj in doc.objects():
-            if obj.get("kind") == "NetworkPolicy" and not is_generated(obj):
+            if obj.get("kind") == "NetworkPolicy" and (id(doc), tuple(path)) not in current:
                 meta: dict[str, Any] = obj.get("metadata") or {}
                 handwritten.append(
                     HandWritten(
@@ -52,6 +67,7 @@ def findings(docs: list[Document], config: Config) -> list[Problem]:
             topo.workloads,
             handwritten,
             result.generated,
+            result.not_generated,
         )
     )
     return sorted([*found, *audit_report(result, config, topo)])

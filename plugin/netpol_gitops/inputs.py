@@ -144,12 +144,15 @@ def kustomization(directory: Path) -> Path | None:
 
 
 def nearest_config(directory: Path, root: Path, label: Callable[[Path], str] = str) -> Path | None:
-    """The nearest ``.netpol-gitops.yaml`` from ``directory`` up to ``root``; refused when it is a
-    symlink that leaves the repository."""
+    """The nearest ``.netpol-gitops.yaml`` from ``directory`` up to ``root`` (named relative to
+    the working directory when ``directory`` is); refused when it is a symlink that leaves the
+    repository."""
     here, root = directory.absolute(), root.resolve()
     while True:
         candidate = here / CONFIG_FILE
         if candidate.is_file() or candidate.is_symlink():
+            if not directory.is_absolute():
+                candidate = Path(os.path.relpath(candidate))
             if not candidate.resolve().is_relative_to(root):
                 raise NetpolError([_outside(label(candidate))])
             return candidate
@@ -266,6 +269,8 @@ def read_units(
     if path == "-":
         return [(explicit, read_documents([("<stdin>", as_text(_stdin(), "<stdin>"))]))]
     target = Path(path)
+    if not target.exists():
+        raise NetpolError([Problem(Location(path), "no such file or directory")])
     top = root or repo_root(target)
     budget = Budget()
     out: list[tuple[Document | None, list[Document]]] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 
 from netpol_gitops.annotations import parse_config
-from netpol_gitops.diff import Diff, Side, compare
+from netpol_gitops.diff import Diff, Side, compare, not_generated
 from netpol_gitops.errors import Location, NetpolError, Problem
 from netpol_gitops.gitrev import Revision, open_repo, read_revision
 from netpol_gitops.intent import Mode
@@ -34,7 +34,8 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
             protection[name] = "audit"
         else:
             protection[name] = intent.deny.value
-    analysis = Analysis(topology_of(result.documents, result.generated, keep=shared is not None))
+    topo = topology_of(result.documents, keep=shared is not None)
+    analysis = Analysis(topo.with_policies(result.generated))
 
     def lines() -> Iterator[str]:
         return (line[:-1] for line in analysis.iter_lines())
@@ -43,7 +44,9 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
         for p in result.generated
     }
-    return Side(rev.sha, protection, lines, policies)
+    # policies labelled as generated that are not: the analysis above has what the deliveries
+    # apply (the generated policies); these are listed apart, with what they open as written
+    return Side(rev.sha, protection, lines, policies, not_generated(result, topo, analysis))
 
 
 def repo_relative(repo: git.Repo, config: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,8 +24,20 @@ TEMPLATE_KINDS = (
     "Job",
 )
 WORKLOAD_KINDS = frozenset({*TEMPLATE_KINDS, "CronJob", "Pod"})
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+# IANA_SVC_NAME, as the API server validates a named port: at most 15 characters, lowercase
+# letters, digits and inner single hyphens, at least one letter
+SERVICE_NAME = re.compile(r"(?=[a-z0-9-]*[a-z])(?!.*--)[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?")
 Labels = tuple[tuple[str, str], ...]
 Port = tuple[str, int, str]  # (name, containerPort, protocol)
+
+
+class Malformed(ValueError):
+    """A field of a NetworkPolicy that the API server would refuse (``path`` inside it)."""
+
+    def __init__(self, path: Sequence[str | int], message: str) -> None:
+        super().__init__(message)
+        self.path = list(path)
 
 
 @dataclass(frozen=True)
@@ -181,24 +194,63 @@ def ip_intervals(cidr: str, excepts: list[str]) -> tuple[tuple[int, int], ...] |
     return tuple(parts)
 
 
-def _ports(raw: Any) -> tuple[PortRule, ...] | None:
+def _port(p: Any, at: tuple[str | int, ...]) -> PortRule:
+    """One entry of a rule's ports, as the API server validates it."""
+    if not isinstance(p, dict):
+        raise Malformed(at, f"expected a mapping with protocol, port and endPort; got {p!r}")
+    protocol = p.get("protocol") or "TCP"
+    if protocol not in PROTOCOLS:
+        raise Malformed((*at, "protocol"), f"expected TCP, UDP or SCTP; got {protocol!r}")
+    port, end = p.get("port"), p.get("endPort")
+    if isinstance(port, int) and not isinstance(port, bool):
+        if not 1 <= port <= 65535:
+            raise Malformed((*at, "port"), f"port {port} is out of range 1-65535")
+    elif port is not None and not (isinstance(port, str) and SERVICE_NAME.fullmatch(port)):
+        raise Malformed(
+            (*at, "port"),
+            f"expected a port number 1-65535 or a port name (IANA_SVC_NAME); got {port!r}",
+        )
+    if end is not None and not (
+        isinstance(port, int)
+        and isinstance(end, int)
+        and not isinstance(end, bool)
+        and port <= end <= 65535
+    ):
+        raise Malformed(
+            (*at, "endPort"),
+            f"expected a number from port ({port!r}) to 65535, with a numeric port; got {end!r}",
+        )
+    return PortRule(str(protocol), port, end)
+
+
+def _ports(raw: Any, at: tuple[str | int, ...]) -> tuple[PortRule, ...] | None:
     if not raw:
         return None
-    out = []
-    for p in raw:
-        port = p.get("port")
-        out.append(PortRule(str(p.get("protocol") or "TCP"), port, p.get("endPort")))
-    return tuple(out)
+    if not isinstance(raw, list):
+        raise Malformed(at, f"expected a list; got {raw!r}")
+    return tuple(_port(p, (*at, i)) for i, p in enumerate(raw))
 
 
-def _peers(raw: Any) -> tuple[Peer, ...] | None:
+def _block(block: Any, at: tuple[str | int, ...]) -> tuple[tuple[int, int], ...] | None:
+    if not isinstance(block, dict):
+        raise Malformed(at, f"expected a mapping with cidr and except; got {block!r}")
+    excepts = block.get("except") or []
+    for i, text in enumerate([block.get("cidr"), *excepts]):
+        where = (*at, "cidr") if i == 0 else (*at, "except", i - 1)
+        try:
+            ipaddress.ip_network(str(text), strict=False)
+        except ValueError:
+            raise Malformed(where, f"expected a CIDR such as 10.0.0.0/8; got {text!r}") from None
+    return ip_intervals(str(block["cidr"]), [str(e) for e in excepts])
+
+
+def _peers(raw: Any, at: tuple[str | int, ...]) -> tuple[Peer, ...] | None:
     if not raw:
         return None
     peers = []
-    for item in raw:
+    for i, item in enumerate(raw):
         if "ipBlock" in item:
-            block = item["ipBlock"]
-            intervals = ip_intervals(block["cidr"], list(block.get("except") or ()))
+            intervals = _block(item["ipBlock"], (*at, i, "ipBlock"))
             peers.append(Peer(block=intervals or ()))
         else:
             pods = Selector.parse(item["podSelector"]) if "podSelector" in item else None
@@ -221,9 +273,13 @@ def compile_policy(obj: dict[str, Any]) -> Policy:
     def rules(direction: str) -> tuple[Rule, ...] | None:
         if direction not in types:
             return None
+        at = ("spec", direction.lower())
         return tuple(
-            Rule(_peers(r.get(key[direction])), _ports(r.get("ports")))
-            for r in spec.get(direction.lower()) or ()
+            Rule(
+                _peers(r.get(key[direction]), (*at, i, key[direction])),
+                _ports(r.get("ports"), (*at, i, "ports")),
+            )
+            for i, r in enumerate(spec.get(direction.lower()) or ())
         )
 
     return Policy(
@@ -336,6 +392,8 @@ def topology_of(
         for path, obj in _objects(doc, keep):
             try:
                 topo.add(obj)
+            except Malformed as exc:
+                problems.append(Problem(doc.location([*path, *exc.path]), str(exc)))
             except (TypeError, ValueError, AttributeError, KeyError) as exc:
                 problems.append(
                     Problem(

@@ -159,6 +159,14 @@ def test_the_comment_is_golden(repo: Repo) -> None:
         "apiVersion: v1\nkind: Namespace\nmetadata:\n"
         "  name: billing\n  annotations:\n    netpol-gitops.io/default-deny: ingress\n",
     )
+    repo.write(  # labelled as generated, but the generator makes no such policy
+        "apps/shop/allow-all.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+        "  name: allow-all\n  namespace: shop\n"
+        "  labels: {app.kubernetes.io/managed-by: netpol-gitops}\n"
+        "spec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n"
+        "  ingress: [{}]\n  egress: [{}]\n",
+    )
     repo.commit("change")
     text = diff(repo, base, "-o", "md")
     text = text.replace(base[:12], "BASE").replace(repo.git("rev-parse", "HEAD")[:12], "HEAD")
@@ -262,3 +270,19 @@ def test_the_action_review_step_writes_outputs_and_reports(repo: Repo, tmp_path:
         "report.txt",
     ]
     assert "namespace shop: all -> off  REGRESSION" in done.stdout
+
+
+def test_many_policies_labelled_as_generated_stay_within_the_comment() -> None:
+    from netpol_gitops.diff import Diff, NotGenerated, to_markdown  # noqa: PLC0415
+
+    line = "ns/" + "w" * 250 + "{}[Pod] => ns/b[Pod] : All Connections"
+    opens = tuple(line.format(j) for j in range(20))
+    many = [
+        NotGenerated(f"ns/p{i}", f"f{i}.yaml:1:1", "orphan", "", (), True, opens, 500)
+        for i in range(100)
+    ]
+    text = to_markdown(Diff("a" * 40, "b" * 40, not_generated=many))
+    assert len(text) <= COMMENT_LIMIT // 2
+    assert "`ns/p0` at `f0.yaml:1:1`" in text  # the first is always shown
+    shown = text.count("- `ns/p")
+    assert f"- ... and {100 - shown} more: `netpol-gitops check` lists them all" in text
