@@ -384,10 +384,10 @@ def github_comment(
         summary = github.read_text(summary_file, "--summary-file") if summary_file else body
         return body, summary, pr or github.pr_number(os.environ.get("GITHUB_EVENT_PATH"))
 
-    body, summary, number = _github_run(inputs)
+    body, summary, number = _run(inputs)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
-        _github_run(lambda: github.append_text(step_summary, "GITHUB_STEP_SUMMARY", summary + "\n"))
+        _run(lambda: github.append_text(step_summary, "GITHUB_STEP_SUMMARY", summary + "\n"))
     repository, token = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_TOKEN")
     if not number or not repository or not token:
         typer.echo(
@@ -431,22 +431,12 @@ def github_outputs(
 
     from netpol_gitops import github  # noqa: PLC0415
 
-    lines = github.output_lines(_github_run(lambda: github.step_outputs(report)))
+    lines = github.output_lines(_run(lambda: github.step_outputs(report)))
     target = os.environ.get("GITHUB_OUTPUT")
     if target:
-        _github_run(lambda: github.append_text(target, "GITHUB_OUTPUT", lines))
+        _run(lambda: github.append_text(target, "GITHUB_OUTPUT", lines))
     else:
         sys.stdout.write(lines)
-
-
-def _github_run(job: Callable[[], T]) -> T:
-    """Like _run, for the github commands: a user error is its one located line, exit 1."""
-    try:
-        return job()
-    except NetpolError as exc:
-        for problem in exc.problems:
-            typer.echo(problem.render(), err=True)
-        raise typer.Exit(1) from None
 
 
 class CheckFormat(StrEnum):

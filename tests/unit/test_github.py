@@ -179,7 +179,9 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _one_error(run: Run, expected: str) -> None:
-    assert (run.code, run.stdout, run.stderr) == (1, "", expected + "\n")
+    """The problem's one located line, then the count every command closes with."""
+    summary = "netpol-gitops: 1 problem; nothing written\n"
+    assert (run.code, run.stdout, run.stderr) == (1, "", expected + "\n" + summary)
 
 
 def test_a_missing_body_file_is_one_located_line(env: Path, tmp_path: Path) -> None:
