@@ -6,7 +6,6 @@ still replace it (kpt's in-place workflow feeds their output back)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import require_tool
+from tests.e2e.test_diff import Repo
 
 NAMESPACE = """\
 apiVersion: v1
@@ -63,32 +62,6 @@ def run(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.Completed
     assert "Traceback" not in done.stderr
     assert done.returncode != 3, done.stderr
     return done
-
-
-class Repo:
-    def __init__(self, path: Path) -> None:
-        require_tool("git")
-        self.path = path
-        path.mkdir(parents=True)
-        self.git("init", "-q", "-b", "main")
-        self.git("config", "user.email", "t@example.com")
-        self.git("config", "user.name", "t")
-        self.git("config", "commit.gpgsign", "false")
-
-    def git(self, *args: str) -> str:
-        env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null"}
-        done = subprocess.run(
-            ["git", *args], cwd=self.path, capture_output=True, text=True, check=True, env=env
-        )
-        return done.stdout.strip()
-
-    def write(self, rel: str, text: str) -> None:
-        (self.path / rel).write_text(text)
-
-    def commit(self, message: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, "--allow-empty")
-        return self.git("rev-parse", "HEAD")
 
 
 @pytest.fixture
