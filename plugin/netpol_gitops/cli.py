@@ -603,6 +603,11 @@ def main() -> None:
             "reinstall with `pip install netpol-gitops`\n"
         )
         sys.exit(3)
+    import os  # noqa: PLC0415
+
+    from netpol_gitops.kustomize_build import trusted_path  # noqa: PLC0415
+
+    os.environ["PATH"] = trusted_path()  # git (gitpython) and kustomize: never from the checkout
     app()
 
 

@@ -297,11 +297,20 @@ def closure(directory: Path, repo_root: Path, label: Callable[[Path], str] = str
     return walker.closure
 
 
-def _argv(directory: Path) -> list[str]:
-    if shutil.which("kustomize"):
-        return ["kustomize", "build", str(directory)]
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize", str(directory)]
+def trusted_path() -> str:
+    """PATH without its relative and empty entries: those name the working directory (a
+    repository checkout, in the Action and the Argo CD sidecar), where a `kubectl` or `git`
+    shipped by a pull request would otherwise be found first."""
+    entries = os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+    return os.pathsep.join(e for e in entries if Path(e).is_absolute())
+
+
+def _argv(directory: Path, repo_root: Path) -> list[str]:
+    """kustomize (else kubectl) from the trusted PATH, never a program inside the repository."""
+    for name, verb in (("kustomize", ["build"]), ("kubectl", ["kustomize"])):
+        found = shutil.which(name, path=trusted_path())
+        if found and not Path(found).resolve().is_relative_to(repo_root.resolve()):
+            return [found, *verb, str(directory)]
     raise NetpolError(
         [
             Problem(
@@ -334,7 +343,7 @@ def sandbox_env(home: Path) -> dict[str, str]:
     kubeconfig = home / "kubeconfig"
     kubeconfig.write_text(_NOWHERE_KUBECONFIG, encoding="utf-8")
     return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": trusted_path(),
         "HOME": str(home),
         "TMPDIR": str(home),
         "XDG_CONFIG_HOME": str(home),
@@ -388,7 +397,7 @@ def build(
     found = closure(directory, repo_root, label)
     if found.problems:
         raise NetpolError(found.problems)
-    argv = _argv(directory)
+    argv = _argv(directory, repo_root)
     with tempfile.TemporaryDirectory(prefix="netpol-gitops-home-") as home:
         try:
             code, out, err = run_group(argv, sandbox_env(Path(home)), timeout)
@@ -397,13 +406,17 @@ def build(
                 [
                     Problem(
                         Location(label(directory)),
-                        f"`{' '.join(argv)}` took longer than {timeout:g}s",
+                        f"`{Path(argv[0]).name} {argv[1]}` took longer than {timeout:g}s",
                     )
                 ]
             ) from None
     if code != 0:
         text = err.decode("utf-8", "replace").strip().replace("\n", " | ")
         raise NetpolError(
-            [Problem(Location(label(directory)), f"`{' '.join(argv[:2])}` failed: {text}")]
+            [
+                Problem(
+                    Location(label(directory)), f"`{Path(argv[0]).name} {argv[1]}` failed: {text}"
+                )
+            ]
         )
     return out

@@ -243,3 +243,26 @@ def test_kubectl_kustomize_never_contacts_the_configured_api_server(tmp_path: Pa
     assert done.code == 0, done.stderr
     assert "name: shop" in done.stdout
     assert seen.connections == []
+
+
+def test_a_kubectl_or_git_shipped_in_the_checkout_is_never_run(tmp_path: Path) -> None:
+    """With a relative entry on PATH (".", or an empty one), the checkout's own `kustomize`,
+    `kubectl` and `git` would be found first: they are not."""
+    require_tool("git")
+    repo = Repo(tmp_path / "repo")
+    repo.write(".netpol-gitops.yaml", CONFIG)
+    repo.write("apps/shop/ns.yaml", NS.format(name="shop", flows="      []\n"))
+    repo.write("apps/shop/kustomization.yaml", "resources: [ns.yaml]\n")
+    base = repo.commit("base")
+    marker = tmp_path / "ran"
+    for name in ("kustomize", "kubectl", "git"):
+        repo.write(name, f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+        (repo.path / name).chmod(0o755)
+        (repo.path / "apps" / "shop" / name).symlink_to(f"../../{name}")
+    repo.commit("tools in the checkout")
+    env = {"PATH": f".{os.pathsep}{os.pathsep}{os.environ['PATH']}"}
+    for cwd in (repo.path, repo.path / "apps" / "shop"):
+        done = run("diff", "--base", base, "--path", "apps/shop", cwd=cwd, env=env)
+        assert done.code == 0, done.stderr
+        assert run("render", ".", cwd=cwd, env=env).code == 0
+    assert not marker.exists()
