@@ -224,9 +224,12 @@ def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Uni
         parts += [(d, True) for d in found.kustomizations if d.resolve() not in referenced]
         parts.sort(key=lambda part: part[0].relative_to(path).as_posix())
     units: dict[Path | None, list[tuple[Path, bool]]] = {}
+    configs: dict[Path, Path | None] = {}  # folder -> its nearest config, looked up once
     for part, built in parts:
-        config = nearest_config(part if built else part.parent, root, label)
-        units.setdefault(config, []).append((part, built))
+        folder = part if built else part.parent
+        if folder not in configs:
+            configs[folder] = nearest_config(folder, root, label)
+        units.setdefault(configs[folder], []).append((part, built))
     return [Unit(path, config, members) for config, members in units.items()]
 
 
