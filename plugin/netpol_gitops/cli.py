@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
-from netpol_gitops import __version__, schemas
-from netpol_gitops.errors import Deadline, Location, NetpolError, Problem
+from netpol_gitops import __version__
+from netpol_gitops.errors import Deadline, NetpolError, Problem
+from netpol_gitops.generate import schemas
+from netpol_gitops.model.location import Location
 
 app = typer.Typer(
     name="netpol-gitops",
@@ -29,7 +31,7 @@ app = typer.Typer(
 )
 T = TypeVar("T")
 if TYPE_CHECKING:
-    from netpol_gitops.render import Rendered
+    from netpol_gitops.generate.render import Rendered
 _state = {"debug": False}
 
 
@@ -118,9 +120,9 @@ ConfigOpt = Annotated[
 
 def _rendered(path: str, config: str | None) -> Rendered:
     """PATH read and rendered, each unit under the config that applies to it."""
-    from netpol_gitops.annotations import parse_config  # noqa: PLC0415 - keeps --help fast
-    from netpol_gitops.inputs import read_units  # noqa: PLC0415
-    from netpol_gitops.render import render_units  # noqa: PLC0415
+    from netpol_gitops.adapters.inputs import read_units  # noqa: PLC0415
+    from netpol_gitops.generate.config import parse_config  # noqa: PLC0415 - keeps --help fast
+    from netpol_gitops.generate.render import render_units  # noqa: PLC0415
 
     return render_units([(parse_config(cfg), docs) for cfg, docs in read_units(path, config)])
 
@@ -173,7 +175,7 @@ def krm() -> None:
     """
     from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.krm import run  # noqa: PLC0415
+    from netpol_gitops.adapters.krm import run  # noqa: PLC0415
 
     def job() -> object:
         result = run(sys.stdin.buffer.read(), Path.cwd())
@@ -213,7 +215,7 @@ def argocd_generate() -> None:
     import signal  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.argocd import deadline_seconds, generate  # noqa: PLC0415
+    from netpol_gitops.adapters.argocd import deadline_seconds, generate  # noqa: PLC0415
 
     limit = deadline_seconds(os.environ)
 
@@ -242,7 +244,7 @@ def argocd_discover() -> None:
     import os  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
-    from netpol_gitops.argocd import discover, repo_root  # noqa: PLC0415
+    from netpol_gitops.adapters.argocd import discover, repo_root  # noqa: PLC0415
 
     here = Path.cwd()
     found = _run(lambda: discover(here, repo_root(here, os.environ.get("ARGOCD_APP_SOURCE_PATH"))))
@@ -320,8 +322,9 @@ def diff(
 
     Example: netpol-gitops diff --base origin/main --head HEAD -o md > comment.md
     """
-    from netpol_gitops.diff import to_json, to_markdown, to_text  # noqa: PLC0415
-    from netpol_gitops.review import review  # noqa: PLC0415
+    from netpol_gitops.adapters.review import review  # noqa: PLC0415
+    from netpol_gitops.output.report import to_json, to_text  # noqa: PLC0415
+    from netpol_gitops.output.report_markdown import to_markdown  # noqa: PLC0415
 
     render_fn = {"md": lambda d: to_markdown(d, limit), "json": to_json, "txt": to_text}
 
@@ -330,7 +333,7 @@ def diff(
         if report_dir:
             from pathlib import Path  # noqa: PLC0415
 
-            from netpol_gitops.inputs import write_atomic  # noqa: PLC0415
+            from netpol_gitops.adapters.inputs import write_atomic  # noqa: PLC0415
 
             out = Path(report_dir)
             out.mkdir(parents=True, exist_ok=True)
@@ -377,7 +380,7 @@ def github_comment(
     """
     import os  # noqa: PLC0415
 
-    from netpol_gitops import github  # noqa: PLC0415
+    from netpol_gitops.adapters import github  # noqa: PLC0415
 
     def inputs() -> tuple[str, str, int | None]:
         body = github.read_text(body_file, "--body-file")
@@ -429,7 +432,7 @@ def github_outputs(
     """
     import os  # noqa: PLC0415
 
-    from netpol_gitops import github  # noqa: PLC0415
+    from netpol_gitops.adapters import github  # noqa: PLC0415
 
     lines = github.output_lines(_run(lambda: github.step_outputs(report)))
     target = os.environ.get("GITHUB_OUTPUT")
@@ -484,10 +487,11 @@ def check(
 
       netpol-gitops check . --format sarif > netpol-gitops.sarif
     """
-    from netpol_gitops.annotations import parse_config  # noqa: PLC0415
-    from netpol_gitops.check import RENDERERS, at_or_above  # noqa: PLC0415
-    from netpol_gitops.findings import findings  # noqa: PLC0415
-    from netpol_gitops.inputs import read_units  # noqa: PLC0415
+    from netpol_gitops.adapters.inputs import read_units  # noqa: PLC0415
+    from netpol_gitops.checks.gate import findings  # noqa: PLC0415
+    from netpol_gitops.checks.rules import at_or_above  # noqa: PLC0415
+    from netpol_gitops.generate.config import parse_config  # noqa: PLC0415
+    from netpol_gitops.output.problems import RENDERERS  # noqa: PLC0415
 
     def job() -> list[Problem]:
         """Every problem is a finding, so every format prints a whole document (a bug still
@@ -550,10 +554,10 @@ def reach(
 
       netpol-gitops reach cluster-dump.yaml --focus my-app/backend -o md
     """
-    from netpol_gitops.inputs import read_manifests  # noqa: PLC0415
-    from netpol_gitops.reach import iter_analyse, iter_lines  # noqa: PLC0415
-    from netpol_gitops.report import RENDERERS  # noqa: PLC0415
-    from netpol_gitops.topology import topology_of  # noqa: PLC0415
+    from netpol_gitops.adapters.inputs import read_manifests  # noqa: PLC0415
+    from netpol_gitops.analysis.documents import topology_of  # noqa: PLC0415
+    from netpol_gitops.analysis.reach import iter_analyse, iter_lines  # noqa: PLC0415
+    from netpol_gitops.output.connections import RENDERERS  # noqa: PLC0415
 
     def job() -> Callable[[], object]:
         extra = []
@@ -605,7 +609,7 @@ def main() -> None:
         sys.exit(3)
     import os  # noqa: PLC0415
 
-    from netpol_gitops.kustomize_build import trusted_path  # noqa: PLC0415
+    from netpol_gitops.adapters.kustomize_build import trusted_path  # noqa: PLC0415
 
     os.environ["PATH"] = trusted_path()  # git (gitpython) and kustomize: never from the checkout
     app()

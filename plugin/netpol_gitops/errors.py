@@ -7,23 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True, order=True)
-class Location:
-    """Where a problem is: source (a path, ``<stdin>``), 1-based line and column, field path."""
-
-    source: str
-    line: int = 0
-    col: int = 0
-    field: str = ""
-
-    def with_field(self, name: str) -> Location:
-        return Location(self.source, self.line, self.col, name)
-
-    def prefix(self) -> str:
-        if self.line:
-            return f"{self.source}:{self.line}:{self.col}"
-        return self.source
+from netpol_gitops.model.location import Location
 
 
 @dataclass(frozen=True, order=True)
@@ -71,15 +55,3 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def field_path(parts: Iterable[str | int]) -> str:
-    """Render a path as ``metadata.annotations."netpol-gitops.io/flows"[1].ports[0]``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = part if part.replace("-", "").replace("_", "").isalnum() else f'"{part}"'
-            out += f".{name}" if out else name
-    return out

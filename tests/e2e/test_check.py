@@ -78,8 +78,9 @@ def test_github_annotations_are_escaped(tmp_path: Path) -> None:
 
 
 def test_workflow_command_escaping_of_real_newlines() -> None:
-    from netpol_gitops.check import to_github  # noqa: PLC0415
-    from netpol_gitops.errors import Location, Problem  # noqa: PLC0415
+    from netpol_gitops.errors import Problem  # noqa: PLC0415
+    from netpol_gitops.model.location import Location  # noqa: PLC0415
+    from netpol_gitops.output.problems import to_github  # noqa: PLC0415
 
     f = Problem(
         Location("a,b:c.yaml", 1, 2, ""), "x\r\n::add-mask::secret 100%", rule="invalid-input"

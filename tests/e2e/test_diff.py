@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netpol_gitops.diff import COMMENT_LIMIT, MARKER
+from netpol_gitops.output.report_markdown import COMMENT_LIMIT, MARKER
 from tests.helpers import ROOT, cli, require_tool
 
 GOLDEN_COMMENT = ROOT / "tests" / "diff-comment.expected.md"
@@ -273,7 +273,8 @@ def test_the_action_review_step_writes_outputs_and_reports(repo: Repo, tmp_path:
 
 
 def test_many_policies_labelled_as_generated_stay_within_the_comment() -> None:
-    from netpol_gitops.diff import Diff, NotGenerated, to_markdown  # noqa: PLC0415
+    from netpol_gitops.output.report_markdown import to_markdown  # noqa: PLC0415
+    from netpol_gitops.review.compare import Diff, NotGenerated  # noqa: PLC0415
 
     line = "ns/" + "w" * 250 + "{}[Pod] => ns/b[Pod] : All Connections"
     opens = tuple(line.format(j) for j in range(20))

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from netpol_gitops.diff import _pair
-from netpol_gitops.krm import run as krm_run
-from netpol_gitops.krm import run_parsed
-from netpol_gitops.resourcelist import read_resource_list
-from netpol_gitops.topology import topology, topology_of
-from netpol_gitops.yamlio import split_stream
+from netpol_gitops.adapters.krm import run as krm_run
+from netpol_gitops.adapters.krm import run_parsed
+from netpol_gitops.analysis.changes import _pair
+from netpol_gitops.analysis.documents import topology, topology_of
+from netpol_gitops.yaml.resourcelist import read_resource_list
+from netpol_gitops.yaml.stream import split_stream
 from tests.helpers import ROOT, cli, require_shared
 
 LOAD = YAML(typ="safe")

@@ -31,7 +31,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from pytest_httpserver import HTTPServer
 
-from netpol_gitops.diff import MARKER
+from netpol_gitops.output.report_markdown import MARKER
 from tests.helpers import ROOT, require_tool
 
 HOSTILE = [

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from netpol_gitops.yamlio import MAX_ALIAS_NODES, MAX_ALIASES
+from netpol_gitops.yaml.expansion import MAX_ALIAS_NODES, MAX_ALIASES
 from tests.e2e.test_diff import Repo
 from tests.helpers import require_tool
 
@@ -240,7 +240,7 @@ metadata:
 
 def expanded(text: str) -> str:
     """The same documents with every alias written out (and merge keys merged)."""
-    from netpol_gitops.yamlio import dump_objects  # noqa: PLC0415
+    from netpol_gitops.yaml.emit import dump_objects  # noqa: PLC0415
 
     return dump_objects([d for d in LOAD.load_all(text) if d])
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from netpol_gitops.adapters.inputs import read_units
 from netpol_gitops.errors import Deadline, NetpolError
-from netpol_gitops.inputs import read_units
-from netpol_gitops.yamlio import read_documents
+from netpol_gitops.yaml.stream import read_documents
 from tests.e2e.test_diff import APPS, CONFIG, NS, Repo
 from tests.helpers import require_tool
 from tests.security.attack import refused, run
@@ -53,7 +53,7 @@ def test_no_problem_handler_catches_the_deadline(monkeypatch: pytest.MonkeyPatch
     def expire(*_: object, **__: object) -> None:
         raise Deadline("argocd generate", "took longer than 1s")
 
-    monkeypatch.setattr("netpol_gitops.yamlio.split_stream", expire)
+    monkeypatch.setattr("netpol_gitops.yaml.stream.split_stream", expire)
     with pytest.raises(Deadline):
         read_documents([("a.yaml", "a: 1\n"), ("b.yaml", "b: 1\n")])
 
@@ -186,11 +186,14 @@ def test_an_internal_error_is_exit_3_with_the_traceback_only_under_debug(
     (app / "ns.yaml").write_text(DENY)
     boom = tmp_path / "sitecustomize.py"
     boom.write_text(
-        "import netpol_gitops.render as r\n"
+        "import netpol_gitops.generate.render as r\n"
         "def fail(*a, **k):\n    raise RuntimeError('boom')\n"
         "r.render_units = fail\n"
     )
-    env = {"PYTHONPATH": str(tmp_path)}
+    # the package under test stays importable (a PYTHONPATH that points at a source tree)
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    }
     plain = subprocess.run(
         [sys.executable, "-c", "from netpol_gitops.cli import main; main()", "render", str(app)],
         env={**os.environ, **env},

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from netpol_gitops import yamlio
+from netpol_gitops.yaml import document as yamlio
 from tests.helpers import cli
 
 

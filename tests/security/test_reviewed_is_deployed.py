@@ -13,7 +13,7 @@ from typing import Any
 import git
 import pytest
 
-from netpol_gitops.gitrev import materialised
+from netpol_gitops.adapters.gitrev import materialised
 from tests.e2e.cmp import cmp_generate
 from tests.e2e.test_diff import APPS, CONFIG, NS, Repo
 from tests.helpers import require_tool

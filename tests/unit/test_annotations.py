@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from netpol_gitops.annotations import derive_flow_name, parse_port
-from netpol_gitops.errors import Location, Problem
-from netpol_gitops.intent import Endpoint, PortSpec
+from netpol_gitops.errors import Problem
+from netpol_gitops.generate.flows import derive_flow_name
+from netpol_gitops.generate.ports import parse_port
+from netpol_gitops.model.intent import Endpoint, PortSpec
+from netpol_gitops.model.location import Location
 
 LOC = Location("f.yaml", 1, 1, "x")
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from netpol_gitops.builder import MAX_NAME, policy_name
+from netpol_gitops.generate.policies import MAX_NAME, policy_name
 from tests.helpers import EXAMPLE, GOLDEN, cli
 
 

@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from netpol_gitops.annotations import parse_config
-from netpol_gitops.conns import ALL, NONE, Conns
-from netpol_gitops.inputs import config_document, read_manifests
-from netpol_gitops.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
-from netpol_gitops.reach import analyse
-from netpol_gitops.render import Rendered, render
-from netpol_gitops.topology import NS_NAME_LABEL, Topology, Workload, topology
-from netpol_gitops.yamlio import read_documents
+from netpol_gitops.adapters.inputs import config_document, read_manifests
+from netpol_gitops.analysis.documents import topology
+from netpol_gitops.analysis.model import Workload
+from netpol_gitops.analysis.reach import analyse
+from netpol_gitops.analysis.topology import NS_NAME_LABEL, Topology
+from netpol_gitops.generate.config import parse_config
+from netpol_gitops.generate.render import Rendered, render
+from netpol_gitops.model.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
+from netpol_gitops.model.portsets import ALL, NONE, Conns
+from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import EXAMPLE, GOLDEN
 from tests.unit.test_properties import streams
 

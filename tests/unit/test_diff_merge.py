@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netpol_gitops.annotations import parse_config
-from netpol_gitops.diff import _pair, changed_lines
-from netpol_gitops.inputs import config_document, read_manifests
-from netpol_gitops.reach import iter_lines
-from netpol_gitops.render import render
-from netpol_gitops.topology import topology_of
+from netpol_gitops.adapters.inputs import config_document, read_manifests
+from netpol_gitops.analysis.changes import _pair, changed_lines
+from netpol_gitops.analysis.documents import topology_of
+from netpol_gitops.analysis.reach import iter_lines
+from netpol_gitops.generate.config import parse_config
+from netpol_gitops.generate.render import render
 from tests.helpers import EXAMPLE
 
 PEERS = st.sampled_from(["a/web", "a/api", "b/db", "b/x-1", "0.0.0.0/0", "10.0.0.0/8"])

@@ -12,8 +12,10 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from netpol_gitops import __version__
-from netpol_gitops.diff import MARKER, Diff, to_json
-from netpol_gitops.github import API_VERSION, Client, GitHubError, ReadOnlyToken
+from netpol_gitops.adapters.github import API_VERSION, Client, GitHubError, ReadOnlyToken
+from netpol_gitops.output.report import to_json
+from netpol_gitops.output.report_markdown import MARKER
+from netpol_gitops.review.compare import Diff
 from tests.helpers import Run, cli
 
 TOKEN = "ghs_SECRETtoken123"  # a fake token, to prove it never leaks

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netpol_gitops.errors import NetpolError
-from netpol_gitops.intent import Config
-from netpol_gitops.render import render
-from netpol_gitops.yamlio import read_documents
+from netpol_gitops.generate.render import render
+from netpol_gitops.model.intent import Config
+from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import cli
 
 FUZZ_EXAMPLES = int(os.environ.get("NETPOL_GITOPS_FUZZ_EXAMPLES", "150"))

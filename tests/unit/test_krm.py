@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from netpol_gitops.krm import run
+from netpol_gitops.adapters.krm import run
 from tests.helpers import GOLDEN, cli
 
 LOAD = YAML(typ="safe")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from netpol_gitops.pruned import ANY, Unusual, pruned
+from netpol_gitops.yaml.partial import ANY, Unusual, pruned
 
 KEEP = [("kind",), ("metadata", "labels"), ("spec", "items", ANY, "port")]
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netpol_gitops.conns import ALL, Conns
-from netpol_gitops.inputs import read_manifests
-from netpol_gitops.reach import analyse, iter_lines
-from netpol_gitops.topology import topology, topology_of
+from netpol_gitops.adapters.inputs import read_manifests
+from netpol_gitops.analysis.documents import topology, topology_of
+from netpol_gitops.analysis.reach import analyse, iter_lines
+from netpol_gitops.model.portsets import ALL, Conns
 from tests.helpers import EXAMPLE, cli, require_shared
 
 

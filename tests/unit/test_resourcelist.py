@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from netpol_gitops.krm import run, run_parsed
-from netpol_gitops.resourcelist import read_resource_list
-from netpol_gitops.yamlio import dump_block
+from netpol_gitops.adapters.krm import run, run_parsed
+from netpol_gitops.yaml.emit import dump_block
+from netpol_gitops.yaml.resourcelist import read_resource_list
 from tests.helpers import GOLDEN
 
 LOAD = YAML(typ="safe")

@@ -8,16 +8,10 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from netpol_gitops.errors import NetpolError
-from netpol_gitops.yamlio import (
-    MAX_ALIAS_NODES,
-    MAX_ALIASES,
-    Shared,
-    alias_expansion,
-    document_text,
-    dump_objects,
-    read_documents,
-    split_stream,
-)
+from netpol_gitops.yaml.document import Shared
+from netpol_gitops.yaml.emit import document_text, dump_objects
+from netpol_gitops.yaml.expansion import MAX_ALIAS_NODES, MAX_ALIASES, alias_expansion
+from netpol_gitops.yaml.stream import read_documents, split_stream
 
 
 def test_split_finds_kinds_and_keeps_text() -> None:

@@ -1,0 +1,133 @@
+"""Manifests at a git revision, materialised from the git objects (gitpython) into a temporary
+folder: bytes as stored, no attribute processing (no export-subst, filters, smudge or eol
+conversion), no checkout, nothing from the revision executed. Then read exactly as ``render``
+reads a folder (the same units, configs, symlink rule and safe kustomize build)."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]  # no stubs
+
+from netpol_gitops.adapters.inputs import read_units
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.location import Location
+from netpol_gitops.yaml.document import Document, Shared
+
+SYMLINK_MODE = 0o120000
+MAX_REVISION_BYTES = 2 << 30  # what one revision may write to the temporary folder
+
+
+@dataclass(frozen=True)
+class Revision:
+    sha: str
+    units: list[tuple[Document | None, list[Document]]]  # (config, documents) per unit
+
+
+def open_repo(path: str) -> git.Repo:
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise NetpolError([Problem(Location(path), "not inside a git repository")]) from None
+
+
+def resolve(repo: git.Repo, rev: str) -> git.Commit:
+    try:
+        return repo.commit(rev)
+    except (BadName, BadObject, ValueError, git.GitCommandError):
+        shallow = Path(repo.git_dir, "shallow").exists()
+        hint = (
+            (f"; this is a shallow clone: fetch it first, e.g. `git fetch --depth=1 origin {rev}`")
+            if shallow
+            else "; fetch it first, e.g. `git fetch origin " + rev + "`"
+        )
+        raise NetpolError(
+            [Problem(Location(rev), f"revision '{rev}' is not in this repository" + hint)]
+        ) from None
+
+
+def _safe_parts(path: str) -> bool:
+    parts = path.split("/")
+    return all(p not in ("", ".", "..") and p.lower() != ".git" and "\0" not in p for p in parts)
+
+
+@contextmanager
+def materialised(commit: git.Commit) -> Iterator[Path]:
+    """The commit's tree written under a temporary folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="netpol-gitops-rev-") as tmp:
+        root = Path(tmp)
+        written = 0
+        for item in commit.tree.traverse():
+            if not isinstance(item, git.Tree | git.Blob | git.Submodule):
+                continue
+            name = str(item.path)
+            if not _safe_parts(name):
+                raise NetpolError(
+                    [Problem(Location(name), "path not allowed in a repository; refused")]
+                )
+            target = root / name
+            if not isinstance(item, git.Blob):  # a folder, or a submodule (not in this repo)
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = item.data_stream.read()
+            written += len(data)
+            if written > MAX_REVISION_BYTES:
+                raise NetpolError(
+                    [Problem(Location(name), f"revision passes {MAX_REVISION_BYTES >> 30} GiB")]
+                )
+            if item.mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
+                target.symlink_to(data.decode("utf-8", "surrogateescape"))
+                continue
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        yield root
+
+
+def read_revision(
+    repo: git.Repo,
+    rev: str,
+    paths: list[str],
+    config: str | None = None,
+    shared: Shared | None = None,
+) -> Revision:
+    """Every manifest under ``paths`` at ``rev``, read as ``render`` reads a folder; ``config``
+    (repository-relative) and every ``.netpol-gitops.yaml`` come from the revision's own tree."""
+    commit = resolve(repo, rev)
+    units: list[tuple[Document | None, list[Document]]] = []
+    with materialised(commit) as root:
+
+        def label(path: Path) -> str:
+            return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+        config_path = None
+        if config is not None:
+            config_path = root / config
+            if not config_path.is_file():
+                raise NetpolError(
+                    [Problem(Location(config), f"--config: no such file at {commit.hexsha[:7]}")]
+                )
+        for given in paths or ["."]:
+            path = posixpath.normpath(given.strip("/")) if given not in ("", ".") else "."
+            if path != "." and not _safe_parts(path):
+                raise NetpolError(
+                    [Problem(Location(given), "--path must stay inside the repository")]
+                )
+            if not (root / path).exists():
+                continue  # the path does not exist at this revision: no manifests
+            units += read_units(
+                str(root / path),
+                str(config_path) if config_path else None,
+                root,
+                label,
+                shared,
+            )
+    return Revision(commit.hexsha, units)

@@ -1,0 +1,332 @@
+"""Where manifests come from: a file, a folder (recursive; kustomizations in it built safely),
+stdin; and which repo config applies to each part (the nearest ``.netpol-gitops.yaml``)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netpol_gitops.adapters.kustomization import KUSTOMIZATION_FILES, closure, kustomization_file
+from netpol_gitops.adapters.kustomize_build import build
+from netpol_gitops.adapters.progress import progress
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.location import Location
+from netpol_gitops.yaml.document import Document, Shared
+from netpol_gitops.yaml.stream import read_documents
+
+CONFIG_FILE = ".netpol-gitops.yaml"
+NOT_MANIFESTS = frozenset({*KUSTOMIZATION_FILES, CONFIG_FILE, "Kptfile"})
+SUFFIXES = (".yaml", ".yml", ".json")
+MAX_INPUT_BYTES = 512 << 20  # per file or stream
+MAX_TOTAL_MB = 192  # per run: ~3 x that at peak keeps `argocd generate` inside a 1 GiB sidecar
+
+
+def decode(data: bytes, source: str) -> str:
+    if len(data) > MAX_INPUT_BYTES:
+        raise NetpolError(
+            [Problem(Location(source), f"larger than {MAX_INPUT_BYTES >> 20} MiB; refused")]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise NetpolError(
+            [
+                Problem(
+                    Location(source, line, col),
+                    f"not UTF-8 text (byte "
+                    f"0x{data[exc.start]:02x}); Kubernetes manifests must be "
+                    "UTF-8",
+                )
+            ]
+        ) from None
+
+
+def as_text(data: bytes, source: str) -> str | bytes:
+    """``decode``, except that ASCII bytes are returned as they are: the YAML reader takes
+    them without the UTF-8 copy it makes of a str, and documents are cut from them (issue 8:
+    one copy of a large input fewer)."""
+    if len(data) <= MAX_INPUT_BYTES and data.isascii():
+        return data
+    return decode(data, source)
+
+
+def read_bytes(path: Path, label: str, budget: Budget | None = None) -> bytes:
+    """A regular file's bytes (never a device or a fifo: ``/dev/zero`` has no end), bounded."""
+    try:
+        # O_NONBLOCK: opening a fifo must not wait for a writer; regular files ignore it
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise NetpolError([Problem(Location(label), "not a regular file; refused")])
+            if budget is not None:
+                budget.take(info.st_size, label)
+            return f.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise NetpolError([Problem(Location(label), f"cannot read: {exc.strerror}")]) from None
+
+
+def read_file(
+    path: Path, name: str | None = None, budget: Budget | None = None
+) -> tuple[str, str | bytes]:
+    label = name or str(path)
+    return label, as_text(read_bytes(path, label, budget), label)
+
+
+def repo_root(path: Path) -> Path:
+    """The repository ``path`` is in: the nearest folder up with a ``.git``, else ``path`` itself
+    (its folder, for a file). Symlinks are followed only while they stay inside it."""
+    start = path.resolve()
+    here = start if start.is_dir() else start.parent
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def _outside(name: str) -> Problem:
+    return Problem(
+        Location(name), "symlink points outside the repository; refused", rule="outside-repo"
+    )
+
+
+@dataclass
+class Scan:
+    """What a folder holds: manifest files, kustomization folders and repo configs."""
+
+    files: list[Path] = field(default_factory=list)
+    kustomizations: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
+    """Walk ``root`` (hidden entries skipped); symlinks, folders included, are followed while
+    they stay inside ``limit`` and refused when they leave it."""
+    found = Scan()
+    limit = limit.resolve()
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = Path(dirpath).resolve()
+        if real in seen or not real.is_relative_to(limit):
+            if not real.is_relative_to(limit):
+                found.problems.append(_outside(label(Path(dirpath))))
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if any(name in filenames for name in KUSTOMIZATION_FILES):
+            found.kustomizations.append(Path(dirpath))
+        for name in sorted(filenames):
+            path = Path(dirpath) / name
+            if name.startswith(".") or name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
+                continue
+            if not path.resolve().is_relative_to(limit):
+                found.problems.append(_outside(label(path)))
+                continue
+            found.files.append(path)
+    found.files.sort(key=lambda p: p.relative_to(root).as_posix())
+    return found
+
+
+def manifest_files(root: Path, top: Path | None = None) -> list[Path]:
+    """YAML/JSON files below ``root``, sorted by relative path; hidden entries and kustomize's
+    own files skipped. Symlinks must stay inside ``top`` (default ``root``)."""
+    found = scan(root, top or root)
+    if found.problems:
+        raise NetpolError(found.problems)
+    return found.files
+
+
+def kustomization(directory: Path) -> Path | None:
+    return kustomization_file(directory)
+
+
+def nearest_config(directory: Path, root: Path, label: Callable[[Path], str] = str) -> Path | None:
+    """The nearest ``.netpol-gitops.yaml`` from ``directory`` up to ``root`` (named relative to
+    the working directory when ``directory`` is); refused when it is a symlink that leaves the
+    repository."""
+    here, root = directory.absolute(), root.resolve()
+    while True:
+        candidate = here / CONFIG_FILE
+        if candidate.is_file() or candidate.is_symlink():
+            if not directory.is_absolute():
+                candidate = Path(os.path.relpath(candidate))
+            if not candidate.resolve().is_relative_to(root):
+                raise NetpolError([_outside(label(candidate))])
+            return candidate
+        if here.resolve() == root or here.parent == here:
+            return None
+        here = here.parent
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Manifests rendered under one config: plain files and kustomization builds, in path order.
+
+    ``parts`` are files read as they are and folders built with kustomize."""
+
+    where: Path  # the file or folder read
+    config: Path | None
+    parts: list[tuple[Path, bool]]  # (path, built with kustomize)
+
+
+@dataclass
+class Budget:
+    """Total input bytes of one run (kustomize output included)."""
+
+    left: int = field(default_factory=lambda: max_total_bytes())  # noqa: PLW0108 - defined below
+
+    def take(self, size: int, source: str) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise NetpolError(
+                [
+                    Problem(
+                        Location(source),
+                        f"the input passes {max_total_bytes() >> 20} MiB in total; refused "
+                        "(NETPOL_GITOPS_MAX_INPUT_MB raises the bound; split the app)",
+                    )
+                ]
+            )
+
+
+def max_total_bytes() -> int:
+    raw = os.environ.get("NETPOL_GITOPS_MAX_INPUT_MB", "")
+    return (int(raw) if raw.isdigit() and int(raw) > 0 else MAX_TOTAL_MB) << 20
+
+
+def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Unit]:
+    """The units of a file or folder: a folder with a kustomization is built; otherwise each
+    kustomization under it that no other one references is built (what they reference is not
+    read again as plain YAML), every other manifest is read as it is, and each part is rendered
+    under its nearest ``.netpol-gitops.yaml``. Every refused reference or symlink is reported."""
+    if path.is_file():
+        return [Unit(path, nearest_config(path.parent, root, label), [(path, False)])]
+    if not path.is_dir():
+        raise NetpolError([Problem(Location(label(path)), "no such file or directory")])
+    if kustomization_file(path) is not None:
+        parts = [(path, True)]
+    else:
+        found = scan(path, root, label)
+        problems = list(found.problems)
+        consumed: set[Path] = set()
+        referenced: set[Path] = set()
+        for directory in found.kustomizations:
+            reach = closure(directory, root, label)
+            problems += reach.problems
+            consumed |= reach.files
+            referenced |= reach.kustomizations - {directory.resolve()}
+        if problems:
+            raise NetpolError(problems)
+        parts = [(f, False) for f in found.files if f.resolve() not in consumed]
+        parts += [(d, True) for d in found.kustomizations if d.resolve() not in referenced]
+        parts.sort(key=lambda part: part[0].relative_to(path).as_posix())
+    units: dict[Path | None, list[tuple[Path, bool]]] = {}
+    configs: dict[Path, Path | None] = {}  # folder -> its nearest config, looked up once
+    for part, built in parts:
+        folder = part if built else part.parent
+        if folder not in configs:
+            configs[folder] = nearest_config(folder, root, label)
+        units.setdefault(configs[folder], []).append((part, built))
+    return [Unit(path, config, members) for config, members in units.items()]
+
+
+def unit_sources(
+    unit: Unit, label: Callable[[Path], str], budget: Budget, root: Path
+) -> Iterator[tuple[str, str | bytes]]:
+    """(source name, text) of a unit's parts, read one at a time as they are consumed."""
+    for part, built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
+        if built:
+            yield f"<kustomize build {label(part)}>", build_kustomization(part, budget, root, label)
+        else:
+            yield read_file(part, label(part), budget)
+
+
+def build_kustomization(
+    directory: Path,
+    budget: Budget | None = None,
+    root: Path | None = None,
+    label: Callable[[Path], str] = str,
+) -> str:
+    """The safe build of ``directory`` (kustomize_build), as text."""
+    name = f"<kustomize build {label(directory)}>"
+    data = build(directory, root or repo_root(directory), label)
+    if budget is not None:
+        budget.take(len(data), name)
+    return decode(data, name)
+
+
+def read_units(
+    path: str,
+    config: str | None,
+    root: Path | None = None,
+    label: Callable[[Path], str] = str,
+    shared: Shared | None = None,
+) -> list[tuple[Document | None, list[Document]]]:
+    """(config document, documents) for each unit of PATH (or ``-``): the one config rule of every
+    command (--config when given, else the nearest .netpol-gitops.yaml up to the repository root,
+    for each part)."""
+    explicit = read_config(Path(config), config and label(Path(config))) if config else None
+    if path == "-":
+        return [(explicit, read_documents([("<stdin>", as_text(_stdin(), "<stdin>"))]))]
+    target = Path(path)
+    if not target.exists():
+        raise NetpolError([Problem(Location(path), "no such file or directory")])
+    top = root or repo_root(target)
+    budget = Budget()
+    out: list[tuple[Document | None, list[Document]]] = []
+    for unit in plan(target, top, label):
+        docs = read_documents(unit_sources(unit, label, budget, top), shared)
+        if config is None:
+            found = read_config(unit.config, label(unit.config)) if unit.config else None
+            out.append((found, docs))
+        else:
+            out.append((explicit, docs))
+    return out
+
+
+def _stdin() -> bytes:
+    data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    Budget().take(len(data), "<stdin>")
+    return data
+
+
+def read_manifests(path: str) -> list[Document]:
+    return [doc for _, docs in read_units(path, None) for doc in docs]
+
+
+def read_config(path: Path, name: str | None = None) -> Document:
+    docs = read_documents([read_file(path, name)])
+    if len(docs) != 1:
+        raise NetpolError(
+            [
+                Problem(
+                    Location(name or str(path)),
+                    "expected exactly one YAML document (a NetworkPolicyGenerator)",
+                )
+            ]
+        )
+    return docs[0]
+
+
+def config_document(config: str | None, path: str) -> Document | None:
+    """The config named by --config, else the nearest .netpol-gitops.yaml from PATH up."""
+    if config is not None:
+        return read_config(Path(config))
+    if path == "-":
+        return None
+    target = Path(path)
+    found = nearest_config(target if target.is_dir() else target.parent, repo_root(target))
+    return read_config(found) if found else None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, then rename: never half-written."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

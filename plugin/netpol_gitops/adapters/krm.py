@@ -1,0 +1,315 @@
+"""The KRM function: a ResourceList in, the same items plus the generated policies out.
+
+Transformer: Namespaces are read from the items; every item is echoed unchanged; generated
+policies already present are replaced. Generator: kustomize passes no items, so the Namespace
+manifests come from the functionConfig's ``spec.sources`` (relative to the working directory,
+which is the kustomization's; paths that leave it are refused).
+
+Problems become ``results`` and stderr lines (kustomize never shows results) with exit 1, and
+the items are returned unchanged. Warnings are results with exit 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from netpol_gitops.adapters.inputs import MAX_INPUT_BYTES, decode, manifest_files, read_file
+from netpol_gitops.analysis.documents import reads, topology_of
+from netpol_gitops.checks.rules import unmatched_selectors
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.config import parse_config
+from netpol_gitops.generate.policies import PolicyObject
+from netpol_gitops.generate.render import READ_KINDS, render
+from netpol_gitops.model.intent import Config
+from netpol_gitops.model.location import Location
+from netpol_gitops.yaml.document import Document
+from netpol_gitops.yaml.emit import dump_objects
+from netpol_gitops.yaml.locate import locate
+from netpol_gitops.yaml.resourcelist import SOURCE, read_resource_list
+from netpol_gitops.yaml.stream import read_documents, split_stream
+
+PATH_KEYS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
+INDEX_KEYS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
+
+
+@dataclass
+class KrmResult:
+    chunks: Callable[[], Iterable[str]]  # the output ResourceList, in pieces to write
+    stderr: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+    @property
+    def output(self) -> str:
+        return "".join(self.chunks())
+
+
+def _annotation(item: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    anns = (item.get("metadata") or {}).get("annotations") or {}
+    for key in keys:
+        if isinstance(anns, dict) and key in anns:
+            return str(anns[key])
+    return None
+
+
+def _item_views(rl: Document, items: list[Any]) -> list[Document]:
+    views = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("kind") if isinstance(item.get("kind"), str) else None
+        node, _ = locate(rl.node(), ["items", i])
+        views.append(
+            Document(f"items[{i}]", "", 0, 0, kind, i, lined=False, _node=node, _data=item)
+        )
+    return views
+
+
+def _config(rl: Document | None) -> Config:
+    """The functionConfig of a ResourceList document: a NetworkPolicyGenerator or a ConfigMap."""
+    fc = rl.data().get("functionConfig") if rl is not None else None
+    if rl is None or not fc:
+        return Config()
+    if not isinstance(fc, dict):
+        raise NetpolError(
+            [
+                Problem(
+                    Location(SOURCE, 0, 0, "functionConfig"),
+                    "expected a NetworkPolicyGenerator or a ConfigMap",
+                )
+            ]
+        )
+    if fc.get("kind") == "ConfigMap":
+        return parse_config(_from_configmap(fc))
+    return parse_config(rl, ["functionConfig"])
+
+
+def _from_configmap(fc: dict[str, Any]) -> Document:
+    """A ConfigMap's ``data`` (string values, YAML inside) as a NetworkPolicyGenerator."""
+    spec: dict[str, Any] = {}
+    for key, value in (fc.get("data") or {}).items():
+        if key == "namePrefix":
+            spec[key] = value
+            continue
+        docs = split_stream(
+            f"v: {value}\n"
+            if "\n" not in str(value)
+            else "v:\n" + "".join(f"  {line}\n" for line in str(value).splitlines()),
+            f"functionConfig.data.{key}",
+        )
+        spec[key] = docs[0].data()["v"] if docs else None
+    config = {
+        "apiVersion": "netpol-gitops.io/v1alpha1",
+        "kind": "NetworkPolicyGenerator",
+        "spec": spec,
+    }
+    text = dump_objects([config])
+    return split_stream(text, "functionConfig (ConfigMap data)")[0]
+
+
+def _sources(config: Config, cwd: Path) -> list[Document]:
+    """Generator mode: the Namespace manifests named by ``spec.sources``."""
+    top = cwd.resolve()
+    files: list[tuple[str, str | bytes]] = []
+    problems = []
+    for entry in config.sources:
+        path = cwd / entry
+        if not path.resolve().is_relative_to(top):
+            problems.append(
+                Problem(
+                    Location(SOURCE, 0, 0, "functionConfig.spec.sources"),
+                    f"'{entry}' leaves the kustomization directory; refused",
+                )
+            )
+            continue
+        if path.is_dir():
+            files += [read_file(f, str(f.relative_to(cwd))) for f in manifest_files(path)]
+        elif path.is_file():
+            files.append(read_file(path, entry))
+        else:
+            problems.append(
+                Problem(
+                    Location(SOURCE, 0, 0, "functionConfig.spec.sources"),
+                    f"'{entry}': no such file or directory",
+                )
+            )
+    if problems:
+        raise NetpolError(problems)
+    return [d for d in read_documents(files) if d.kind == "Namespace"]
+
+
+def _result(problem: Problem, item_at: Callable[[int], Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"message": problem.message, "severity": problem.severity}
+    src = problem.location.source
+    item = item_at(int(src[6:-1])) if src.startswith("items[") and src.endswith("]") else None
+    if isinstance(item, dict):
+        meta = item.get("metadata") or {}
+        ref = {
+            "apiVersion": item.get("apiVersion"),
+            "kind": item.get("kind"),
+            "name": meta.get("name"),
+        }
+        if meta.get("namespace"):
+            ref["namespace"] = meta["namespace"]
+        out["resourceRef"] = ref
+        path = _annotation(item, PATH_KEYS)
+        if path:
+            out["file"] = {"path": path}
+            index = _annotation(item, INDEX_KEYS)
+            if index is not None and index.isdigit():
+                out["file"]["index"] = int(index)
+    elif src != SOURCE:
+        out["file"] = {"path": src}
+    if problem.location.field:
+        out["field"] = {"path": problem.location.field}
+    return out
+
+
+def _stderr_line(problem: Problem, result: dict[str, Any]) -> str:
+    where = result.get("file", {}).get("path") or problem.location.source
+    ref = result.get("resourceRef")
+    what = f"{ref['kind']}/{ref['name']} " if ref else ""
+    fld = f"{problem.location.field}: " if problem.location.field else ""
+    line = f":{problem.location.line}:{problem.location.col}" if problem.location.line else ""
+    return f"{where}{line}: {problem.severity}: {what}{fld}{problem.message}"
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    dropped: set[int]  # indexes of items not echoed: generated policies of an earlier run
+    generated: list[PolicyObject]
+    problems: list[Problem]
+    results: list[dict[str, Any]]
+    stderr: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(p.severity == "error" for p in self.problems) else 0
+
+
+@dataclass(frozen=True)
+class _Items:
+    """The items as the pipeline needs them, whichever way they were read."""
+
+    count: int
+    rendered: list[Document]  # the kinds render reads (Namespaces, NetworkPolicies, Lists)
+    analysed: Callable[[], Iterable[Document]]  # the kinds the analysis reads, one at a time
+    item_at: Callable[[int], Any]  # item ``index`` as an object, for a result's resourceRef
+
+
+def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outcome:
+    """Both layouts' one pipeline: the items that matter (as documents) in, what to emit out.
+    On an error nothing is dropped and nothing is generated."""
+    dropped: set[int] = set()
+    generated: list[PolicyObject] = []
+    try:
+        config = config_of()
+        sources = _sources(config, cwd) if config.sources else []
+        result = render([*items.rendered, *sources], config)
+        kept = {id(d) for d in result.documents}
+        dropped = {d.index for d in items.rendered if id(d) not in kept}
+        generated = result.generated
+        problems = []
+        if items.count:  # a generator's flows name workloads built elsewhere
+            workloads = topology_of(items.analysed()).workloads
+            problems = unmatched_selectors(result.intents, workloads)
+    except NetpolError as exc:
+        problems, dropped, generated = list(exc.problems), set(), []
+
+    def item_at(index: int) -> Any:
+        try:
+            return items.item_at(index)
+        except (IndexError, NetpolError):
+            return None
+
+    results = [_result(p, item_at) for p in problems]
+    stderr = [_stderr_line(p, r) for p, r in zip(problems, results, strict=True)]
+    return _Outcome(dropped, generated, problems, results, stderr)
+
+
+def run(data: str | bytes, cwd: Path) -> KrmResult:
+    """The whole function: ResourceList text in, ResourceList text + stderr + exit code out.
+
+    The plain YAML layout kustomize and kpt write is read as spans (resourcelist.py), straight
+    from the bytes when they are ASCII; JSON and anything unusual is parsed whole
+    (``run_parsed``). Both give the same objects."""
+    if isinstance(data, bytes) and (len(data) > MAX_INPUT_BYTES or not data.isascii()):
+        try:
+            data = decode(data, "<stdin>")
+        except NetpolError as exc:
+            return KrmResult(lambda: (), [p.render() for p in exc.problems], 1)
+    layout = None if _is_json(data) else read_resource_list(data)
+    if layout is None:
+        return run_parsed(data if isinstance(data, str) else data.decode("ascii"), cwd)
+    spans = layout.items
+    rendered = [layout.document(i) for i, span in enumerate(spans) if span.kind in READ_KINDS]
+    # items that results name, each parsed once however many results name it (a Namespace
+    # with thousands of flows can have thousands of warnings)
+    named = {d.index: d for d in rendered}
+
+    def item_at(index: int) -> Any:
+        if index not in named:
+            named[index] = layout.document(index)
+        return named[index].data()
+
+    items = _Items(
+        len(spans),
+        rendered,
+        # workloads are parsed one at a time and dropped (only their analysis is kept)
+        lambda: chain(
+            rendered,
+            (layout.document(i) for i, s in enumerate(spans) if _workload(s.kind)),
+        ),
+        item_at,
+    )
+    config_doc = layout.config_document()
+    out = _process(items, lambda: _config(config_doc), cwd)
+
+    def chunks() -> Iterable[str]:
+        kept = (i for i in range(len(layout.items)) if i not in out.dropped)
+        return layout.output(kept, out.generated, out.results)
+
+    return KrmResult(chunks, out.stderr, out.exit_code)
+
+
+def _is_json(data: str | bytes) -> bool:
+    """Whether the input is a JSON object (its first non-blank character), without copying it."""
+    head = data[:4096].lstrip()
+    return head[:1] in ("{", b"{")
+
+
+def _workload(kind: str | None) -> bool:
+    return kind not in READ_KINDS and reads(kind)
+
+
+def run_parsed(text: str, cwd: Path) -> KrmResult:
+    """The function over the whole ResourceList parsed as objects (JSON, unusual layouts)."""
+    as_json = _is_json(text)
+    try:
+        docs = split_stream(text, SOURCE)
+        if len(docs) != 1 or docs[0].kind != "ResourceList":
+            raise NetpolError([Problem(Location(SOURCE), "expected one ResourceList on stdin")])
+        rl = docs[0]
+        data = rl.data()
+    except NetpolError as exc:
+        return KrmResult(lambda: (), [p.render() for p in exc.problems], 1)
+    items = data.get("items") or []
+    if not isinstance(items, list):
+        items = []
+    views = _item_views(rl, items)
+    parsed = _Items(len(items), views, lambda: views, items.__getitem__)
+    out = _process(parsed, lambda: _config(rl), cwd)
+    kept = [item for i, item in enumerate(items) if i not in out.dropped]
+    rl_out: dict[str, Any] = {
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": kept + out.generated,
+    }
+    if out.results:
+        rl_out["results"] = out.results
+    body = json.dumps(rl_out, indent=2) + "\n" if as_json else dump_objects([rl_out])
+    return KrmResult(lambda: (body,), out.stderr, out.exit_code)

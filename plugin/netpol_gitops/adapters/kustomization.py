@@ -1,0 +1,300 @@
+"""The walk of a kustomization and everything it references: every entry must be a relative
+path to something inside the repository; remotes, plugins and Helm are refused, located."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.location import Location, field_path
+from netpol_gitops.yaml.document import Document
+from netpol_gitops.yaml.stream import read_documents
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+MAX_KUSTOMIZATION_BYTES = 1 << 20  # a kustomization file is a short list of references
+
+
+# Fields whose entries are paths to kustomizations (folders) or resource files.
+_KUSTOMIZATIONS = ("resources", "components", "bases")
+
+
+# Fields whose entries are paths to plain files, read by kustomize itself.
+_FILES = ("crds", "configurations")
+
+
+# Fields whose entries are plugin configs: a path to a file or a kustomization, or inline YAML.
+_PLUGINS = ("generators", "transformers", "validators")
+
+
+# Kinds and fields that run a program or fetch from the network: never built.
+_HELM_FIELDS = ("helmCharts", "helmChartInflationGenerator", "helmGlobals")
+
+
+_HELM_KINDS = frozenset({"HelmChartInflationGenerator"})
+
+
+# kustomize's builtin plugins (apiVersion builtin): any other generator/transformer config is an
+# external plugin or a KRM function, i.e. code from the repository
+_BUILTIN_KINDS = frozenset(
+    {
+        "AnnotationsTransformer",
+        "ConfigMapGenerator",
+        "HashTransformer",
+        "ImageTagTransformer",
+        "LabelTransformer",
+        "NamespaceTransformer",
+        "PatchJson6902Transformer",
+        "PatchStrategicMergeTransformer",
+        "PatchTransformer",
+        "PrefixSuffixTransformer",
+        "PrefixTransformer",
+        "SuffixTransformer",
+        "ReplacementTransformer",
+        "ReplicaCountTransformer",
+        "SecretGenerator",
+        "ValueAddTransformer",
+        "SortOrderTransformer",
+    }
+)
+
+
+NEVER_RUNS = "netpol-gitops never runs repository code"
+
+
+_REMOTE_MARKERS = ("://", "?", "git@", "git::", "ssh:", "//")
+
+
+Locate = Callable[[list[str | int]], Location]
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_FILES:
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+@dataclass
+class Closure:
+    """What a kustomization reads: its own files, and every file and kustomization it names."""
+
+    files: set[Path] = field(default_factory=set)  # resolved paths of every file read
+    kustomizations: set[Path] = field(default_factory=set)  # resolved kustomization folders
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _remote(entry: str) -> bool:
+    return entry.startswith("/") or any(m in entry for m in _REMOTE_MARKERS)
+
+
+class _Walker:
+    def __init__(self, repo_root: Path, label: Callable[[Path], str]) -> None:
+        self.root = repo_root.resolve()
+        self.label = label
+        self.closure = Closure()
+
+    def local(self, base: Path, entry: Any, loc: Location) -> Path | None:
+        """The resolved path ``entry`` names relative to ``base``, or None (with a problem)."""
+        if not isinstance(entry, str) or not entry:
+            self.closure.problems.append(Problem(loc, "expected a relative path"))
+            return None
+        if _remote(entry):
+            self.closure.problems.append(
+                Problem(
+                    loc,
+                    f"'{entry}' is a remote or absolute reference; refused (netpol-gitops never "
+                    "fetches: vendor it into the repository and name it by a relative path)",
+                    rule="remote-reference",
+                )
+            )
+            return None
+        target = (base / entry).resolve()
+        if not target.is_relative_to(self.root):
+            self.closure.problems.append(
+                Problem(
+                    loc, f"'{entry}' points outside the repository; refused", rule="outside-repo"
+                )
+            )
+            return None
+        if not target.exists():
+            self.closure.problems.append(
+                Problem(
+                    loc,
+                    f"'{entry}' does not exist in the repository (remote bases such as "
+                    "host/org/repo//path are refused)",
+                    rule="remote-reference",
+                )
+            )
+            return None
+        return target
+
+    def kustomization(self, directory: Path, loc: Location | None = None) -> None:
+        directory = directory.resolve()
+        if directory in self.closure.kustomizations:
+            return
+        found = kustomization_file(directory)
+        if found is None:
+            if loc is not None:
+                self.closure.problems.append(Problem(loc, "folder has no kustomization file"))
+            return
+        self.closure.kustomizations.add(directory)
+        path = found.resolve()
+        if not path.is_relative_to(self.root):
+            self.closure.problems.append(
+                Problem(
+                    Location(self.label(found)), "symlink points outside the repository; refused"
+                )
+            )
+            return
+        self.closure.files.add(path)
+        doc = self._read(found)
+        if doc is not None:
+            self._entries_of(directory, doc.data(), doc.location)
+
+    def _read(self, path: Path) -> Document | None:
+        try:
+            if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
+                raise NetpolError(
+                    [Problem(Location(str(path)), "larger than 1 MiB; refused (a kustomization?)")]
+                )
+            text = path.read_bytes().decode("utf-8", "replace")
+            docs = read_documents([(self.label(path), text)])
+        except NetpolError as exc:
+            self.closure.problems.extend(exc.problems)
+            return None
+        except OSError as exc:
+            self.closure.problems.append(
+                Problem(Location(self.label(path)), f"cannot read: {exc.strerror}")
+            )
+            return None
+        return docs[0] if docs else None
+
+    def _entries_of(self, base: Path, data: Any, locate: Locate, plugin: bool = False) -> None:
+        if not isinstance(data, dict):
+            return
+        if plugin and data.get("kind") not in _BUILTIN_KINDS:
+            what = (
+                "Helm chart inflation"
+                if data.get("kind") in _HELM_KINDS
+                else "a plugin or function"
+            )
+            self.closure.problems.append(
+                Problem(
+                    locate(["kind"]),
+                    f"{what} ({data.get('kind')}); refused: {NEVER_RUNS} (build it yourself "
+                    "and pipe it in: ... | netpol-gitops render -)",
+                    rule="remote-reference",
+                )
+            )
+            return
+        for key, entry, path in _entries(data):
+            self._entry(base, key, entry, path, locate)
+
+    def _entry(
+        self, base: Path, key: str, entry: Any, path: list[str | int], locate: Locate
+    ) -> None:
+        loc = locate(path)
+        if key in _HELM_FIELDS:
+            self.closure.problems.append(
+                Problem(
+                    loc,
+                    f"Helm charts run a program and fetch from the network; refused ({NEVER_RUNS}"
+                    "; render the chart into the repository and name the files)",
+                    rule="remote-reference",
+                )
+            )
+            return
+        if isinstance(entry, str) and "\n" in entry:
+            if key in _PLUGINS:
+                self._inline(base, entry, loc)  # an inline plugin config
+                return
+            if key == "patchesStrategicMerge":
+                return  # an inline patch: names no file
+
+        target = self.local(base, entry, loc)
+        if target is None:
+            return
+        if target.is_dir():
+            if key in (*_KUSTOMIZATIONS, *_PLUGINS):
+                self.kustomization(target, loc)
+            else:
+                self.closure.problems.append(Problem(loc, f"'{entry}' is a folder, not a file"))
+            return
+        self.closure.files.add(target)
+        if key in _PLUGINS:  # a builtin plugin's config file: its paths are read too
+            config = self._read(target)
+            if config is not None:
+                self._entries_of(base, config.data(), config.location, plugin=True)
+
+    def _inline(self, base: Path, text: str, loc: Location) -> None:
+        try:
+            docs = read_documents([(loc.source, text)])
+        except NetpolError:
+            return  # kustomize reports it; nothing in it was followed
+        for doc in docs:
+            self._entries_of(
+                base,
+                doc.data(),
+                lambda path: loc.with_field(f"{loc.field} {field_path(path)}"),
+                plugin=True,
+            )
+
+
+def _entries(data: dict[str, Any]) -> Iterator[tuple[str, Any, list[str | int]]]:
+    """(field, entry, path in the document) of every entry of a kustomization (or a builtin
+    plugin config) that names a file or folder."""
+    for key in (*_KUSTOMIZATIONS, *_FILES, *_PLUGINS, "patchesStrategicMerge"):
+        for i, entry in enumerate(_list(data.get(key))):
+            yield key, entry, [key, i]
+    for key in _HELM_FIELDS:
+        if data.get(key):
+            yield key, data[key], [key]
+    for key in ("patches", "patchesJson6902", "replacements"):
+        for i, item in enumerate(_list(data.get(key))):
+            if isinstance(item, dict) and "path" in item:
+                yield key, item["path"], [key, i, "path"]
+    if isinstance(data.get("path"), str):  # a builtin plugin config (PatchTransformer, ...)
+        yield "path", data["path"], ["path"]
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and "path" in openapi:
+        yield "openapi", openapi["path"], ["openapi", "path"]
+    yield from _generator_entries(data)
+
+
+def _generator_entries(data: dict[str, Any]) -> Iterator[tuple[str, Any, list[str | int]]]:
+    """The files and envs of configMapGenerator/secretGenerator entries (or of such a
+    builtin plugin config itself)."""
+    generators: list[tuple[list[str | int], Any]] = [
+        (["configMapGenerator", i], g) for i, g in enumerate(_list(data.get("configMapGenerator")))
+    ]
+    generators += [
+        (["secretGenerator", i], g) for i, g in enumerate(_list(data.get("secretGenerator")))
+    ]
+    if data.get("kind") in ("ConfigMapGenerator", "SecretGenerator"):
+        generators.append(([], data))
+    for head, gen in generators:
+        if not isinstance(gen, dict):
+            continue
+        for j, entry in enumerate(_list(gen.get("files"))):
+            value = entry.split("=", 1)[-1] if isinstance(entry, str) else entry
+            yield "files", value, [*head, "files", j]
+        for j, entry in enumerate(_list(gen.get("envs"))):
+            yield "envs", entry, [*head, "envs", j]
+        if "env" in gen:
+            yield "env", gen["env"], [*head, "env"]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def closure(directory: Path, repo_root: Path, label: Callable[[Path], str] = str) -> Closure:
+    """Walk the kustomization in ``directory`` and everything it reaches (problems collected)."""
+    walker = _Walker(repo_root, label)
+    walker.kustomization(directory)
+    return walker.closure

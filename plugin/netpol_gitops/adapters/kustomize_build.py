@@ -1,0 +1,155 @@
+"""A kustomize build of repository content that can neither run nor fetch anything.
+
+Before kustomize sees a kustomization, every kustomization reachable from it is walked and every
+entry that names a file or folder (resources, components, bases, patches of every form, generator
+files and envs, replacements, openapi, crds, configurations, generators/transformers/validators
+and their configs) must be a relative path to something that exists inside the repository; URLs,
+``git@`` and ``host/org/repo//path`` remotes, ``?ref=`` queries, absolute paths, symlinks that
+leave the repository and Helm charts are refused with a located error. Then kustomize runs in an
+environment that could not reach out anyway (no git transport, no kubeconfig that points
+anywhere, no CI secrets, a throw-away HOME), in its own process group, killed whole on timeout
+or on any interruption (the Argo CD deadline).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from netpol_gitops.adapters.kustomization import closure
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.location import Location
+
+BUILD_TIMEOUT = 300
+MAX_OUTPUT_BYTES = 512 << 20
+
+
+def trusted_path() -> str:
+    """PATH without its relative and empty entries: those name the working directory (a
+    repository checkout, in the Action and the Argo CD sidecar), where a `kubectl` or `git`
+    shipped by a pull request would otherwise be found first."""
+    entries = os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
+    return os.pathsep.join(e for e in entries if Path(e).is_absolute())
+
+
+def _argv(directory: Path, repo_root: Path) -> list[str]:
+    """kustomize (else kubectl) from the trusted PATH, never a program inside the repository."""
+    for name, verb in (("kustomize", ["build"]), ("kubectl", ["kustomize"])):
+        found = shutil.which(name, path=trusted_path())
+        if found and not Path(found).resolve().is_relative_to(repo_root.resolve()):
+            return [found, *verb, str(directory)]
+    raise NetpolError(
+        [
+            Problem(
+                Location(str(directory)),
+                "has a kustomization, but neither kustomize nor kubectl is on PATH to build it",
+            )
+        ]
+    )
+
+
+_NOWHERE_KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters:
+- name: none
+  cluster: {server: "https://127.0.0.1:0"}
+contexts:
+- name: none
+  context: {cluster: none, user: none}
+users:
+- name: none
+  user: {}
+current-context: none
+"""
+
+
+def sandbox_env(home: Path) -> dict[str, str]:
+    """An environment built from nothing: PATH, a throw-away HOME, git that can reach no remote
+    and reads no config, a kubeconfig whose server is nowhere; no tokens, no GITHUB_*/ARGOCD_*."""
+    kubeconfig = home / "kubeconfig"
+    kubeconfig.write_text(_NOWHERE_KUBECONFIG, encoding="utf-8")
+    return {
+        "PATH": trusted_path(),
+        "HOME": str(home),
+        "TMPDIR": str(home),
+        "XDG_CONFIG_HOME": str(home),
+        "LANG": "C.UTF-8",
+        "KUBECONFIG": str(kubeconfig),
+        "GIT_ALLOW_PROTOCOL": "",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_SSH_COMMAND": "false",
+        "GIT_ASKPASS": "false",
+        "SSH_ASKPASS": "false",
+    }
+
+
+def run_group(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int, bytes, bytes]:
+    """Run ``argv`` in a process group of its own; the whole group is killed when it ends, on
+    timeout, or when anything (a signal handler's exception) interrupts the wait. Output goes
+    through files in the sandbox HOME and is read back bounded (stdout up to MAX_OUTPUT_BYTES,
+    stderr its first 64 KiB)."""
+    home = Path(env["HOME"])
+    with (home / "stdout").open("w+b") as out, (home / "stderr").open("w+b") as err:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, start_new_session=True
+        )
+        try:
+            proc.wait(timeout=timeout)
+        finally:
+            _kill_group(proc.pid)  # on timeout, interruption, and children left behind (git)
+            proc.wait()
+        if os.fstat(out.fileno()).st_size > MAX_OUTPUT_BYTES:
+            return -1, b"", f"output larger than {MAX_OUTPUT_BYTES >> 20} MiB".encode()
+        out.seek(0)
+        err.seek(0)
+        return proc.returncode, out.read(), err.read(64 << 10)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def build(
+    directory: Path,
+    repo_root: Path,
+    label: Callable[[Path], str] = str,
+    timeout: float = BUILD_TIMEOUT,
+) -> bytes:
+    """``kustomize build DIR`` (else ``kubectl kustomize DIR``) after the walk; never with
+    plugins, exec, Helm or network. Raises NetpolError with every refused entry."""
+    found = closure(directory, repo_root, label)
+    if found.problems:
+        raise NetpolError(found.problems)
+    argv = _argv(directory, repo_root)
+    with tempfile.TemporaryDirectory(prefix="netpol-gitops-home-") as home:
+        try:
+            code, out, err = run_group(argv, sandbox_env(Path(home)), timeout)
+        except subprocess.TimeoutExpired:
+            raise NetpolError(
+                [
+                    Problem(
+                        Location(label(directory)),
+                        f"`{Path(argv[0]).name} {argv[1]}` took longer than {timeout:g}s",
+                    )
+                ]
+            ) from None
+    if code != 0:
+        text = err.decode("utf-8", "replace").strip().replace("\n", " | ")
+        raise NetpolError(
+            [
+                Problem(
+                    Location(label(directory)), f"`{Path(argv[0]).name} {argv[1]}` failed: {text}"
+                )
+            ]
+        )
+    return out

@@ -1,0 +1,39 @@
+"""Pull-request review: open the repository, read both revisions, compare them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import git
+
+from netpol_gitops.adapters.gitrev import open_repo, read_revision
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.location import Location
+from netpol_gitops.review.compare import Diff, compare
+from netpol_gitops.review.side import side
+from netpol_gitops.yaml.document import Shared
+
+
+def repo_relative(repo: git.Repo, config: str) -> str:
+    """--config as a path inside the repository (it is read from each revision's tree): a
+    relative path is taken from the repository's root."""
+    top = Path(str(repo.working_tree_dir)).resolve()
+    given = Path(os.path.normpath(top / config))
+    if not given.is_relative_to(top):
+        raise NetpolError(
+            [Problem(Location(config), "--config must name a file inside the repository")]
+        )
+    return given.relative_to(top).as_posix()
+
+
+def review(
+    repo_dir: str, base: str, head: str, paths: list[str], config_file: str | None = None
+) -> Diff:
+    repo = open_repo(repo_dir)
+    config = repo_relative(repo, config_file) if config_file else None
+    shared: Shared = {}
+    before = side(read_revision(repo, base, paths, config, shared), shared)
+    after = side(read_revision(repo, head, paths, config, shared), shared)
+    shared.clear()  # the analyses hold what compare needs; the documents can go
+    return compare(before, after)

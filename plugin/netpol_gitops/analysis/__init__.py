@@ -1,0 +1,1 @@
+"""Workloads + policies -> who can reach whom. Pure."""

@@ -1,0 +1,111 @@
+"""The analysis' records: workloads, label selectors, policy peers, rules and policies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from netpol_gitops.errors import printable
+from netpol_gitops.model.portsets import ALL, Conns
+
+Labels = tuple[tuple[str, str], ...]
+
+
+Port = tuple[str, int, str]  # (name, containerPort, protocol)
+
+
+@dataclass(frozen=True)
+class Workload:
+    namespace: str
+    name: str
+    kind: str
+    labels: Labels
+    ports: tuple[Port, ...] = ()
+    peer: str = field(init=False, compare=False)  # ns/name[Kind], control characters escaped
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "peer", printable(f"{self.namespace}/{self.name}[{self.kind}]"))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A LabelSelector: matchLabels and matchExpressions (In, NotIn, Exists, DoesNotExist)."""
+
+    labels: Labels = ()
+    expressions: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    @staticmethod
+    def parse(raw: Any) -> Selector:
+        raw = raw or {}
+        labels = tuple(sorted((str(k), str(v)) for k, v in (raw.get("matchLabels") or {}).items()))
+        exprs = tuple(
+            (
+                str(e.get("key")),
+                str(e.get("operator")),
+                tuple(str(v) for v in e.get("values") or ()),
+            )
+            for e in raw.get("matchExpressions") or ()
+        )
+        return Selector(labels, exprs)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        if any(labels.get(k) != v for k, v in self.labels):
+            return False
+        for key, op, values in self.expressions:
+            present = key in labels
+            if op == "In" and not (present and labels[key] in values):
+                return False
+            if op == "NotIn" and present and labels[key] in values:
+                return False
+            if op == "Exists" and not present:
+                return False
+            if op == "DoesNotExist" and present:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Peer:
+    pods: Selector | None = None
+    namespaces: Selector | None = None
+    block: tuple[tuple[int, int], ...] | None = None  # IPv4 intervals of cidr minus except
+
+
+@dataclass(frozen=True)
+class PortRule:
+    protocol: str
+    port: int | str | None
+    end_port: int | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    peers: tuple[Peer, ...] | None  # None: every peer (from/to empty or missing)
+    ports: tuple[PortRule, ...] | None  # None: every port and protocol
+
+    def conns(self, ports: tuple[Port, ...] | None) -> Conns:
+        """Allowed connections to a destination with these container ports (None: an IP)."""
+        if self.ports is None:
+            return ALL
+        items: list[tuple[str, int, int]] = []
+        for p in self.ports:
+            if p.port is None:
+                items.append((p.protocol, 1, 65535))
+            elif isinstance(p.port, int):
+                items.append((p.protocol, p.port, p.end_port or p.port))
+            else:
+                items += [
+                    (p.protocol, num, num)
+                    for name, num, proto in ports or ()
+                    if name == p.port and proto == p.protocol
+                ]
+        return Conns.of(items)
+
+
+@dataclass(frozen=True)
+class Policy:
+    namespace: str
+    name: str
+    selector: Selector
+    ingress: tuple[Rule, ...] | None  # None: the policy does not affect ingress
+    egress: tuple[Rule, ...] | None

@@ -1,0 +1,284 @@
+"""Who can reach whom under Kubernetes NetworkPolicy semantics. Pure.
+
+Work is done on classes of workloads with equal namespace, labels and named ports (they are
+indistinguishable to every policy), so rules are matched once per class, not once per pod pair.
+A connection needs the source's egress AND the destination's ingress; a pod is isolated for a
+direction iff a policy of its own namespace selects it for that direction.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
+from netpol_gitops.analysis.topology import Topology
+from netpol_gitops.model.portsets import ALL, NONE, Conns
+
+MAX_IP = 2**32 - 1
+ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int, str], ...]]
+
+
+@dataclass(frozen=True, order=True)
+class Connection:
+    src: str
+    dst: str
+    conns: Conns
+
+    def line(self) -> str:
+        """Peers are escaped when built (Workload.peer) or are IP ranges."""
+        return f"{self.src} => {self.dst} : {_render(self.conns)}"
+
+
+@functools.cache
+def _render(conns: Conns) -> str:  # few distinct sets, millions of lines
+    return conns.render()
+
+
+def ip_peer(lo: int, hi: int) -> str:
+    def dotted(n: int) -> str:
+        return ".".join(str((n >> s) & 255) for s in (24, 16, 8, 0))
+
+    return f"{dotted(lo)}-{dotted(hi)}[External]"
+
+
+def cut(blocks: list[tuple[tuple[int, int], ...]]) -> list[tuple[int, int]]:
+    """The IPv4 space cut at every boundary of every block."""
+    points = {0, MAX_IP + 1}
+    for block in blocks:
+        for lo, hi in block:
+            points.update((lo, hi + 1))
+    edges = sorted(points)
+    return [(a, b - 1) for a, b in itertools.pairwise(edges)]
+
+
+def _blocks(per_class: list[list[tuple[str, Rule]] | None]) -> list[tuple[tuple[int, int], ...]]:
+    """The ipBlocks of every rule (of one direction) of every class."""
+    return [
+        p.block
+        for rules in per_class
+        if rules
+        for _, r in rules
+        for p in r.peers or ()
+        if p.block is not None
+    ]
+
+
+def _in_block(peer: Peer, lo: int, hi: int) -> bool:
+    return peer.block is not None and any(a <= lo and hi <= b for a, b in peer.block)
+
+
+class Analysis:
+    def __init__(self, topo: Topology) -> None:
+        self.topo = topo
+        groups: dict[ClassKey, list[Workload]] = defaultdict(list)
+        for w in topo.workloads:
+            groups[(w.namespace, w.labels, w.ports)].append(w)
+        self.keys = sorted(groups)
+        self.members = [sorted(groups[k], key=lambda w: w.peer) for k in self.keys]
+        self.by_ns: dict[str, list[int]] = defaultdict(list)
+        for i, (ns, _, _) in enumerate(self.keys):
+            self.by_ns[ns].append(i)
+        policies: dict[str, list[Policy]] = defaultdict(list)
+        for p in topo.policies:
+            policies[p.namespace].append(p)
+        self.ingress: list[list[tuple[str, Rule]] | None] = []
+        self.egress: list[list[tuple[str, Rule]] | None] = []
+        for ns, labels, _ in self.keys:
+            lab = dict(labels)
+            selecting = [p for p in policies.get(ns, ()) if p.selector.matches(lab)]
+            ing = [p for p in selecting if p.ingress is not None]
+            eg = [p for p in selecting if p.egress is not None]
+            self.ingress.append(
+                [(p.namespace, r) for p in ing for r in p.ingress or ()] if ing else None
+            )
+            self.egress.append(
+                [(p.namespace, r) for p in eg for r in p.egress or ()] if eg else None
+            )
+        self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
+        # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
+        self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for name in self.by_ns:
+            for label in topo.namespace_labels(name).items():
+                self._by_label[label].add(name)
+
+    def _namespaces(self, selector: Selector) -> list[str]:
+        """Namespaces (with workloads) that a namespaceSelector selects."""
+        if selector.labels:
+            candidates = set.intersection(
+                *(self._by_label.get(lv, set()) for lv in selector.labels)
+            )
+        else:
+            candidates = set(self.by_ns)
+        return sorted(n for n in candidates if selector.matches(self.topo.namespace_labels(n)))
+
+    def _matches(self, ns: str, peer: Peer) -> frozenset[int]:
+        """Classes a policy peer (of a policy in ``ns``) selects; ipBlocks select none."""
+        key = (ns, peer)
+        found = self._matched.get(key)
+        if found is None:
+            if peer.block is not None:
+                found = frozenset()
+            else:
+                spaces = [ns] if peer.namespaces is None else self._namespaces(peer.namespaces)
+                pods = peer.pods
+                found = frozenset(
+                    i
+                    for n in spaces
+                    for i in self.by_ns[n]
+                    if pods is None or pods.matches(dict(self.keys[i][1]))
+                )
+            self._matched[key] = found
+        return found
+
+    def _allowed_ip(
+        self, rules: list[tuple[str, Rule]], lo: int, hi: int, dst: int | None
+    ) -> Conns:
+        out = NONE
+        ports = self.keys[dst][2] if dst is not None else None
+        for _, rule in rules:
+            if rule.peers is None or any(_in_block(p, lo, hi) for p in rule.peers):
+                out = out | rule.conns(ports)
+        return out
+
+    def _targets(self, rules: list[tuple[str, Rule]]) -> dict[int, Conns]:
+        """Class -> connections the rules admit, for the classes they select."""
+        out: dict[int, Conns] = {}
+        everyone = range(len(self.keys))
+        for ns, rule in rules:
+            if rule.peers is None:
+                selected: Iterable[int] = everyone
+            else:
+                selected = set().union(*(self._matches(ns, p) for p in rule.peers))
+            for c in selected:
+                out[c] = out.get(c, NONE) | rule.conns(self.keys[c][2])
+        return out
+
+    def _ingress_index(self) -> tuple[list[int], dict[int, dict[int, Conns]]]:
+        """(classes open to all ingress, src class -> dst class -> what its ingress admits).
+
+        Cost follows what the rules select, not the number of class pairs."""
+        n = len(self.keys)
+        open_in = [d for d in range(n) if self.ingress[d] is None]
+        into: dict[int, dict[int, Conns]] = defaultdict(dict)
+        for d in range(n):
+            rules = self.ingress[d]
+            if rules is None:
+                continue
+            for src, conns in self._targets_ingress(rules, d).items():
+                into[src][d] = conns
+        return open_in, into
+
+    def _class_row(
+        self, s: int, open_in: list[int], into: dict[int, dict[int, Conns]]
+    ) -> dict[int, Conns]:
+        """dst class -> connections allowed from class ``s`` (non-empty only). Rows are made
+        one source at a time: open egress to open ingress is quadratic, and never held whole."""
+        eg = self.egress[s]
+        admitted = into.get(s, {})
+        if eg is None:
+            row = dict.fromkeys(open_in, ALL)
+            row.update(admitted)
+            return row
+        row = {}
+        for d, out in self._targets(eg).items():
+            conns = out if self.ingress[d] is None else out & admitted.get(d, NONE)
+            if conns:
+                row[d] = conns
+        return row
+
+    def _targets_ingress(self, rules: list[tuple[str, Rule]], d: int) -> dict[int, Conns]:
+        """Source class -> connections the ingress rules of class ``d`` admit."""
+        out: dict[int, Conns] = {}
+        everyone = range(len(self.keys))
+        ports = self.keys[d][2]
+        for ns, rule in rules:
+            selected: Iterable[int] = (
+                everyone
+                if rule.peers is None
+                else set().union(*(self._matches(ns, p) for p in rule.peers))
+            )
+            conns = rule.conns(ports)
+            if not conns:
+                continue
+            for c in selected:
+                out[c] = out.get(c, NONE) | conns
+        return out
+
+    def _rows(self) -> Iterator[tuple[str, list[tuple[str, Conns]]]]:
+        """(source, [(destination, connections)] sorted by destination), sources in order."""
+        open_in, into = self._ingress_index()
+
+        @functools.lru_cache(maxsize=16)  # a class's members are mostly neighbours in order
+        def row_of(i: int) -> dict[int, Conns]:
+            return self._class_row(i, open_in, into)
+
+        ext_in, ext_out = self._external()
+        by_src: dict[str, list[tuple[int, Workload]]] = {}
+        for i, members in enumerate(self.members):
+            for w in members:
+                by_src[w.peer] = [(i, w)]
+        for ip in ext_in:
+            by_src.setdefault(ip, [])
+        for src in sorted(by_src):
+            found: list[tuple[str, Conns]] = []
+            for i, w in by_src[src]:
+                for d, conns in row_of(i).items():
+                    found += [(x.peer, conns) for x in self.members[d] if x is not w]
+                found += ext_out.get(i, ())
+            found += [(w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.members[i]]
+            found.sort(key=lambda row: row[0])
+            yield src, found
+
+    def iter_connections(self) -> Iterator[Connection]:
+        """Every allowed connection in (source, destination) order, one source at a time."""
+        for src, rows in self._rows():
+            for dst, conns in rows:
+                yield Connection(src, dst, conns)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The txt lines of iter_connections, built without intermediate objects (the output
+        can run to millions of lines)."""
+        for src, rows in self._rows():
+            head = f"{src} => "
+            yield from [f"{head}{dst} : {_render(conns)}\n" for dst, conns in rows]
+
+    def connections(self) -> list[Connection]:
+        return list(self.iter_connections())
+
+    def _external(
+        self,
+    ) -> tuple[dict[str, list[tuple[int, Conns]]], dict[int, list[tuple[str, Conns]]]]:
+        """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)])."""
+        sources, targets = cut(_blocks(self.ingress)), cut(_blocks(self.egress))
+        ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
+        ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
+        for i in range(len(self.keys)):
+            ing, eg = self.ingress[i], self.egress[i]
+            for lo, hi in sources:
+                conns = ALL if ing is None else self._allowed_ip(ing, lo, hi, i)
+                if conns:
+                    ext_in[ip_peer(lo, hi)].append((i, conns))
+            for lo, hi in targets:
+                conns = ALL if eg is None else self._allowed_ip(eg, lo, hi, None)
+                if conns:
+                    ext_out[i].append((ip_peer(lo, hi), conns))
+        return ext_in, ext_out
+
+
+def analyse(topo: Topology) -> list[Connection]:
+    """Every allowed connection, sorted by (source, destination); no self lines."""
+    return Analysis(topo).connections()
+
+
+def iter_analyse(topo: Topology) -> Iterator[Connection]:
+    """The same, streamed one source at a time (for outputs too large to hold)."""
+    return Analysis(topo).iter_connections()
+
+
+def iter_lines(topo: Topology) -> Iterator[str]:
+    """The txt output, newline-terminated lines, streamed."""
+    return Analysis(topo).iter_lines()

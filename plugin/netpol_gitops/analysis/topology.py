@@ -1,0 +1,55 @@
+"""The analysis input: workloads (one per owner), namespaces with their labels, policies."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netpol_gitops.analysis.model import Policy, Workload
+from netpol_gitops.analysis.objects import compile_policy, workload
+
+NS_NAME_LABEL = "kubernetes.io/metadata.name"
+TEMPLATE_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+)
+WORKLOAD_KINDS = frozenset({*TEMPLATE_KINDS, "CronJob", "Pod"})
+
+
+@dataclass
+class Topology:
+    workloads: list[Workload] = field(default_factory=list)
+    namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
+    policies: list[Policy] = field(default_factory=list)
+
+    _seen: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def namespace_labels(self, name: str) -> dict[str, str]:
+        return self.namespaces.get(name) or {NS_NAME_LABEL: name}
+
+    def with_policies(self, objects: Sequence[dict[str, Any]]) -> Topology:
+        """The same workloads and namespaces, with these NetworkPolicies added."""
+        return dataclasses.replace(
+            self, policies=[*self.policies, *(compile_policy(o) for o in objects)]
+        )
+
+    def add(self, obj: dict[str, Any]) -> None:
+        kind = obj.get("kind")
+        if kind == "Namespace":
+            meta = obj.get("metadata") or {}
+            name = str(meta.get("name"))
+            labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+            self.namespaces[name] = {**labels, NS_NAME_LABEL: name}
+        elif kind == "NetworkPolicy":
+            self.policies.append(compile_policy(obj))
+        elif kind in WORKLOAD_KINDS:
+            w = workload(obj)
+            if w is not None and (w.namespace, w.name, w.kind) not in self._seen:
+                self._seen.add((w.namespace, w.name, w.kind))
+                self.workloads.append(w)

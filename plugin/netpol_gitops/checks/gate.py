@@ -1,0 +1,110 @@
+"""`check`: read, render, and collect findings, with render's own problems as findings."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from netpol_gitops.analysis.changes import changed_lines
+from netpol_gitops.analysis.documents import topology_of
+from netpol_gitops.analysis.reach import iter_lines
+from netpol_gitops.analysis.topology import Topology
+from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.labelled import Standing
+from netpol_gitops.generate.policies import build
+from netpol_gitops.generate.render import Rendered, namespace_objects, render
+from netpol_gitops.model.intent import Config, Mode
+from netpol_gitops.yaml.document import Document
+
+
+def findings(docs: list[Document], config: Config) -> list[Problem]:
+    """Every finding; a problem that stops the analysis (an object too malformed to analyse)
+    is a finding too, never an exception."""
+    try:
+        result = render(docs, config)
+    except NetpolError as exc:
+        return exc.problems
+    try:
+        return _analysed(result, config)
+    except NetpolError as exc:  # the findings that need no analysis, and why it stopped
+        return sorted([*exc.problems, *not_generated(result.not_generated)])
+
+
+def _analysed(result: Rendered, config: Config) -> list[Problem]:
+    namespaces = {}
+    for doc, path, obj in namespace_objects(result.documents):
+        namespaces[str((obj.get("metadata") or {}).get("name"))] = doc.location(
+            [*path, "metadata", "name"]
+        )
+    # labelled items of Lists stay in the output: generated only when exactly current
+    current = {
+        (id(x.doc), x.path)
+        for x in result.labelled
+        if x.standing is Standing.CURRENT and not x.replaced
+    }
+    handwritten = []
+    for doc in result.documents:
+        if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
+            continue
+        for path, obj in doc.objects():
+            if obj.get("kind") == "NetworkPolicy" and (id(doc), tuple(path)) not in current:
+                meta: dict[str, Any] = obj.get("metadata") or {}
+                handwritten.append(
+                    HandWritten(
+                        str(meta.get("namespace") or "default"),
+                        str(meta.get("name")),
+                        obj.get("spec") or {},
+                        doc.location([*path, "metadata", "name"]),
+                    )
+                )
+    topo = topology_of(result.documents)  # workloads and namespace labels, parsed once
+    labels = {name: topo.namespace_labels(name) for name in namespaces}
+    found = check(
+        Repo(
+            config,
+            result.intents,
+            namespaces,
+            labels,
+            topo.workloads,
+            handwritten,
+            result.generated,
+            result.not_generated,
+        )
+    )
+    return sorted([*found, *audit_report(result, config, topo)])
+
+
+def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Problem]:
+    """For each namespace in ``mode: audit``: the connections its deny would block, found by
+    analysing the repository as it is and as it would be with those namespaces enforced."""
+    audited = [i for i in result.intents if i.mode is Mode.AUDIT]
+    if not audited:
+        return []
+    enforced = [
+        policy
+        for i in result.intents
+        for policy in build(
+            dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
+        )
+    ]
+    now = (line[:-1] for line in iter_lines(topo.with_policies(result.generated)))
+    then = (line[:-1] for line in iter_lines(topo.with_policies(enforced)))
+    _, lost = changed_lines(now, then)  # a merge: neither analysis's lines are held whole
+    blocked = sorted(lost)
+    found = []
+    for intent in audited:
+        mine = [
+            line
+            for line in blocked
+            if any(p.startswith(f"{intent.name}/") for p in line.split(" : ")[0].split(" => "))
+        ]
+        shown = "; ".join(mine[:3]) + ("; ..." if len(mine) > 3 else "")
+        n = len(mine)
+        message = (
+            f"namespace {intent.name} is in audit mode: enforcing default-deny-"
+            f"{intent.deny.value} would block or narrow {n} connection{'s' if n != 1 else ''}"
+            + (f": {shown}" if mine else "")
+        )
+        found.append(finding("audit-would-block", intent.location, message))
+    return found

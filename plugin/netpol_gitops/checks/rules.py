@@ -1,0 +1,298 @@
+"""Findings over intents, policies and workloads, with stable rule ids (rendered by
+output.problems). Pure."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from netpol_gitops.analysis.model import Selector, Workload
+from netpol_gitops.analysis.topology import NS_NAME_LABEL
+from netpol_gitops.errors import Problem
+from netpol_gitops.generate.labelled import Labelled
+from netpol_gitops.generate.namespaces import is_unmanaged
+from netpol_gitops.model.intent import Config, Endpoint, Mode, NamespaceIntent
+from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from netpol_gitops.model.location import Location
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    id: str
+    severity: str
+    summary: str
+
+
+RULES = {
+    r.id: r
+    for r in (
+        CheckRule("no-default-deny", "error", "A namespace has no default deny"),
+        CheckRule("egress-without-dns", "error", "Egress is denied but DNS is not allowed"),
+        CheckRule(
+            "half-open-flow",
+            "error",
+            "A flow needs the other namespace's consent, which it does not give",
+        ),
+        CheckRule(
+            "selector-matches-nothing", "warning", "A flow's pod selector matches no workload"
+        ),
+        CheckRule(
+            "redundant-policy", "warning", "A hand-written NetworkPolicy repeats a generated one"
+        ),
+        CheckRule(
+            "audit-would-block", "note", "What a namespace in audit mode would block if enforced"
+        ),
+        CheckRule(
+            "name-clash", "error", "A hand-written NetworkPolicy has a generated policy's name"
+        ),
+        CheckRule(
+            "stale-generated-policy",
+            "error",
+            "A NetworkPolicy labelled as generated is not what the generator makes now",
+        ),
+        CheckRule("invalid-annotation", "error", "An annotation value is invalid"),
+        CheckRule("invalid-flow", "error", "A flow is invalid"),
+        CheckRule("invalid-config", "error", "The repo config is invalid"),
+        CheckRule("invalid-yaml", "error", "A file is not valid YAML or not a Kubernetes object"),
+        CheckRule("invalid-input", "error", "The input is invalid"),
+    )
+}
+LEVELS = {"note": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    namespace: str
+    name: str
+    spec: dict[str, Any]
+    location: Location
+
+
+@dataclass(frozen=True)
+class Repo:
+    """What the checks look at (built by the caller from a render)."""
+
+    config: Config
+    intents: list[NamespaceIntent]
+    namespaces: dict[str, Location]  # every Namespace object
+    namespace_labels: dict[str, dict[str, str]]
+    workloads: list[Workload]
+    handwritten: list[HandWritten]
+    generated: list[dict[str, Any]]
+    # input NetworkPolicies labelled managed-by netpol-gitops that the generator does not make
+    not_generated: list[Labelled] = field(default_factory=list)
+
+
+def finding(rule: str, location: Location, message: str) -> Problem:
+    return Problem(location, message, RULES[rule].severity, rule)
+
+
+def _denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
+    """A policy with podSelector {} and this direction in policyTypes (no rules needed: any
+    such policy isolates every pod of the namespace for that direction)."""
+    for spec in policies:
+        selector = spec.get("podSelector") or {}
+        if selector.get("matchLabels") or selector.get("matchExpressions"):
+            continue
+        types = spec.get("policyTypes") or (
+            ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+        )
+        if direction in types:
+            return True
+    return False
+
+
+def check(repo: Repo) -> list[Problem]:
+    found: list[Problem] = []
+    intents = {i.name: i for i in repo.intents}
+    specs: dict[str, list[dict[str, Any]]] = {}
+    for p in repo.generated:
+        specs.setdefault(p["metadata"]["namespace"], []).append(p["spec"])
+    for h in repo.handwritten:
+        specs.setdefault(h.namespace, []).append(h.spec)
+    found += _default_deny(repo, intents, specs)
+    found += _dns(repo)
+    found += _half_open(repo, intents)
+    found += unmatched_selectors(repo.intents, repo.workloads)
+    found += _redundant(repo)
+    found += not_generated(repo.not_generated)
+    return sorted(found)
+
+
+def not_generated(policies: Iterable[Labelled]) -> list[Problem]:
+    """Errors: a policy labelled as generated that is not what the generator makes now (the
+    label is a claim anyone can write; see render.Labelled)."""
+    found = []
+    for x in policies:
+        if not x.replaced:
+            fate = "it is an item of a List, so it is deployed as written"
+        else:
+            done = "replace it with the policy generated now" if x.differences else "leave it out"
+            fate = (
+                f"render, krm and argocd generate {done}, but wherever these manifests are "
+                "applied without the generator it takes effect as written"
+            )
+        fix = "re-render" if x.differences else "delete it"
+        found.append(
+            finding(
+                "stale-generated-policy",
+                x.location,
+                f"NetworkPolicy {x.key} is labelled {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}, but "
+                f"{x.summary}; {fate}: {fix}, or drop the label to keep it as a hand-written "
+                "policy",
+            )
+        )
+    return found
+
+
+def _default_deny(
+    repo: Repo, intents: Mapping[str, NamespaceIntent], specs: Mapping[str, list[dict[str, Any]]]
+) -> list[Problem]:
+    found = []
+    for name, loc in sorted(repo.namespaces.items()):
+        if name in ("kube-system", "kube-public", "kube-node-lease"):
+            continue
+        policies = specs.get(name, [])
+        if _denies(policies, "Ingress") or _denies(policies, "Egress"):
+            continue
+        intent = intents.get(name)
+        if intent is not None and intent.mode is Mode.AUDIT:
+            why = "mode is audit"
+        elif intent is not None and intent.mode is Mode.OFF:
+            why = "mode is off"
+        elif intent is not None:
+            why = "default-deny is none"
+        elif is_unmanaged(name, repo.config):
+            why = "it is excluded by the repo config"
+        else:
+            why = "the repo config is opt-in and it carries no netpol-gitops.io/ annotation"
+        found.append(
+            finding(
+                "no-default-deny",
+                loc,
+                f"namespace {name} has no default deny "
+                f"({why}); every pod accepts and sends "
+                "all traffic",
+            )
+        )
+    return found
+
+
+def _dns(repo: Repo) -> list[Problem]:
+    return [
+        finding(
+            "egress-without-dns",
+            i.location,
+            f"namespace {i.name} denies egress but not allow-dns: its pods cannot "
+            'resolve names (set netpol-gitops.io/allow-dns: "true")',
+        )
+        for i in repo.intents
+        if i.mode is not Mode.OFF and i.deny.egress and not i.allow_dns
+    ]
+
+
+def _admits(
+    other: NamespaceIntent | None, home: str, home_labels: dict[str, str], ingress: bool
+) -> bool:
+    """Whether namespace ``other`` lets traffic from/to ``home`` through its own deny."""
+    if other is None or other.mode is not Mode.ENFORCE:
+        return True
+    if not (other.deny.ingress if ingress else other.deny.egress):
+        return True
+    if ingress and home in other.allow_from_namespaces:
+        return True
+    for flow in other.flows:
+        peer = flow.src if ingress else flow.dst
+        mine = flow.dst if ingress else flow.src
+        if not mine.local:
+            continue
+        if peer.kind == "namespace" and peer.namespace == home:
+            return True
+        if peer.kind == "namespaces" and Selector(peer.namespace_labels or ()).matches(home_labels):
+            return True
+    return False
+
+
+def _half_open(repo: Repo, intents: Mapping[str, NamespaceIntent]) -> list[Problem]:
+    found = []
+    for intent in repo.intents:
+        if intent.mode is Mode.OFF:
+            continue
+        labels = repo.namespace_labels.get(intent.name, {NS_NAME_LABEL: intent.name})
+        for flow in intent.flows:
+            for end, other_is_dst in ((flow.dst, True), (flow.src, False)):
+                if end.kind != "namespace" or end.namespace == intent.name:
+                    continue
+                other = intents.get(str(end.namespace))
+                if _admits(other, intent.name, labels, ingress=other_is_dst):
+                    continue
+                assert other is not None  # _admits is True for unmanaged namespaces
+                side = "ingress" if other_is_dst else "egress"
+                found.append(
+                    finding(
+                        "half-open-flow",
+                        flow.location,
+                        f"flow '{flow.name}' of namespace {intent.name} needs namespace "
+                        f"{other.name} ({other.location.prefix()}) to allow it, but {other.name} "
+                        f"denies {side} and declares no matching flow or allow",
+                    )
+                )
+    return found
+
+
+def unmatched_selectors(
+    intents: Iterable[NamespaceIntent], workloads: Iterable[Workload]
+) -> list[Problem]:
+    """Warnings: a flow's local pod selector that matches no workload of its namespace."""
+    pods: dict[str, list[dict[str, str]]] = {}
+    for w in workloads:
+        pods.setdefault(w.namespace, []).append(dict(w.labels))
+    found = []
+    for intent in intents:
+        for flow in intent.flows:
+            ends: list[Endpoint] = [e for e in (flow.src, flow.dst) if e.local]
+            for end in ends:
+                selector = Selector(end.pods or ())
+                if not any(selector.matches(labels) for labels in pods.get(intent.name, [])):
+                    found.append(
+                        finding(
+                            "selector-matches-nothing",
+                            flow.location,
+                            f"flow '{flow.name}': no workload in namespace {intent.name} has "
+                            f"labels {dict(end.pods or ())}",
+                        )
+                    )
+    return found
+
+
+def _canonical(spec: dict[str, Any]) -> str:
+    spec = dict(spec)
+    spec.setdefault("policyTypes", ["Ingress"] + (["Egress"] if spec.get("egress") else []))
+    return json.dumps(spec, sort_keys=True)
+
+
+def _redundant(repo: Repo) -> list[Problem]:
+    generated: dict[tuple[str, str], str] = {
+        (p["metadata"]["namespace"], _canonical(p["spec"])): p["metadata"]["name"]
+        for p in repo.generated
+    }
+    found = []
+    for h in repo.handwritten:
+        twin = generated.get((h.namespace, _canonical(h.spec)))
+        if twin is not None:
+            found.append(
+                finding(
+                    "redundant-policy",
+                    h.location,
+                    f"NetworkPolicy {h.namespace}/{h.name} does what the generated "
+                    f"{h.namespace}/{twin} does; delete it",
+                )
+            )
+    return found
+
+
+# ----------------------------------------------------------------------------- renderers
+def at_or_above(findings: Iterable[Problem], level: str) -> bool:
+    return any(LEVELS.get(f.severity, 2) >= LEVELS[level] for f in findings)

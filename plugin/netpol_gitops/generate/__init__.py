@@ -1,0 +1,1 @@
+"""Annotations + config -> intents -> NetworkPolicies; the render pipeline; schemas. Pure."""

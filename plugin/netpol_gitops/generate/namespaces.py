@@ -1,0 +1,177 @@
+"""A Namespace's annotations (over the config's defaults) -> its intent, validated against
+schemas/.
+
+Every problem is collected with its location; nothing here raises for user input except through
+``NetpolError`` at the end of a call.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from netpol_gitops.errors import Problem, did_you_mean
+from netpol_gitops.generate.config import KEYS, check_value
+from netpol_gitops.generate.flows import parse_flows
+from netpol_gitops.generate.ports import parse_ports
+from netpol_gitops.model.intent import (
+    Config,
+    Deny,
+    Flow,
+    Mode,
+    NamespaceIntent,
+    PortSpec,
+)
+from netpol_gitops.model.kube import PREFIX, SYSTEM_NAMESPACES
+from netpol_gitops.model.location import Location
+from netpol_gitops.yaml.document import Document
+from netpol_gitops.yaml.embedded import parse_embedded, parse_plain
+
+Setting = tuple[str, str, Location, str]  # (key without prefix, value, where, origin)
+_ANN = ("metadata", "annotations")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+# ---------------------------------------------------------------------------- namespaces
+def is_unmanaged(name: str, config: Config) -> bool:
+    return name in SYSTEM_NAMESPACES or any(fnmatch.fnmatchcase(name, g) for g in config.exclude)
+
+
+def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
+    doc: Document,
+    obj: dict[str, Any],
+    base: list[str | int],
+    config: Config,
+    problems: list[Problem],
+    *,
+    overrides: Sequence[Setting] = (),
+) -> NamespaceIntent | None:
+    """The intent of one Namespace object (at ``base`` inside ``doc``); None if unmanaged.
+
+    Precedence, lowest to highest: config defaults, the annotations, ``overrides`` (Argo CD
+    environment and parameters, already validated by the caller)."""
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        problems.append(
+            Problem(doc.location([*base, "metadata"]), "a Namespace needs metadata.name")
+        )
+        return None
+    if not _DNS_LABEL.fullmatch(name):
+        problems.append(
+            Problem(
+                doc.location([*base, "metadata", "name"]),
+                f"{name!r} is not a valid namespace name (at most 63 of a-z 0-9 "
+                "and '-', starting and ending with a letter or digit)",
+            )
+        )
+        return None
+    anns = meta.get("annotations") or {}
+    if not isinstance(anns, dict):
+        problems.append(Problem(doc.location([*base, *_ANN]), "expected a mapping"))
+        return None
+    ours = {k: v for k, v in anns.items() if isinstance(k, str) and k.startswith(PREFIX)}
+    if is_unmanaged(name, config) or (config.opt_in and not ours and not overrides):
+        return None
+    before = len(problems)
+    values: dict[str, tuple[Any, Location, str]] = {
+        key: (value, loc, f"repo config spec.defaults.{key}") for key, value, loc in config.defaults
+    }
+    for key, value in ours.items():
+        short = key.removeprefix(PREFIX)
+        loc = doc.location([*base, *_ANN, key])
+        if short not in KEYS:
+            hint = did_you_mean(short, KEYS)
+            problems.append(
+                Problem(
+                    doc.location([*base, *_ANN, key], key=True),
+                    f"unknown annotation{hint}; known: {', '.join(KEYS)}",
+                    rule="invalid-annotation",
+                )
+            )
+            continue
+        bad = check_value(short, value, loc)
+        problems.extend(bad)
+        if bad:
+            values.pop(short, None)  # keep checking the rest; no intent is returned anyway
+        else:
+            values[short] = (value, loc, f"Namespace/{name} {key}")
+    for key, value, loc, origin in overrides:
+        values[key] = (value, loc, origin)
+
+    def get(key: str, default: str) -> str:
+        return str(values[key][0]) if key in values else default
+
+    mode = Mode(get("mode", "enforce"))
+    deny = Deny(get("default-deny", "all"))
+    flows: list[Flow] = []
+    for pname in _split(get("profiles", "")):
+        profile = config.profile(pname)
+        if profile is None:
+            hint = did_you_mean(pname, [n for n, _ in config.profiles])
+            problems.append(
+                Problem(
+                    values["profiles"][1],
+                    f"no profile '{pname}' in the repo config{hint}",
+                    rule="invalid-annotation",
+                )
+            )
+        else:
+            flows.extend(profile)
+    if "flows" in values:
+        flows.extend(_flows_value(doc, base, values["flows"], problems))
+    internet_ports: tuple[PortSpec, ...] = ()
+    if "allow-egress-internet" in values:
+        raw, loc, _ = values["allow-egress-internet"]
+        internet_ports = parse_ports(_split(str(raw)), lambda _j: loc, problems)
+        if any(p.named for p in internet_ports):
+            problems.append(Problem(loc, "named ports need pods at the other end; use numbers"))
+    seen: dict[str, Flow] = {}
+    for flow in flows:
+        if flow.name in seen:
+            problems.append(
+                Problem(
+                    flow.location,
+                    f"flow name '{flow.name}' is also used by {seen[flow.name].origin}; rename one",
+                )
+            )
+        seen[flow.name] = flow
+    if len(problems) > before:
+        return None
+    return NamespaceIntent(
+        name=name,
+        mode=mode,
+        deny=deny,
+        allow_dns=get("allow-dns", "true" if deny.egress else "false") == "true",
+        allow_same_namespace=get("allow-same-namespace", "false") == "true",
+        allow_from_namespaces=tuple(sorted(set(_split(get("allow-from-namespaces", ""))))),
+        egress_internet=internet_ports,
+        flows=tuple(flows),
+        location=doc.location(base),
+        sources=tuple((k, origin) for k, (_, _, origin) in sorted(values.items())),
+    )
+
+
+def _flows_value(
+    doc: Document, base: list[str | int], value: tuple[Any, Location, str], problems: list[Problem]
+) -> tuple[Flow, ...]:
+    raw, loc, origin = value
+    if not origin.startswith("Namespace/"):  # a default from the config file
+        parsed = parse_plain(str(raw), loc, problems)
+        return (
+            parse_flows(parsed, lambda _p, _k: loc, "defaults flows", problems)
+            if parsed is not None
+            else ()
+        )
+    outer: list[str | int] = [*base, *_ANN, PREFIX + "flows"]
+    result = parse_embedded(str(raw), doc, outer, problems)
+    if result is None:
+        return ()
+    data, at = result
+    return parse_flows(data, at, f"{PREFIX}flows", problems)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

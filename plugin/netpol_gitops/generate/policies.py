@@ -1,0 +1,196 @@
+"""Intents -> NetworkPolicy objects. Pure and deterministic.
+
+Allows only open what a deny closes: an allow is generated for a direction only when that
+direction is denied in the namespace (``default-deny``), because a policy that selects a pod for
+a direction isolates it there. ``mode: audit`` generates the same allows without the deny.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from typing import Any
+
+from netpol_gitops.model.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
+from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, Labels
+
+NS_NAME_LABEL = "kubernetes.io/metadata.name"
+MAX_NAME = 63
+
+PolicyObject = dict[str, Any]
+
+
+def policy_name(prefix: str, base: str) -> str:
+    """``prefix + base``, cut to 63 characters with a stable hash suffix when longer."""
+    full = prefix + base
+    if len(full) <= MAX_NAME:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:8]
+    return full[: MAX_NAME - 9].rstrip("-.") + "-" + digest
+
+
+def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
+    """The policies of one namespace, in a fixed order (the caller sorts by name)."""
+    if intent.mode is Mode.OFF:
+        return []
+    ingress, egress = intent.deny.ingress, intent.deny.egress
+    out: list[PolicyObject] = []
+
+    def add(
+        name: str,
+        origin: str,
+        pods: Labels | None,
+        rules_in: list[Any] | None,
+        rules_out: list[Any] | None,
+    ) -> None:
+        out.append(
+            _policy(
+                intent.name,
+                name=policy_name(config.name_prefix, name),
+                origin=origin,
+                pods=pods,
+                ingress=rules_in,
+                egress=rules_out,
+            )
+        )
+
+    if intent.mode is Mode.ENFORCE and (ingress or egress):
+        add(
+            f"default-deny-{intent.deny.value}",
+            intent.source_of("default-deny"),
+            (),
+            [] if ingress else None,
+            [] if egress else None,
+        )
+    if intent.allow_dns and egress:
+        dns = config.dns
+        peers: list[dict[str, Any]] = [_namespace_peer(dns.namespace, dns.pods)]
+        if dns.node_local_ip:
+            bits = 32 if ipaddress.ip_address(dns.node_local_ip).version == 4 else 128
+            peers.append({"ipBlock": {"cidr": f"{dns.node_local_ip}/{bits}"}})
+        add("allow-dns", intent.source_of("allow-dns"), (), None, [_rule("to", peers, dns.ports)])
+    if intent.allow_same_namespace and (ingress or egress):
+        add(
+            "allow-same-namespace",
+            intent.source_of("allow-same-namespace"),
+            (),
+            [_rule("from", [{"podSelector": {}}], ())] if ingress else None,
+            [_rule("to", [{"podSelector": {}}], ())] if egress else None,
+        )
+    if intent.allow_from_namespaces and ingress:
+        peers = [_namespace_peer(ns, None) for ns in intent.allow_from_namespaces]
+        add(
+            "allow-from-namespaces",
+            intent.source_of("allow-from-namespaces"),
+            (),
+            [_rule("from", peers, ())],
+            None,
+        )
+    if intent.egress_internet and egress:
+        add(
+            "allow-egress-internet",
+            intent.source_of("allow-egress-internet"),
+            (),
+            None,
+            [_rule("to", internet_peers(config), intent.egress_internet)],
+        )
+    for flow in intent.flows:
+        origin = f"Namespace/{intent.name} {flow.origin}"
+        if flow.dst.local and ingress:
+            rule = _rule("from", _peers(flow.src, config), flow.ports)
+            add(f"allow-{flow.name}-ingress", origin, flow.dst.pods, [rule], None)
+        if flow.src.local and egress:
+            rule = _rule("to", _peers(flow.dst, config), flow.ports)
+            add(f"allow-{flow.name}-egress", origin, flow.src.pods, None, [rule])
+    return out
+
+
+def internet_peers(config: Config) -> list[dict[str, Any]]:
+    """0.0.0.0/0 except the private IPv4 ranges; ::/0 likewise when IPv6 ranges are configured."""
+    peers = []
+    for version, cidr in ((4, "0.0.0.0/0"), (6, "::/0")):
+        excepts = [r for r in config.private_ranges if ipaddress.ip_network(r).version == version]
+        if version == 6 and not excepts:
+            continue
+        block: dict[str, Any] = {"cidr": cidr}
+        if excepts:
+            block["except"] = excepts
+        peers.append({"ipBlock": block})
+    return peers
+
+
+def _policy(
+    namespace: str,
+    *,
+    name: str,
+    origin: str,
+    pods: Labels | None,
+    ingress: list[Any] | None,
+    egress: list[Any] | None,
+) -> PolicyObject:
+    spec: dict[str, Any] = {"podSelector": _selector(pods)}
+    spec["policyTypes"] = [
+        t for t, r in (("Ingress", ingress), ("Egress", egress)) if r is not None
+    ]
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE},
+            "annotations": {SOURCE_ANNOTATION: origin},
+        },
+        "spec": spec,
+    }
+
+
+def _selector(labels: Labels | None) -> dict[str, Any]:
+    return {"matchLabels": dict(labels)} if labels else {}
+
+
+def _namespace_peer(namespace: str, pods: Labels | None) -> dict[str, Any]:
+    peer: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NS_NAME_LABEL: namespace}}}
+    if pods:
+        peer["podSelector"] = _selector(pods)
+    return peer
+
+
+def _peers(end: Endpoint, config: Config) -> list[dict[str, Any]]:
+    if end.kind == "pods":
+        return [{"podSelector": _selector(end.pods)}]
+    if end.kind == "namespace":
+        return [_namespace_peer(str(end.namespace), end.pods)]
+    if end.kind == "namespaces":
+        peer: dict[str, Any] = {"namespaceSelector": _selector(end.namespace_labels)}
+        if end.pods is not None:
+            peer["podSelector"] = _selector(end.pods)
+        return [peer]
+    if end.kind == "cidr":
+        block: dict[str, Any] = {"cidr": end.cidr}
+        if end.except_:
+            block["except"] = list(end.except_)
+        return [{"ipBlock": block}]
+    return internet_peers(config)
+
+
+def _rule(
+    direction: str, peers: list[dict[str, Any]], ports: tuple[PortSpec, ...]
+) -> dict[str, Any]:
+    rule: dict[str, Any] = {direction: peers}
+    if ports:
+        rule["ports"] = [port_dict(p) for p in ports]
+    return rule
+
+
+def port_dict(port: PortSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"protocol": port.protocol}
+    if port.port is not None:
+        out["port"] = port.port
+    if port.end_port is not None:
+        out["endPort"] = port.end_port
+    return out

@@ -1,0 +1,181 @@
+"""The one pipeline every adapter calls: documents + config -> the same documents + policies."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_label, classify
+from netpol_gitops.generate.namespaces import Setting, namespace_intent
+from netpol_gitops.generate.policies import PolicyObject, build
+from netpol_gitops.model.intent import Config, NamespaceIntent
+from netpol_gitops.model.location import Location
+from netpol_gitops.yaml.document import Document
+from netpol_gitops.yaml.emit import document_text, dump_json, dump_objects
+
+# Kinds whose documents are parsed; every other document passes through as text.
+READ_KINDS = frozenset({"Namespace", "NetworkPolicy", "List", "NamespaceList"})
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The kept input documents (previously generated policies removed), and what was made.
+
+    ``labelled`` is every input NetworkPolicy that carries the managed-by label, classified;
+    the documents among them are replaced in the output whatever their standing (kpt's
+    in-place workflow feeds the last output back), which is why the ones that are not
+    ``CURRENT`` must be reported (check, the PR report) rather than dropped silently."""
+
+    documents: list[Document]
+    intents: list[NamespaceIntent]
+    generated: list[PolicyObject]
+    labelled: list[Labelled] = field(default_factory=list)
+
+    @property
+    def not_generated(self) -> list[Labelled]:
+        """The labelled policies that are not what the generator makes now."""
+        return [x for x in self.labelled if x.standing is not Standing.CURRENT]
+
+    def yaml(self, only_generated: bool = False) -> str:
+        return "".join(self.yaml_parts(only_generated))
+
+    def yaml_parts(self, only_generated: bool = False) -> Iterator[str]:
+        """The YAML stream in pieces, to write without holding it whole."""
+        if not only_generated:
+            yield from (document_text(d) for d in self.documents)
+        yield dump_objects(self.generated)
+
+    def json(self, only_generated: bool = False) -> str:
+        head = [] if only_generated else [d.data() for d in self.documents]
+        return dump_json([*head, *self.generated])
+
+
+def namespace_objects(
+    docs: Sequence[Document],
+) -> Iterator[tuple[Document, list[str | int], dict[str, Any]]]:
+    """(document, path, object) of every Namespace object: a document, or an item of a List."""
+    for doc in docs:
+        if doc.kind == "Namespace" or (doc.kind or "").endswith("List"):
+            for path, obj in doc.objects():
+                if obj.get("kind") == "Namespace":
+                    yield doc, path, obj
+
+
+def render(  # noqa: PLR0912 - one pass
+    docs: list[Document],
+    config: Config,
+    overrides: Mapping[str, Sequence[Setting]] | None = None,
+    default_namespace: str = "default",
+) -> Rendered:
+    """Read intents from the Namespaces, build their policies, check name clashes.
+
+    Raises NetpolError with every problem found; nothing is returned half-done.
+    """
+    problems: list[Problem] = []
+    kept: list[Document] = []
+    intents: list[NamespaceIntent] = []
+    namespaces: dict[str, Location] = {}
+    handwritten: dict[tuple[str, str], Location] = {}
+    labelled: list[tuple[Document, list[str | int], dict[str, Any]]] = []
+    for doc in docs:
+        if doc.kind not in READ_KINDS:
+            kept.append(doc)
+            continue
+        try:
+            objs = doc.objects()
+        except NetpolError as exc:
+            problems.extend(exc.problems)
+            continue
+        if doc.kind == "NetworkPolicy" and carries_label(objs[0][1]):
+            # ours, from an earlier run: regenerated below, never duplicated; classified
+            # against what is generated now, since the label alone proves nothing
+            labelled.append((doc, *objs[0]))
+            continue
+        kept.append(doc)
+        for path, obj in objs:
+            kind = obj.get("kind")
+            meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+            if kind == "Namespace":
+                name = meta.get("name")
+                if name in namespaces:
+                    problems.append(
+                        Problem(
+                            doc.location([*path, "metadata", "name"]),
+                            f"Namespace '{name}' is also declared at {namespaces[name].prefix()}",
+                        )
+                    )
+                    continue
+                intent = namespace_intent(
+                    doc, obj, path, config, problems, overrides=(overrides or {}).get(str(name), ())
+                )
+                namespaces[str(name)] = doc.location(path)
+                if intent is not None:
+                    intents.append(intent)
+            elif kind == "NetworkPolicy" and carries_label(obj):
+                labelled.append((doc, path, obj))  # inside a List: kept as it is
+            elif kind == "NetworkPolicy":
+                key = (str(meta.get("namespace") or default_namespace), str(meta.get("name")))
+                handwritten[key] = doc.location([*path, "metadata", "name"])
+        doc.forget_nodes()  # its locations are taken; thousands of node trees cost memory
+    generated: list[PolicyObject] = []
+    for intent in intents:
+        for policy in build(intent, config):
+            meta = policy["metadata"]
+            clash = handwritten.get((meta["namespace"], meta["name"]))
+            if clash is not None:
+                problems.append(
+                    Problem(
+                        clash,
+                        f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written here "
+                        "and "
+                        f"also generated from {intent.location.prefix()}; rename the hand-written "
+                        "one or set a namePrefix in the config",
+                        rule="name-clash",
+                    )
+                )
+            generated.append(policy)
+    if problems:
+        raise NetpolError(problems)
+    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    made = Made.of(generated)
+    classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in labelled]
+    return Rendered(kept, intents, generated, classified)
+
+
+def render_units(
+    units: Sequence[tuple[Config, list[Document]]],
+    overrides: Mapping[str, Sequence[Setting]] | None = None,
+    default_namespace: str = "default",
+) -> Rendered:
+    """``render`` of each unit under its own config, as one result: the documents in unit order,
+    the generated policies sorted together. Every unit's problems are reported."""
+    parts: list[Rendered] = []
+    problems: list[Problem] = []
+    for config, docs in units:
+        try:
+            parts.append(render(docs, config, overrides, default_namespace))
+        except NetpolError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise NetpolError(problems)
+    if len(parts) == 1:
+        return parts[0]
+    generated = [p for part in parts for p in part.generated]
+    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    made = Made.of(generated)  # a labelled policy may stand in another unit than its Namespace
+    labelled = [
+        dataclasses.replace(
+            classify(x.doc, x.path, x.obj, made, default_namespace), replaced=x.replaced
+        )
+        for part in parts
+        for x in part.labelled
+    ]
+    return Rendered(
+        [d for part in parts for d in part.documents],
+        [i for part in parts for i in part.intents],
+        generated,
+        labelled,
+    )

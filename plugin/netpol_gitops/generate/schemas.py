@@ -1,0 +1,145 @@
+"""The packaged JSON Schemas (the wheel ships schemas/ as netpol_gitops/schemas)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+
+from netpol_gitops.errors import Problem, did_you_mean
+from netpol_gitops.model.location import Locator
+
+NAMES = ("annotations", "flows", "config")
+_BASE = "https://netpol-gitops.io/schemas/"
+
+
+def _schema_dir() -> Path:
+    packaged = Path(str(resources.files("netpol_gitops"))) / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "schemas"  # a source checkout
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """The schema ``name`` (one of NAMES) as a dict."""
+    if name not in NAMES:
+        raise KeyError(name)
+    data: dict[str, Any] = json.loads((_schema_dir() / f"{name}.json").read_text("utf-8"))
+    return data
+
+
+@cache
+def _registry() -> Registry:
+    return Registry().with_resources(
+        (_BASE + f"{name}.json", Resource.from_contents(load(name))) for name in NAMES
+    )
+
+
+@cache
+def validator(name: str, pointer: str = "") -> Draft202012Validator:
+    """A validator for the schema ``name``, or for a sub-schema at a JSON pointer in it."""
+    schema: dict[str, Any] = load(name)
+    if pointer:
+        schema = {"$ref": f"{_BASE}{name}.json#{pointer}"}
+    return Draft202012Validator(schema, registry=_registry())
+
+
+def text(name: str) -> str:
+    """The schema as printed by ``netpol-gitops schema NAME``."""
+    return json.dumps(load(name), indent=2) + "\n"
+
+
+def problems(
+    validator: Draft202012Validator, instance: Any, locate: Locator, what: str = ""
+) -> list[Problem]:
+    """Every schema violation of ``instance`` as a located problem with a readable message."""
+    found = []
+    typed: set[tuple[str | int, ...]] = set()
+    errors = sorted(validator.iter_errors(instance), key=lambda e: e.validator != "type")
+    for error in errors:
+        path = list(error.absolute_path)
+        if tuple(path) in typed:
+            continue  # a value of the wrong type: one message, not one per keyword
+        if error.validator == "type":
+            typed.add(tuple(path))
+        message, key = _message(error)
+        if key is not None:
+            path.append(key)
+        found.append(Problem(locate(path, key is not None), message, rule=what or "invalid-input"))
+    return sorted(set(found))
+
+
+def _expected(schema: Any) -> str | None:
+    return schema.get("x-expected") if isinstance(schema, dict) else None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping with keys " + ", ".join(map(str, value)) if value else "{}"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_TYPES = {
+    "string": "a string",
+    "integer": "an integer",
+    "object": "a mapping",
+    "array": "a list",
+    "boolean": "true or false",
+}
+
+
+def _message(error: ValidationError) -> tuple[str, str | None]:
+    """(message, offending key when the problem is a key) for one jsonschema error."""
+    v = error.validator
+    inst: Any = error.instance
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    value: Any = error.validator_value
+    expected = _expected(schema)
+    if v == "enum":
+        choices = [str(c) for c in value]
+        hint = did_you_mean(str(inst), choices)
+        return f"expected one of {', '.join(choices)}; got {_show(inst)}{hint}", None
+    if v == "const":
+        return f"expected {_show(value)}; got {_show(inst)}", None
+    if v == "type":
+        want = _TYPES.get(str(value), str(value))
+        quote = (
+            f' (quote it: "{_show(inst)}")'
+            if want == "a string" and isinstance(inst, bool | int | float)
+            else ""
+        )
+        return f"expected {want}; got {_show(inst)}{quote}", None
+    if v == "additionalProperties" and isinstance(inst, dict):
+        known = list(schema.get("properties", {}))
+        extra = sorted(k for k in inst if k not in known)
+        if extra:
+            return (
+                f"unknown key '{extra[0]}'{did_you_mean(extra[0], known)}; expected one of "
+                f"{', '.join(known)}",
+                extra[0],
+            )
+    if v == "required":
+        missing = [k for k in value if k not in inst]
+        return f"missing required key '{missing[0]}'", None
+    if v == "propertyNames":
+        bad = error.instance
+        return f"'{bad}' is not allowed here: " + (_expected(value) or "invalid key"), None
+    if v in ("pattern", "oneOf", "anyOf") and expected:
+        return f"expected {expected}; got {_show(inst)}", None
+    if v == "minItems":
+        return f"expected at least {value} item(s)", None
+    if v == "maxLength":
+        return f"longer than {value} characters", None
+    if v in ("minimum", "maximum"):
+        return f"expected {expected or 'a value in range'}; got {_show(inst)}", None
+    return error.message, None

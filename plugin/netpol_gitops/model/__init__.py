@@ -1,0 +1,2 @@
+"""Frozen records and enums every floor shares: intents, config, locations, severities,
+Kubernetes constants, port sets and connections. No I/O."""

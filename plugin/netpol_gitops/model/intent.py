@@ -1,0 +1,132 @@
+"""The intent model: what a namespace asks for, independent of YAML and of NetworkPolicy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from netpol_gitops.model.kube import Labels
+from netpol_gitops.model.location import Location
+
+
+class Mode(StrEnum):
+    ENFORCE = "enforce"
+    AUDIT = "audit"
+    OFF = "off"
+
+
+class Deny(StrEnum):
+    ALL = "all"
+    INGRESS = "ingress"
+    EGRESS = "egress"
+    NONE = "none"
+
+    @property
+    def ingress(self) -> bool:
+        return self in (Deny.ALL, Deny.INGRESS)
+
+    @property
+    def egress(self) -> bool:
+        return self in (Deny.ALL, Deny.EGRESS)
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One port of a rule: protocol, a number or a name (or None for all), an optional endPort."""
+
+    protocol: str = "TCP"
+    port: int | str | None = None
+    end_port: int | None = None
+
+    @property
+    def named(self) -> bool:
+        return isinstance(self.port, str)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One end of a flow. ``kind`` is pods, namespace, namespaces, cidr or internet."""
+
+    kind: str
+    pods: Labels | None = None
+    namespace: str | None = None
+    namespace_labels: Labels | None = None
+    cidr: str | None = None
+    except_: tuple[str, ...] = ()
+
+    @property
+    def local(self) -> bool:
+        """Pods of the annotated namespace itself."""
+        return self.kind == "pods"
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    src: Endpoint
+    dst: Endpoint
+    ports: tuple[PortSpec, ...]
+    origin: str  # the annotation key, or profile:<name>
+    location: Location
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    namespace: str = "kube-system"
+    pods: Labels = (("k8s-app", "kube-dns"),)
+    ports: tuple[PortSpec, ...] = (PortSpec("UDP", 53), PortSpec("TCP", 53))
+    node_local_ip: str | None = None
+
+
+DEFAULT_PRIVATE_RANGES = (
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "fc00::/7",
+    "fe80::/10",
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The repo-level NetworkPolicyGenerator config."""
+
+    defaults: tuple[tuple[str, str, Location], ...] = ()
+    opt_in: bool = False
+    exclude: tuple[str, ...] = ()
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    private_ranges: tuple[str, ...] = DEFAULT_PRIVATE_RANGES
+    profiles: tuple[tuple[str, tuple[Flow, ...]], ...] = ()
+    name_prefix: str = ""
+    sources: tuple[str, ...] = ()
+    location: Location = field(default_factory=lambda: Location("<defaults>"))
+
+    def profile(self, name: str) -> tuple[Flow, ...] | None:
+        for key, flows in self.profiles:
+            if key == name:
+                return flows
+        return None
+
+
+@dataclass(frozen=True)
+class NamespaceIntent:
+    """Everything netpol-gitops will generate for one namespace, before it becomes YAML."""
+
+    name: str
+    mode: Mode
+    deny: Deny
+    allow_dns: bool
+    allow_same_namespace: bool
+    allow_from_namespaces: tuple[str, ...]
+    egress_internet: tuple[PortSpec, ...]
+    flows: tuple[Flow, ...]
+    location: Location
+    sources: tuple[tuple[str, str], ...] = ()  # setting -> where it came from
+
+    def source_of(self, key: str) -> str:
+        for setting, origin in self.sources:
+            if setting == key:
+                return origin
+        return "defaults"

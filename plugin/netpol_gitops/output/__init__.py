@@ -1,0 +1,1 @@
+"""Every renderer and all escaping: problems, connections, the PR report."""

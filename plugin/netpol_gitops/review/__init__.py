@@ -1,0 +1,1 @@
+"""Base vs head: protection, the semantic connection diff, policy diffs."""

@@ -1,0 +1,175 @@
+"""One document of a stream, composed and constructed on demand (the fast constructor for
+plain str/map/seq nodes, ruamel.yaml's safe one for everything else)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import Node
+from ruamel.yaml.resolver import VersionedResolver
+
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.location import Location, field_path
+from netpol_gitops.yaml.locate import locate, yaml_problem
+
+
+class _Yaml12Resolver(VersionedResolver):
+    """ruamel.yaml's YAML 1.2 resolver with the version fixed: its lookup of the processing
+    version per scalar (through two caught AttributeErrors) cost more than the C parse itself.
+    ``%YAML`` directives are therefore not honoured; documents resolve as YAML 1.2."""
+
+    @property
+    def processing_version(self) -> Any:
+        return (1, 2)
+
+
+LOADER = YAML(typ="safe", pure=False)
+
+
+LOADER.Resolver = _Yaml12Resolver
+
+
+@dataclass
+class Document:
+    """One document of a stream: its text as it came, where it starts, its top-level kind."""
+
+    source: str
+    text: str
+    line: int  # 0-based line of text's first character in the source
+    col: int  # 0-based column of text's first character (first line only)
+    kind: str | None
+    index: int = 0
+    lined: bool = True  # False for items of a ResourceList: their files' lines are unknown
+    _node: Node | None = field(default=None, repr=False)
+    _data: Any = field(default=None, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def node(self) -> Node:
+        if self._node is None:
+            self._node = self._compose()
+        return self._node
+
+    def _compose(self) -> Node:
+        try:
+            node: Node = LOADER.compose(self.text)
+        except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
+            raise NetpolError([self._yaml_problem(exc)]) from None
+        return node
+
+    def derived(self, key: str, make: Callable[[str], Any]) -> Any:
+        """``make(text)``, made once per document (revisions that share a file share it)."""
+        if key not in self._derived:
+            self._derived[key] = make(self.text)
+        return self._derived[key]
+
+    def forget_nodes(self) -> None:
+        """Drop the composed nodes (heavy); a later location composes them again."""
+        self._node = None
+
+    @property
+    def built(self) -> bool:
+        """Whether the document's objects have been constructed already."""
+        return self._data is not None
+
+    def data(self) -> Any:
+        if self._data is None:
+            try:
+                # an unlined document's locations need no nodes: they are not kept (heavy)
+                self._data = construct(self.node() if self.lined else self._compose())
+            except YAMLError as exc:
+                raise NetpolError([self._yaml_problem(exc)]) from None
+        return self._data
+
+    def objects(self) -> list[tuple[list[str | int], dict[str, Any]]]:
+        """(path inside the document, object) for the document, or each item of a ``*List``
+        (items of a typed list such as PodList may omit their kind)."""
+        return list_items(self.data())
+
+    def mark(self, line: int, col: int) -> tuple[int, int]:
+        """A 0-based mark inside ``text`` as a 1-based (line, col) in the source."""
+        return self.line + line + 1, (self.col if line == 0 else 0) + col + 1
+
+    def location(self, path: Sequence[str | int], key: bool = False) -> Location:
+        """Where the field at ``path`` is (its key when ``key``), or its nearest parent."""
+        if not self.lined:
+            return Location(self.source, 0, 0, field_path(path))
+        node, key_node = locate(self.node(), path)
+        target = key_node if key and key_node is not None else node
+        line, col = self.mark(target.start_mark.line, target.start_mark.column)
+        return Location(self.source, line, col, field_path(path))
+
+    def _yaml_problem(self, exc: YAMLError) -> Problem:
+        return yaml_problem(exc, self.source, self.line, self.col)
+
+
+_CORE = "tag:yaml.org,2002:"
+
+
+_STR, _MAP, _SEQ = _CORE + "str", _CORE + "map", _CORE + "seq"
+
+
+class _Unusual(Exception):
+    """A node the fast constructor leaves to ruamel.yaml's (tags, merge keys, timestamps)."""
+
+
+def construct(node: Node) -> Any:
+    """Python data of a composed document: the fast path for plain str/map/seq nodes with
+    duplicate-key checks, and ruamel.yaml's safe constructor for everything else (so explicit
+    tags such as ``!!python/object`` are refused exactly as the safe loader refuses them)."""
+    try:
+        return _fast(node)
+    except _Unusual:
+        return LOADER.constructor.construct_document(node)
+
+
+def _fast(node: Node) -> Any:
+    if node.anchor is not None:
+        raise _Unusual  # shared by aliases: ruamel.yaml builds it once, never expands it
+    tag = node.ctag
+    uri = tag.suffix if tag.handle is None else None
+    if uri == _STR:
+        return node.value
+    if uri == _MAP:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _fast(key_node)
+            if key in out:
+                raise DuplicateKeyError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f'found duplicate key "{key}"',
+                    key_node.start_mark,
+                )
+            out[key] = _fast(value_node)
+        return out
+    if uri == _SEQ:
+        return [_fast(item) for item in node.value]
+    if (
+        uri is not None
+        and uri.startswith(_CORE)
+        and uri[len(_CORE) :] in ("int", "bool", "null", "float")
+    ):
+        return LOADER.constructor.construct_object(node, deep=True)
+    raise _Unusual
+
+
+def list_items(data: dict[str, Any]) -> list[tuple[list[str | int], dict[str, Any]]]:
+    """(path, object) for an object, or for each item of a ``*List`` (items of a typed list such
+    as PodList may omit their kind)."""
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
+        implied = kind.removesuffix("List") or None
+        return [
+            (["items", i], item if "kind" in item or implied is None else {**item, "kind": implied})
+            for i, item in enumerate(data["items"])
+            if isinstance(item, dict)
+        ]
+    return [([], data)]
+
+
+Shared = dict[tuple[str, bytes], list[Document]]  # (name, digest of the text) -> documents
