@@ -599,9 +599,9 @@ def schema(
 
 
 def main() -> None:
-    import ruamel.yaml  # noqa: PLC0415
+    from netpol_gitops.yaml.document import c_parser_in_use  # noqa: PLC0415
 
-    if not getattr(ruamel.yaml, "__with_libyaml__", False):  # pragma: no cover - install-specific
+    if not c_parser_in_use():  # pragma: no cover - install-specific
         sys.stderr.write(
             "netpol-gitops: ruamel.yaml.clib (the C YAML parser) is missing; "
             "reinstall with `pip install netpol-gitops`\n"

@@ -10,7 +10,6 @@ import posixpath
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import git
@@ -19,16 +18,11 @@ from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]  # no s
 from netpol_gitops.adapters.inputs import read_units
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
+from netpol_gitops.review.side import Revision
 from netpol_gitops.yaml.document import Document, Shared
 
 SYMLINK_MODE = 0o120000
 MAX_REVISION_BYTES = 2 << 30  # what one revision may write to the temporary folder
-
-
-@dataclass(frozen=True)
-class Revision:
-    sha: str
-    units: list[tuple[Document | None, list[Document]]]  # (config, documents) per unit
 
 
 def open_repo(path: str) -> git.Repo:

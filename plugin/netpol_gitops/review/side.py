@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from netpol_gitops.adapters.gitrev import Revision
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import namespace_objects, render_units
 from netpol_gitops.model.intent import Mode
 from netpol_gitops.review.compare import Side, not_generated
-from netpol_gitops.yaml.document import Shared
+from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One revision as read (adapters.gitrev): its documents, per unit."""
+
+    sha: str
+    units: list[tuple[Document | None, list[Document]]]  # (config, documents) per unit
 
 
 def side(rev: Revision, shared: Shared | None = None) -> Side:
