@@ -556,8 +556,8 @@ def reach(
     """
     from netpol_gitops.adapters.inputs import read_manifests  # noqa: PLC0415
     from netpol_gitops.analysis.documents import topology_of  # noqa: PLC0415
-    from netpol_gitops.analysis.reach import iter_analyse, iter_lines  # noqa: PLC0415
-    from netpol_gitops.output.connections import RENDERERS  # noqa: PLC0415
+    from netpol_gitops.analysis.reach import iter_analyse  # noqa: PLC0415
+    from netpol_gitops.output.connections import RENDERERS, txt_lines  # noqa: PLC0415
 
     def job() -> Callable[[], object]:
         extra = []
@@ -567,13 +567,11 @@ def reach(
         else:
             docs = read_manifests(path)
         topo = topology_of(docs, extra)
-        if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
-            return lambda: sys.stdout.writelines(iter_lines(topo))
         conns = iter_analyse(topo)
         if focus:
             conns = (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
-        if output is ReachOutput.txt:
-            return lambda: sys.stdout.writelines(c.line() + "\n" for c in conns)
+        if output is ReachOutput.txt:  # streamed: can run to millions of lines
+            return lambda: sys.stdout.writelines(txt_lines(conns))
         text = RENDERERS[output.value](list(conns))
         return lambda: sys.stdout.write(text)
 

@@ -273,11 +273,13 @@ def test_the_action_review_step_writes_outputs_and_reports(repo: Repo, tmp_path:
 
 
 def test_many_policies_labelled_as_generated_stay_within_the_comment() -> None:
+    from netpol_gitops.model.connection import Connection  # noqa: PLC0415
+    from netpol_gitops.model.portsets import ALL  # noqa: PLC0415
     from netpol_gitops.output.report_markdown import to_markdown  # noqa: PLC0415
     from netpol_gitops.review.compare import Diff, NotGenerated  # noqa: PLC0415
 
-    line = "ns/" + "w" * 250 + "{}[Pod] => ns/b[Pod] : All Connections"
-    opens = tuple(line.format(j) for j in range(20))
+    src = "ns/" + "w" * 250 + "{}[Pod]"
+    opens = tuple(Connection(src.format(j), "ns/b[Pod]", ALL) for j in range(20))
     many = [
         NotGenerated(f"ns/p{i}", f"f{i}.yaml:1:1", "orphan", "", (), True, opens, 500)
         for i in range(100)

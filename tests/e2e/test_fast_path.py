@@ -18,13 +18,18 @@ from ruamel.yaml import YAML
 
 from netpol_gitops.adapters.krm import run as krm_run
 from netpol_gitops.adapters.krm import run_parsed
-from netpol_gitops.analysis.changes import _pair
 from netpol_gitops.analysis.documents import topology, topology_of
 from netpol_gitops.yaml.resourcelist import read_resource_list
 from netpol_gitops.yaml.stream import split_stream
 from tests.helpers import ROOT, cli, require_shared
 
 LOAD = YAML(typ="safe")
+
+
+def _pair(line: str) -> tuple[str, str]:
+    """(source, destination) of a txt line (peers hold neither " => " nor " : ")."""
+    src, _, rest = line.partition(" => ")
+    return src, rest.rpartition(" : ")[0]
 
 
 def _translate() -> Any:

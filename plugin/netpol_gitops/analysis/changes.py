@@ -5,49 +5,47 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-
-def _pair(line: str) -> tuple[str, str]:
-    """(source, destination) of a reach line (peers hold neither " => " nor " : ")."""
-    src, _, rest = line.partition(" => ")
-    return src, rest.rpartition(" : ")[0]
+from netpol_gitops.model.connection import Connection
 
 
-def merged(base: Iterable[str], head: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """("-", line) for a line only in ``base``, ("+", line) only in ``head``, by a merge of two
-    line streams in (source, destination) order: neither is held whole. A line whose
-    connections changed is removed and added."""
+def merged(
+    base: Iterable[Connection], head: Iterable[Connection]
+) -> Iterator[tuple[str, Connection]]:
+    """("-", c) for a connection only in ``base``, ("+", c) only in ``head``, by a merge of two
+    streams in (source, destination) order: neither is held whole. A connection whose ports
+    changed is removed and added."""
     bases, heads = iter(base), iter(head)
     b, h = next(bases, None), next(heads, None)
     last = ("", "")
     while b is not None or h is not None:
-        kb = _pair(b) if b is not None else None
-        kh = _pair(h) if h is not None else None
+        kb = (b.src, b.dst) if b is not None else None
+        kh = (h.src, h.dst) if h is not None else None
         key = min(k for k in (kb, kh) if k is not None)
         if key < last:
-            raise ValueError(f"reach lines out of order at {key}")  # a bug, never input
+            raise ValueError(f"connections out of order at {key}")  # a bug, never input
         last = key
         if kb == kh:
-            if b != h:
-                yield "-", str(b)
-                yield "+", str(h)
+            assert b is not None and h is not None
+            if b.conns != h.conns:
+                yield "-", b
+                yield "+", h
             b, h = next(bases, None), next(heads, None)
         elif kb == key:
-            yield "-", str(b)
+            assert b is not None
+            yield "-", b
             b = next(bases, None)
         else:
-            yield "+", str(h)
+            assert h is not None
+            yield "+", h
             h = next(heads, None)
 
 
-def changed_lines(base: Iterable[str], head: Iterable[str]) -> tuple[list[str], list[str]]:
-    """(added, removed) between two line streams in (source, destination) order."""
-    added: list[str] = []
-    removed: list[str] = []
-    for sign, line in merged(base, head):
-        (added if sign == "+" else removed).append(line)
+def changed(
+    base: Iterable[Connection], head: Iterable[Connection]
+) -> tuple[list[Connection], list[Connection]]:
+    """(added, removed) between two streams in (source, destination) order."""
+    added: list[Connection] = []
+    removed: list[Connection] = []
+    for sign, conn in merged(base, head):
+        (added if sign == "+" else removed).append(conn)
     return added, removed
-
-
-def namespaces_of(line: str) -> set[str]:
-    """The namespaces of a reach line's source and destination (none for IP ranges)."""
-    return {p.split("/", 1)[0] for p in _pair(line) if not p.endswith("[External]")}

@@ -12,30 +12,14 @@ import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
 from netpol_gitops.analysis.topology import Topology
+from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 
 MAX_IP = 2**32 - 1
 ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int, str], ...]]
-
-
-@dataclass(frozen=True, order=True)
-class Connection:
-    src: str
-    dst: str
-    conns: Conns
-
-    def line(self) -> str:
-        """Peers are escaped when built (Workload.peer) or are IP ranges."""
-        return f"{self.src} => {self.dst} : {_render(self.conns)}"
-
-
-@functools.cache
-def _render(conns: Conns) -> str:  # few distinct sets, millions of lines
-    return conns.render()
 
 
 def ip_peer(lo: int, hi: int) -> str:
@@ -239,13 +223,6 @@ class Analysis:
             for dst, conns in rows:
                 yield Connection(src, dst, conns)
 
-    def iter_lines(self) -> Iterator[str]:
-        """The txt lines of iter_connections, built without intermediate objects (the output
-        can run to millions of lines)."""
-        for src, rows in self._rows():
-            head = f"{src} => "
-            yield from [f"{head}{dst} : {_render(conns)}\n" for dst, conns in rows]
-
     def connections(self) -> list[Connection]:
         return list(self.iter_connections())
 
@@ -277,8 +254,3 @@ def analyse(topo: Topology) -> list[Connection]:
 def iter_analyse(topo: Topology) -> Iterator[Connection]:
     """The same, streamed one source at a time (for outputs too large to hold)."""
     return Analysis(topo).iter_connections()
-
-
-def iter_lines(topo: Topology) -> Iterator[str]:
-    """The txt output, newline-terminated lines, streamed."""
-    return Analysis(topo).iter_lines()

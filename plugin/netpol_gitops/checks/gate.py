@@ -5,15 +5,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from netpol_gitops.analysis.changes import changed_lines
+from netpol_gitops.analysis.changes import changed
 from netpol_gitops.analysis.documents import topology_of
-from netpol_gitops.analysis.reach import iter_lines
+from netpol_gitops.analysis.reach import iter_analyse
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.labelled import Standing
 from netpol_gitops.generate.policies import build
 from netpol_gitops.generate.render import Rendered, namespace_objects, render
+from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.intent import Config, Mode
 from netpol_gitops.yaml.document import Document
 
@@ -88,18 +89,14 @@ def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Probl
             dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
         )
     ]
-    now = (line[:-1] for line in iter_lines(topo.with_policies(result.generated)))
-    then = (line[:-1] for line in iter_lines(topo.with_policies(enforced)))
-    _, lost = changed_lines(now, then)  # a merge: neither analysis's lines are held whole
-    blocked = sorted(lost)
+    now = iter_analyse(topo.with_policies(result.generated))
+    then = iter_analyse(topo.with_policies(enforced))
+    _, lost = changed(now, then)  # a merge: neither analysis is held whole
+    blocked = sorted(lost, key=Connection.line)
     found = []
     for intent in audited:
-        mine = [
-            line
-            for line in blocked
-            if any(p.startswith(f"{intent.name}/") for p in line.split(" : ")[0].split(" => "))
-        ]
-        shown = "; ".join(mine[:3]) + ("; ..." if len(mine) > 3 else "")
+        mine = [c for c in blocked if any(p.startswith(f"{intent.name}/") for p in (c.src, c.dst))]
+        shown = "; ".join(c.line() for c in mine[:3]) + ("; ..." if len(mine) > 3 else "")
         n = len(mine)
         message = (
             f"namespace {intent.name} is in audit mode: enforcing default-deny-"

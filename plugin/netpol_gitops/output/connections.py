@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 
-from netpol_gitops.analysis.reach import Connection
+from netpol_gitops.model.connection import Connection, conns_text
 from netpol_gitops.output.mermaid import mermaid
 
 
+def txt_lines(conns: Iterable[Connection]) -> Iterator[str]:
+    """The txt format, one newline-terminated line per connection, streamed (it can run to
+    millions of lines)."""
+    for c in conns:
+        yield f"{c.src} => {c.dst} : {conns_text(c.conns)}\n"
+
+
 def txt(conns: list[Connection]) -> str:
-    return "".join(c.line() + "\n" for c in conns)
+    return "".join(txt_lines(conns))
 
 
 def as_json(conns: list[Connection]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from netpol_gitops.analysis.reach import Connection
+from netpol_gitops.model.connection import Connection, conns_text
 from netpol_gitops.review.compare import Diff
 
 MAX_GRAPH_EDGES = 40
@@ -18,23 +18,20 @@ def _node(peer: str) -> str:
 
 def graph(diff: Diff) -> str:
     """A mermaid graph of the changed connections (opened: solid, closed: dashed)."""
-    edges = [(line, "+") for line in diff.added] + [(line, "-") for line in diff.removed]
+    edges = [(c, "+") for c in diff.added] + [(c, "-") for c in diff.removed]
     if not edges:
         return ""
     lines = ["flowchart LR"]
     if len(edges) > MAX_GRAPH_EDGES:  # collapse to namespaces
         counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        for line, sign in edges:
-            src, _, rest = line.partition(" => ")
-            dst = rest.split(" : ")[0]
-            counts[(_ns(src), _ns(dst), sign)] += 1
+        for c, sign in edges:
+            counts[(_ns(c.src), _ns(c.dst), sign)] += 1
         for (a, b, sign), n in sorted(counts.items()):
             arrow = "-->" if sign == "+" else "-.->"
             lines.append(f'  {_node(a)}["{a}"] {arrow}|"{sign}{n}"| {_node(b)}["{b}"]')
         return "\n".join(lines) + "\n"
-    for line, sign in edges:
-        src, _, rest = line.partition(" => ")
-        dst, _, conns = rest.partition(" : ")
+    for c, sign in edges:
+        src, dst, conns = c.src, c.dst, conns_text(c.conns)
         arrow = "-->" if sign == "+" else "-.->"
         label = f"{'opened' if sign == '+' else 'closed'}: {conns}".replace('"', "'")
         lines.append(

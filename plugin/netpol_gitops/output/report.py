@@ -16,7 +16,10 @@ def to_json(diff: Diff) -> str:
                 "base": diff.base,
                 "head": diff.head,
                 "namespaces": [{"name": n, "before": b, "after": a} for n, b, a in diff.namespaces],
-                "connections": {"added": diff.added, "removed": diff.removed},
+                "connections": {
+                    "added": [c.line() for c in diff.added],
+                    "removed": [c.line() for c in diff.removed],
+                },
                 "policies": {
                     "added": diff.policies_added,
                     "removed": diff.policies_removed,
@@ -31,7 +34,7 @@ def to_json(diff: Diff) -> str:
                         "message": x.summary,
                         "differences": list(x.differences),
                         "replaced": x.replaced,
-                        "opens": list(x.opens),
+                        "opens": [c.line() for c in x.opens],
                         "opens_total": x.opens_total,
                     }
                     for x in diff.not_generated
@@ -69,14 +72,14 @@ def to_text(diff: Diff) -> str:
     for name, before, after in diff.namespaces:
         mark = "  REGRESSION" if is_regression(before, after) else ""
         out.append(f"namespace {name}: {before} -> {after}{mark}")
-    out += [f"+ {line}" for line in diff.added] + [f"- {line}" for line in diff.removed]
+    out += [f"+ {c.line()}" for c in diff.added] + [f"- {c.line()}" for c in diff.removed]
     out += [f"policy added {k}" for k in diff.policies_added]
     out += [f"policy removed {k}" for k in diff.policies_removed]
     out += [f"policy changed {k}" for k in diff.policies_changed]
     for x in diff.not_generated:
         out.append(f"policy not generated {x.policy} at {x.location}: {x.summary}")
         out.append(f"  {fate(x)}{':' if x.opens else ''}")
-        out += [f"  + {line}" for line in x.opens]
+        out += [f"  + {c.line()}" for c in x.opens]
         if x.opens_total > len(x.opens):
             out.append(f"  ... {x.opens_total - len(x.opens)} more")
     return "\n".join(printable(line) for line in out) + "\n"

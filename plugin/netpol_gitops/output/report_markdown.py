@@ -44,7 +44,7 @@ def _not_generated_md(policies: list[NotGenerated], budget: int) -> list[str]:
         entry = [f"- {code_cell(x.policy)} at {code_cell(x.location)}: {why}; {fate(x)}."]
         if x.opens:
             more = x.opens_total - len(x.opens)
-            text = "".join(f"+ {line}\n" for line in x.opens)
+            text = "".join(f"+ {c.line()}\n" for c in x.opens)
             text += f"... {more} more\n" if more else ""
             block = ["", *(f"  {line}" for line in fence(text, "diff").splitlines())]
             if size + sum(len(line) + 1 for line in [*entry, *block]) <= budget:
@@ -81,7 +81,7 @@ def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = 
     head += _not_generated_md(diff.not_generated, limit // 4)
     sections: list[str] = []
     if diff.added or diff.removed:
-        lines = [f"+ {x}\n" for x in diff.added] + [f"- {x}\n" for x in diff.removed]
+        lines = [f"+ {c.line()}\n" for c in diff.added] + [f"- {c.line()}\n" for c in diff.removed]
         budget = (limit - len("\n".join(head))) // 2  # at most half the comment
         body: list[str] = []
         size = 0

@@ -9,12 +9,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from netpol_gitops.analysis.changes import changed_lines, merged, namespaces_of
+from netpol_gitops.analysis.changes import changed, merged
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.errors import printable
 from netpol_gitops.generate.render import Rendered
+from netpol_gitops.model.connection import Connection
 
 DIRECTIONS = {"all": {"ingress", "egress"}, "ingress": {"ingress"}, "egress": {"egress"}}
 MAX_OPENS = 20  # connections listed per policy labelled as generated that is not generated
@@ -32,9 +33,9 @@ class NotGenerated:
     summary: str  # what is wrong, one phrase
     differences: tuple[str, ...]  # stale: the fields that differ
     replaced: bool  # the deliveries replace it; False: an item of a List, deployed as written
-    # reach lines that exist with it applied as written and not with the generated policies,
+    # connections that exist with it applied as written and not with the generated policies,
     # with an end in its namespace (shared by the namespace's such policies); first MAX_OPENS
-    opens: tuple[str, ...] = ()
+    opens: tuple[Connection, ...] = ()
     opens_total: int = 0
 
 
@@ -44,9 +45,9 @@ class Side:
 
     sha: str
     protection: dict[str, str]  # namespace -> all|ingress|egress|none|off|audit
-    # reach txt lines (input + generated policies) in reach's (source, destination) order,
-    # made when iterated: they can run to millions
-    connections: Callable[[], Iterable[str]]
+    # reach's connections (input + generated policies) in (source, destination) order, made
+    # when iterated: they can run to millions
+    connections: Callable[[], Iterable[Connection]]
     policies: dict[str, str]  # namespace/name -> the generated object's YAML
     not_generated: list[NotGenerated] = field(default_factory=list)
 
@@ -56,8 +57,8 @@ class Diff:
     base: str
     head: str
     namespaces: list[tuple[str, str, str]] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    added: list[Connection] = field(default_factory=list)
+    removed: list[Connection] = field(default_factory=list)
     policies_added: list[str] = field(default_factory=list)
     policies_removed: list[str] = field(default_factory=list)
     policies_changed: list[str] = field(default_factory=list)
@@ -88,9 +89,9 @@ def is_regression(before: str, after: str) -> bool:
     return not DIRECTIONS.get(before, set()) <= DIRECTIONS.get(after, set())
 
 
-def _sort_key(line: str) -> tuple[str, str]:
-    src, _, rest = line.partition(" => ")
-    return src, rest
+def _sort_key(c: Connection) -> tuple[str, str]:
+    """The order of the txt lines: source, then the rest of the line."""
+    return c.src, c.line()[len(c.src) + 4 :]
 
 
 def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[NotGenerated]:
@@ -103,7 +104,7 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
     Raises NetpolError (located) for a labelled policy too malformed to analyse."""
     found = result.not_generated
     replaced = [x for x in found if x.replaced]
-    opens: dict[str, list[str]] = defaultdict(list)
+    opens: dict[str, list[Connection]] = defaultdict(list)
     totals: dict[str, int] = defaultdict(int)
     if replaced:
         written = topology_of([x.doc for x in replaced]).policies
@@ -117,15 +118,15 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
         applied = dataclasses.replace(applied, policies=[*applied.policies, *written])
         spaces = {x.namespace for x in replaced}
 
-        def near(lines: Iterable[str]) -> Iterator[str]:
-            return (x[:-1] for x in lines if not spaces.isdisjoint(namespaces_of(x[:-1])))
+        def near(conns: Iterable[Connection]) -> Iterator[Connection]:
+            return (c for c in conns if not spaces.isdisjoint(c.namespaces))
 
-        generated_lines = near(analysis.iter_lines())
-        for sign, line in merged(generated_lines, near(Analysis(applied).iter_lines())):
-            for ns in namespaces_of(line) & spaces if sign == "+" else ():
+        generated = near(analysis.iter_connections())
+        for sign, conn in merged(generated, near(Analysis(applied).iter_connections())):
+            for ns in conn.namespaces & spaces if sign == "+" else ():
                 totals[ns] += 1
                 if len(opens[ns]) < MAX_OPENS:
-                    opens[ns].append(line)
+                    opens[ns].append(conn)
     return sorted(
         (
             NotGenerated(
@@ -151,7 +152,7 @@ def compare(base: Side, head: Side) -> Diff:
         after = head.protection.get(name, "absent")
         if before != after:
             diff.namespaces.append((name, before, after))
-    added, removed = changed_lines(base.connections(), head.connections())
+    added, removed = changed(base.connections(), head.connections())
     diff.added = sorted(added, key=_sort_key)
     diff.removed = sorted(removed, key=_sort_key)
     diff.policies_added = sorted(set(head.policies) - set(base.policies))

@@ -9,6 +9,7 @@ from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import namespace_objects, render_units
+from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.intent import Mode
 from netpol_gitops.review.compare import Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
@@ -41,8 +42,8 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
     topo = topology_of(result.documents, keep=shared is not None)
     analysis = Analysis(topo.with_policies(result.generated))
 
-    def lines() -> Iterator[str]:
-        return (line[:-1] for line in analysis.iter_lines())
+    def connections() -> Iterator[Connection]:
+        return analysis.iter_connections()
 
     policies = {
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
@@ -50,4 +51,4 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
     }
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
-    return Side(rev.sha, protection, lines, policies, not_generated(result, topo, analysis))
+    return Side(rev.sha, protection, connections, policies, not_generated(result, topo, analysis))
