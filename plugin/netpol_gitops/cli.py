@@ -491,6 +491,7 @@ def check(
     from netpol_gitops.checks.gate import findings  # noqa: PLC0415
     from netpol_gitops.checks.rules import at_or_above  # noqa: PLC0415
     from netpol_gitops.generate.config import parse_config  # noqa: PLC0415
+    from netpol_gitops.model.severity import Severity  # noqa: PLC0415
     from netpol_gitops.output.problems import RENDERERS  # noqa: PLC0415
 
     def job() -> list[Problem]:
@@ -510,7 +511,7 @@ def check(
 
     found = _run(job)
     sys.stdout.write(RENDERERS[output_format.value](found))
-    if fail_on is not Level.never and at_or_above(found, fail_on.value):
+    if fail_on is not Level.never and at_or_above(found, Severity(fail_on.value)):
         raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from netpol_gitops.model.location import Location
+from netpol_gitops.model.severity import Severity
 
 
 @dataclass(frozen=True, order=True)
@@ -16,7 +17,7 @@ class Problem:
 
     location: Location
     message: str
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
     rule: str = field(default="invalid-input", compare=False)
 
     def render(self) -> str:

@@ -5,7 +5,7 @@ import pytest
 from netpol_gitops.errors import Problem
 from netpol_gitops.generate.flows import derive_flow_name
 from netpol_gitops.generate.ports import parse_port
-from netpol_gitops.model.intent import Endpoint, PortSpec
+from netpol_gitops.model.intent import Endpoint, EndpointKind, PortSpec
 from netpol_gitops.model.location import Location
 
 LOC = Location("f.yaml", 1, 1, "x")
@@ -53,17 +53,20 @@ def test_bad_ports(raw: str, message: str) -> None:
 
 
 def test_derived_flow_names() -> None:
-    web = Endpoint("pods", pods=(("tier", "web"),))
-    assert derive_flow_name(web, Endpoint("internet")) == "web-to-internet"
+    web = Endpoint(EndpointKind.PODS, pods=(("tier", "web"),))
+    assert derive_flow_name(web, Endpoint(EndpointKind.INTERNET)) == "web-to-internet"
     assert (
-        derive_flow_name(Endpoint("namespace", namespace="ingress-nginx"), web)
+        derive_flow_name(Endpoint(EndpointKind.NAMESPACE, namespace="ingress-nginx"), web)
         == "ingress-nginx-to-web"
     )
-    assert derive_flow_name(web, Endpoint("cidr", cidr="10.0.0.0/8")) == "web-to-cidr-10-0-0-0-8"
+    assert (
+        derive_flow_name(web, Endpoint(EndpointKind.CIDR, cidr="10.0.0.0/8"))
+        == "web-to-cidr-10-0-0-0-8"
+    )
     assert (
         derive_flow_name(
-            Endpoint("pods", pods=()),
-            Endpoint("namespaces", namespace_labels=(("team", "Pay_ments"),)),
+            Endpoint(EndpointKind.PODS, pods=()),
+            Endpoint(EndpointKind.NAMESPACES, namespace_labels=(("team", "Pay_ments"),)),
         )
         == "all-pods-to-pay-ments"
     )

@@ -19,7 +19,14 @@ from netpol_gitops.analysis.reach import analyse
 from netpol_gitops.analysis.topology import NS_NAME_LABEL, Topology
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import Rendered, render
-from netpol_gitops.model.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
+from netpol_gitops.model.intent import (
+    Config,
+    Endpoint,
+    EndpointKind,
+    Mode,
+    NamespaceIntent,
+    PortSpec,
+)
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import EXAMPLE, GOLDEN
@@ -43,11 +50,11 @@ def ports_conns(ports: tuple[PortSpec, ...]) -> Conns:
 def end_matches(end: Endpoint, home: str, pod: Pod, ns_labels: dict[str, str]) -> bool:
     ns, labels = pod
     pods_ok = end.pods is None or all(labels.get(k) == v for k, v in end.pods)
-    if end.kind == "pods":
+    if end.kind is EndpointKind.PODS:
         return ns == home and pods_ok
-    if end.kind == "namespace":
+    if end.kind is EndpointKind.NAMESPACE:
         return ns == end.namespace and pods_ok
-    if end.kind == "namespaces":
+    if end.kind is EndpointKind.NAMESPACES:
         return all(ns_labels.get(k) == v for k, v in end.namespace_labels or ()) and pods_ok
     return False  # IP ends never match pods
 
@@ -125,9 +132,9 @@ def assert_declared_equals_allowed(result: Rendered, config: Config) -> None:
         pods.add((intent.name, ()))
         for flow in intent.flows:
             for end in (flow.src, flow.dst):
-                if end.kind == "pods":
+                if end.kind is EndpointKind.PODS:
                     pods.add((intent.name, end.pods or ()))
-                elif end.kind == "namespace":
+                elif end.kind is EndpointKind.NAMESPACE:
                     pods.add((str(end.namespace), end.pods or ()))
     topo: Topology = topology([*objs, *result.generated])
     topo.workloads = [

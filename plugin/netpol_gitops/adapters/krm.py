@@ -27,14 +27,13 @@ from netpol_gitops.generate.policies import PolicyObject
 from netpol_gitops.generate.render import READ_KINDS, render
 from netpol_gitops.model.intent import Config
 from netpol_gitops.model.location import Location
+from netpol_gitops.model.severity import Severity
+from netpol_gitops.output.krm_results import krm_result, krm_stderr_line
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.emit import dump_objects
 from netpol_gitops.yaml.locate import locate
 from netpol_gitops.yaml.resourcelist import SOURCE, read_resource_list
 from netpol_gitops.yaml.stream import read_documents, split_stream
-
-PATH_KEYS = ("internal.config.kubernetes.io/path", "config.kubernetes.io/path")
-INDEX_KEYS = ("internal.config.kubernetes.io/index", "config.kubernetes.io/index")
 
 
 @dataclass
@@ -46,14 +45,6 @@ class KrmResult:
     @property
     def output(self) -> str:
         return "".join(self.chunks())
-
-
-def _annotation(item: dict[str, Any], keys: tuple[str, ...]) -> str | None:
-    anns = (item.get("metadata") or {}).get("annotations") or {}
-    for key in keys:
-        if isinstance(anns, dict) and key in anns:
-            return str(anns[key])
-    return None
 
 
 def _item_views(rl: Document, items: list[Any]) -> list[Document]:
@@ -142,42 +133,6 @@ def _sources(config: Config, cwd: Path) -> list[Document]:
     return [d for d in read_documents(files) if d.kind == "Namespace"]
 
 
-def _result(problem: Problem, item_at: Callable[[int], Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"message": problem.message, "severity": problem.severity}
-    src = problem.location.source
-    item = item_at(int(src[6:-1])) if src.startswith("items[") and src.endswith("]") else None
-    if isinstance(item, dict):
-        meta = item.get("metadata") or {}
-        ref = {
-            "apiVersion": item.get("apiVersion"),
-            "kind": item.get("kind"),
-            "name": meta.get("name"),
-        }
-        if meta.get("namespace"):
-            ref["namespace"] = meta["namespace"]
-        out["resourceRef"] = ref
-        path = _annotation(item, PATH_KEYS)
-        if path:
-            out["file"] = {"path": path}
-            index = _annotation(item, INDEX_KEYS)
-            if index is not None and index.isdigit():
-                out["file"]["index"] = int(index)
-    elif src != SOURCE:
-        out["file"] = {"path": src}
-    if problem.location.field:
-        out["field"] = {"path": problem.location.field}
-    return out
-
-
-def _stderr_line(problem: Problem, result: dict[str, Any]) -> str:
-    where = result.get("file", {}).get("path") or problem.location.source
-    ref = result.get("resourceRef")
-    what = f"{ref['kind']}/{ref['name']} " if ref else ""
-    fld = f"{problem.location.field}: " if problem.location.field else ""
-    line = f":{problem.location.line}:{problem.location.col}" if problem.location.line else ""
-    return f"{where}{line}: {problem.severity}: {what}{fld}{problem.message}"
-
-
 @dataclass(frozen=True)
 class _Outcome:
     dropped: set[int]  # indexes of items not echoed: generated policies of an earlier run
@@ -188,7 +143,7 @@ class _Outcome:
 
     @property
     def exit_code(self) -> int:
-        return 1 if any(p.severity == "error" for p in self.problems) else 0
+        return 1 if any(p.severity is Severity.ERROR for p in self.problems) else 0
 
 
 @dataclass(frozen=True)
@@ -226,8 +181,8 @@ def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outc
         except (IndexError, NetpolError):
             return None
 
-    results = [_result(p, item_at) for p in problems]
-    stderr = [_stderr_line(p, r) for p, r in zip(problems, results, strict=True)]
+    results = [krm_result(p, item_at) for p in problems]
+    stderr = [krm_stderr_line(p, r) for p, r in zip(problems, results, strict=True)]
     return _Outcome(dropped, generated, problems, results, stderr)
 
 

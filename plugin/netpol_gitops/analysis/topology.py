@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,9 +33,13 @@ class Topology:
         return self.namespaces.get(name) or {NS_NAME_LABEL: name}
 
     def with_policies(self, objects: Sequence[dict[str, Any]]) -> Topology:
-        """The same workloads and namespaces, with these NetworkPolicies added."""
-        return dataclasses.replace(
-            self, policies=[*self.policies, *(compile_policy(o) for o in objects)]
+        """A copy with the same workloads and namespaces and these NetworkPolicies added; it
+        shares no container with this one (adding to either leaves the other as it was)."""
+        return Topology(
+            list(self.workloads),
+            {name: dict(labels) for name, labels in self.namespaces.items()},
+            [*self.policies, *(compile_policy(o) for o in objects)],
+            set(self._seen),
         )
 
     def add(self, obj: dict[str, Any]) -> None:

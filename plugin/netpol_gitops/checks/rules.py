@@ -13,53 +13,63 @@ from netpol_gitops.analysis.topology import NS_NAME_LABEL
 from netpol_gitops.errors import Problem
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
-from netpol_gitops.model.intent import Config, Endpoint, Mode, NamespaceIntent
+from netpol_gitops.model.intent import Config, Endpoint, EndpointKind, Mode, NamespaceIntent
 from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE
 from netpol_gitops.model.location import Location
+from netpol_gitops.model.severity import Severity
 
 
 @dataclass(frozen=True)
 class CheckRule:
     id: str
-    severity: str
+    severity: Severity
     summary: str
 
 
 RULES = {
     r.id: r
     for r in (
-        CheckRule("no-default-deny", "error", "A namespace has no default deny"),
-        CheckRule("egress-without-dns", "error", "Egress is denied but DNS is not allowed"),
+        CheckRule("no-default-deny", Severity.ERROR, "A namespace has no default deny"),
+        CheckRule("egress-without-dns", Severity.ERROR, "Egress is denied but DNS is not allowed"),
         CheckRule(
             "half-open-flow",
-            "error",
+            Severity.ERROR,
             "A flow needs the other namespace's consent, which it does not give",
         ),
         CheckRule(
-            "selector-matches-nothing", "warning", "A flow's pod selector matches no workload"
+            "selector-matches-nothing",
+            Severity.WARNING,
+            "A flow's pod selector matches no workload",
         ),
         CheckRule(
-            "redundant-policy", "warning", "A hand-written NetworkPolicy repeats a generated one"
+            "redundant-policy",
+            Severity.WARNING,
+            "A hand-written NetworkPolicy repeats a generated one",
         ),
         CheckRule(
-            "audit-would-block", "note", "What a namespace in audit mode would block if enforced"
+            "audit-would-block",
+            Severity.NOTE,
+            "What a namespace in audit mode would block if enforced",
         ),
         CheckRule(
-            "name-clash", "error", "A hand-written NetworkPolicy has a generated policy's name"
+            "name-clash",
+            Severity.ERROR,
+            "A hand-written NetworkPolicy has a generated policy's name",
         ),
         CheckRule(
             "stale-generated-policy",
-            "error",
+            Severity.ERROR,
             "A NetworkPolicy labelled as generated is not what the generator makes now",
         ),
-        CheckRule("invalid-annotation", "error", "An annotation value is invalid"),
-        CheckRule("invalid-flow", "error", "A flow is invalid"),
-        CheckRule("invalid-config", "error", "The repo config is invalid"),
-        CheckRule("invalid-yaml", "error", "A file is not valid YAML or not a Kubernetes object"),
-        CheckRule("invalid-input", "error", "The input is invalid"),
+        CheckRule("invalid-annotation", Severity.ERROR, "An annotation value is invalid"),
+        CheckRule("invalid-flow", Severity.ERROR, "A flow is invalid"),
+        CheckRule("invalid-config", Severity.ERROR, "The repo config is invalid"),
+        CheckRule(
+            "invalid-yaml", Severity.ERROR, "A file is not valid YAML or not a Kubernetes object"
+        ),
+        CheckRule("invalid-input", Severity.ERROR, "The input is invalid"),
     )
 }
-LEVELS = {"note": 0, "warning": 1, "error": 2}
 
 
 @dataclass(frozen=True)
@@ -208,9 +218,11 @@ def _admits(
         mine = flow.dst if ingress else flow.src
         if not mine.local:
             continue
-        if peer.kind == "namespace" and peer.namespace == home:
+        if peer.kind is EndpointKind.NAMESPACE and peer.namespace == home:
             return True
-        if peer.kind == "namespaces" and Selector(peer.namespace_labels or ()).matches(home_labels):
+        if peer.kind is EndpointKind.NAMESPACES and Selector(peer.namespace_labels or ()).matches(
+            home_labels
+        ):
             return True
     return False
 
@@ -223,7 +235,7 @@ def _half_open(repo: Repo, intents: Mapping[str, NamespaceIntent]) -> list[Probl
         labels = repo.namespace_labels.get(intent.name, {NS_NAME_LABEL: intent.name})
         for flow in intent.flows:
             for end, other_is_dst in ((flow.dst, True), (flow.src, False)):
-                if end.kind != "namespace" or end.namespace == intent.name:
+                if end.kind is not EndpointKind.NAMESPACE or end.namespace == intent.name:
                     continue
                 other = intents.get(str(end.namespace))
                 if _admits(other, intent.name, labels, ingress=other_is_dst):
@@ -294,5 +306,5 @@ def _redundant(repo: Repo) -> list[Problem]:
 
 
 # ----------------------------------------------------------------------------- renderers
-def at_or_above(findings: Iterable[Problem], level: str) -> bool:
-    return any(LEVELS.get(f.severity, 2) >= LEVELS[level] for f in findings)
+def at_or_above(findings: Iterable[Problem], level: Severity) -> bool:
+    return any(f.severity.at_least(level) for f in findings)

@@ -12,6 +12,7 @@ from netpol_gitops.generate import schemas
 from netpol_gitops.generate.ports import labels_of, parse_cidr, parse_ports
 from netpol_gitops.model.intent import (
     Endpoint,
+    EndpointKind,
     Flow,
 )
 from netpol_gitops.model.location import Location, Locator
@@ -53,7 +54,7 @@ def parse_flows(
                 )
             )
             continue
-        if any(p.named for p in ports) and dst.kind in ("cidr", "internet"):
+        if any(p.named for p in ports) and dst.kind in (EndpointKind.CIDR, EndpointKind.INTERNET):
             problems.append(
                 Problem(
                     locate_at([i, "ports"], False),
@@ -81,13 +82,15 @@ def _endpoint(
 ) -> Endpoint | None:
     pods = labels_of(raw["pods"]) if "pods" in raw else None
     if "pods" in raw and len(raw) == 1:
-        return Endpoint("pods", pods=pods)
+        return Endpoint(EndpointKind.PODS, pods=pods)
     if "namespace" in raw:
-        return Endpoint("namespace", pods=pods, namespace=raw["namespace"])
+        return Endpoint(EndpointKind.NAMESPACE, pods=pods, namespace=raw["namespace"])
     if "namespaces" in raw:
-        return Endpoint("namespaces", pods=pods, namespace_labels=labels_of(raw["namespaces"]))
+        return Endpoint(
+            EndpointKind.NAMESPACES, pods=pods, namespace_labels=labels_of(raw["namespaces"])
+        )
     if "internet" in raw:
-        return Endpoint("internet")
+        return Endpoint(EndpointKind.INTERNET)
     cidr = parse_cidr(raw["cidr"], locate_at([*path, "cidr"], False), problems)
     excepts = []
     for j, text in enumerate(raw.get("except", [])):
@@ -98,7 +101,7 @@ def _endpoint(
         excepts.append(sub or "")
     if cidr is None:
         return None
-    return Endpoint("cidr", cidr=cidr, except_=tuple(excepts))
+    return Endpoint(EndpointKind.CIDR, cidr=cidr, except_=tuple(excepts))
 
 
 def _inside(sub: str, net: str) -> bool:
@@ -112,14 +115,14 @@ def derive_flow_name(src: Endpoint, dst: Endpoint) -> str:
 
 def _end_name(end: Endpoint) -> str:
     pods = "-".join(v for _, v in end.pods) if end.pods else ""
-    if end.kind == "pods":
+    if end.kind is EndpointKind.PODS:
         return pods or "all-pods"
-    if end.kind == "namespace":
+    if end.kind is EndpointKind.NAMESPACE:
         return "-".join(filter(None, [end.namespace, pods]))
-    if end.kind == "namespaces":
+    if end.kind is EndpointKind.NAMESPACES:
         sel = "-".join(v for _, v in end.namespace_labels or ()) or "all-namespaces"
         return "-".join(filter(None, [sel, pods]))
-    if end.kind == "cidr":
+    if end.kind is EndpointKind.CIDR:
         return "cidr-" + str(end.cidr)
     return "internet"
 

@@ -11,7 +11,14 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from netpol_gitops.model.intent import Config, Endpoint, Mode, NamespaceIntent, PortSpec
+from netpol_gitops.model.intent import (
+    Config,
+    Endpoint,
+    EndpointKind,
+    Mode,
+    NamespaceIntent,
+    PortSpec,
+)
 from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, Labels
 
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -161,16 +168,16 @@ def _namespace_peer(namespace: str, pods: Labels | None) -> dict[str, Any]:
 
 
 def _peers(end: Endpoint, config: Config) -> list[dict[str, Any]]:
-    if end.kind == "pods":
+    if end.kind is EndpointKind.PODS:
         return [{"podSelector": _selector(end.pods)}]
-    if end.kind == "namespace":
+    if end.kind is EndpointKind.NAMESPACE:
         return [_namespace_peer(str(end.namespace), end.pods)]
-    if end.kind == "namespaces":
+    if end.kind is EndpointKind.NAMESPACES:
         peer: dict[str, Any] = {"namespaceSelector": _selector(end.namespace_labels)}
         if end.pods is not None:
             peer["podSelector"] = _selector(end.pods)
         return [peer]
-    if end.kind == "cidr":
+    if end.kind is EndpointKind.CIDR:
         block: dict[str, Any] = {"cidr": end.cidr}
         if end.except_:
             block["except"] = list(end.except_)

@@ -43,11 +43,21 @@ class PortSpec:
         return isinstance(self.port, str)
 
 
+class EndpointKind(StrEnum):
+    """What one end of a flow names (the key of its mapping in the flows value)."""
+
+    PODS = "pods"  # pods of the annotated namespace itself
+    NAMESPACE = "namespace"
+    NAMESPACES = "namespaces"  # namespaces by label
+    CIDR = "cidr"
+    INTERNET = "internet"
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """One end of a flow. ``kind`` is pods, namespace, namespaces, cidr or internet."""
+    """One end of a flow."""
 
-    kind: str
+    kind: EndpointKind
     pods: Labels | None = None
     namespace: str | None = None
     namespace_labels: Labels | None = None
@@ -57,7 +67,7 @@ class Endpoint:
     @property
     def local(self) -> bool:
         """Pods of the annotated namespace itself."""
-        return self.kind == "pods"
+        return self.kind is EndpointKind.PODS
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,12 @@ import re
 from netpol_gitops import __version__
 from netpol_gitops.checks.rules import RULES
 from netpol_gitops.errors import Problem, printable
+from netpol_gitops.model.severity import Severity
 from netpol_gitops.output.escape import escape_data, escape_property
+
+# each format's word for a severity
+GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
 
 def message(f: Problem) -> str:
@@ -33,7 +38,7 @@ def to_github(findings: list[Problem]) -> str:
     """Workflow commands, escaped per GitHub's rules so no value can start a command."""
     out = []
     for f in findings:
-        command = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
+        command = GITHUB_COMMAND[f.severity]
         props = (
             f"file={escape_property(f.location.source)},line={f.location.line},"
             f"col={f.location.col},title={escape_property('netpol-gitops ' + f.rule)}"
@@ -73,7 +78,6 @@ def fingerprint(f: Problem) -> str:
 def to_sarif(findings: list[Problem]) -> str:
     used = sorted({f.rule for f in findings} | {"no-default-deny"})
     index = {rule: i for i, rule in enumerate(used)}
-    level = {"error": "error", "warning": "warning"}
     run = {
         "tool": {
             "driver": {
@@ -88,9 +92,7 @@ def to_sarif(findings: list[Problem]) -> str:
                             "text": RULES.get(rule, RULES["invalid-input"]).summary
                         },
                         "defaultConfiguration": {
-                            "level": level.get(
-                                RULES.get(rule, RULES["invalid-input"]).severity, "note"
-                            )
+                            "level": SARIF_LEVEL[RULES.get(rule, RULES["invalid-input"]).severity]
                         },
                     }
                     for rule in used
@@ -101,7 +103,7 @@ def to_sarif(findings: list[Problem]) -> str:
             {
                 "ruleId": f.rule,
                 "ruleIndex": index[f.rule],
-                "level": level.get(f.severity, "note"),
+                "level": SARIF_LEVEL[f.severity],
                 "message": {"text": message(f)},
                 "locations": [
                     {

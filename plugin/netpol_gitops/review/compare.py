@@ -3,7 +3,6 @@ added, removed and changed (rendered by output.report). Pure."""
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -114,8 +113,8 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
             for p in result.generated
             if (p["metadata"]["namespace"], p["metadata"]["name"]) not in twins
         ]
-        applied = topo.with_policies(others)
-        applied = dataclasses.replace(applied, policies=[*applied.policies, *written])
+        applied = topo.with_policies(others)  # a copy: topo stays as it is
+        applied.policies.extend(written)
         spaces = {x.namespace for x in replaced}
 
         def near(conns: Iterable[Connection]) -> Iterator[Connection]:
