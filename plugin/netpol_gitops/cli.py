@@ -1,25 +1,89 @@
-"""The command line: options -> core call -> exit code. No policy logic lives here.
+"""The command line: options -> one call -> output and exit code. Typer only: no policy logic,
+no I/O beyond writing what a command returns.
 
-Exit codes: 0 ok, 1 problems found or bad input, 2 usage, 3 internal error.
+Exit codes: 0 ok, 1 problems found or bad input, 2 usage, 3 internal error, 130 interrupted.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException  # typer's own click: usage errors
+from typer.core import TyperGroup
 
 from netpol_gitops import __version__
-from netpol_gitops.errors import Deadline, NetpolError, Problem
+from netpol_gitops.errors import Deadline, Failure, NetpolError, Problem
 from netpol_gitops.generate import schemas
 from netpol_gitops.model.location import Location
 
+_state = {"debug": False}
+
+
+class _Boundary(TyperGroup):
+    """The one error boundary (pre-commit's error_handler is the model): every command raises,
+    this turns what it raised into output and an exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        standalone = kwargs.get("standalone_mode", True)
+        kwargs["standalone_mode"] = False  # click raises; guarded() decides what is printed
+        code = guarded(lambda: super(_Boundary, self).main(*args, **kwargs))
+        if standalone:
+            sys.exit(code)
+        return code
+
+
+def guarded(run: Callable[[], object]) -> int:
+    """Run a command; its exit code. Problems in the input: located lines, exit 1. The deadline:
+    exit 1. Interrupted: 130. Anything else is a bug: exit 3, with the traceback under --debug.
+    Commands write only once their work is done, so a failure leaves stdout empty."""
+    try:
+        code = run()
+    except ClickException as exc:  # usage: typer's own message and exit code (2)
+        exc.show()
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        return 130
+    except NetpolError as exc:
+        return _problems(exc.problems)
+    except Deadline as exc:
+        where = str(exc.args[0]) if exc.args else "netpol-gitops"
+        return _problems([Problem(Location(where), str(exc.args[1]))])
+    except Failure as exc:
+        typer.echo(f"netpol-gitops: {exc}", err=True)
+        return exc.exit_code
+    except OSError as exc:  # an unreadable or unwritable path the user named
+        where = str(exc.filename) if exc.filename else "netpol-gitops"
+        return _problems([Problem(Location(where), exc.strerror or str(exc))])
+    except Exception as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        typer.echo(
+            f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "
+            "(rerun with --debug and report it)",
+            err=True,
+        )
+        return 3
+    return code if isinstance(code, int) else 0
+
+
+def _problems(problems: list[Problem]) -> int:
+    for problem in problems:
+        typer.echo(problem.render(), err=True)
+    n = len(problems)
+    typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
+    return 1
+
+
 app = typer.Typer(
     name="netpol-gitops",
+    cls=_Boundary,
     help="Zero-trust by default for every namespace of a GitOps repository: reads "
     "netpol-gitops.io/ annotations on Namespace manifests and generates their NetworkPolicies.\n\n"
     "Exit codes: 0 ok, 1 problems in the input (printed as FILE:LINE:COL), 2 usage, "
@@ -29,50 +93,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-T = TypeVar("T")
-if TYPE_CHECKING:
-    from netpol_gitops.generate.render import Rendered
-_state = {"debug": False}
 
 
 class Output(StrEnum):
     yaml = "yaml"
     json = "json"
-
-
-def _run(job: Callable[[], T]) -> T:
-    """Run the core; problems -> stderr + exit 1; anything else -> exit 3 (traceback with
-    --debug). Nothing reaches stdout unless the whole job succeeded."""
-    try:
-        return job()
-    except NetpolError as exc:
-        _problems(exc.problems)
-    except Deadline as exc:
-        _problems(
-            [Problem(Location(str(exc.args[0]) if exc.args else "netpol-gitops"), str(exc.args[1]))]
-        )
-    except OSError as exc:  # an unreadable or unwritable path the user named
-        where = str(exc.filename) if exc.filename else "netpol-gitops"
-        _problems([Problem(Location(where), exc.strerror or str(exc))])
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if _state["debug"]:
-            traceback.print_exc()
-        typer.echo(
-            f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "
-            "(rerun with --debug and report it)",
-            err=True,
-        )
-        raise typer.Exit(3) from None
-
-
-def _problems(problems: list[Problem]) -> NoReturn:
-    for problem in problems:
-        typer.echo(problem.render(), err=True)
-    n = len(problems)
-    typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
-    raise typer.Exit(1)
 
 
 def _version(value: bool) -> None:
@@ -118,15 +143,6 @@ ConfigOpt = Annotated[
 ]
 
 
-def _rendered(path: str, config: str | None) -> Rendered:
-    """PATH read and rendered, each unit under the config that applies to it."""
-    from netpol_gitops.adapters.inputs import read_units  # noqa: PLC0415
-    from netpol_gitops.generate.config import parse_config  # noqa: PLC0415 - keeps --help fast
-    from netpol_gitops.generate.render import render_units  # noqa: PLC0415
-
-    return render_units([(parse_config(cfg), docs) for cfg, docs in read_units(path, config)])
-
-
 @app.command()
 def render(
     path: PathArg,
@@ -150,14 +166,13 @@ def render(
       netpol-gitops render overlays/prod/ --only-generated -o json
     """
 
-    def job() -> Callable[[], object]:
-        result = _rendered(path, config)  # all problems found before any output
-        if output is Output.json:
-            text = result.json(only_generated)
-            return lambda: sys.stdout.write(text)
-        return lambda: sys.stdout.writelines(result.yaml_parts(only_generated))
+    from netpol_gitops.adapters.pipeline import rendered  # noqa: PLC0415 - keeps --help fast
 
-    _run(job)()
+    result = rendered(path, config)  # all problems found before any output
+    if output is Output.json:
+        sys.stdout.write(result.json(only_generated))
+    else:
+        sys.stdout.writelines(result.yaml_parts(only_generated))
 
 
 @app.command()
@@ -173,20 +188,13 @@ def krm() -> None:
     Problems are results AND stderr lines with exit 1 (kustomize never shows results); the
     items are then returned unchanged. See kustomize/README.md for kustomize and kpt set-ups.
     """
-    from pathlib import Path  # noqa: PLC0415
-
     from netpol_gitops.adapters.krm import run  # noqa: PLC0415
 
-    def job() -> object:
-        result = run(sys.stdin.buffer.read(), Path.cwd())
-        sys.stdout.writelines(result.chunks())
-        for line in result.stderr:
-            typer.echo(line, err=True)
-        return result.exit_code
-
-    code = _run(job)
-    if code:
-        raise typer.Exit(int(str(code)))
+    result = run(sys.stdin.buffer.read(), Path.cwd())
+    sys.stdout.writelines(result.chunks())
+    for line in result.stderr:
+        typer.echo(line, err=True)
+    raise typer.Exit(result.exit_code)
 
 
 argocd_app = typer.Typer(
@@ -211,28 +219,10 @@ def argocd_generate() -> None:
     ARGOCD_APP_NAMESPACE, whose policies are generated even when the app does not carry the
     Namespace object. Any problem: exit 1, message on stderr, nothing on stdout.
     """
-    import os  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    from netpol_gitops.adapters.argocd import deadline, generate  # noqa: PLC0415
 
-    from netpol_gitops.adapters.argocd import deadline_seconds, generate  # noqa: PLC0415
-
-    limit = deadline_seconds(os.environ)
-
-    def expired(_signum: int, _frame: object) -> None:
-        # a BaseException raised inside whatever runs: no problem handler catches it, the
-        # kustomize process group is killed, temporary folders are removed
-        raise Deadline(
-            "argocd generate",
-            f"took longer than {limit}s (NETPOL_GITOPS_DEADLINE); stopped, nothing written",
-        )
-
-    signal.signal(signal.SIGALRM, expired)
-    signal.alarm(limit)
-    try:
-        result = _run(lambda: generate(Path.cwd(), dict(os.environ)))
-    finally:
-        signal.alarm(0)
+    with deadline(os.environ):
+        result = generate(Path.cwd(), dict(os.environ))
     sys.stdout.writelines(result.yaml_parts())  # after the deadline: all or nothing
 
 
@@ -241,13 +231,10 @@ def argocd_discover() -> None:
     """Print the file that makes this app directory ours (a .netpol-gitops.yaml, or YAML that
     contains the netpol-gitops.io/ prefix) and exit 0; print nothing if there is none. Argo CD
     matches the plugin only on non-empty output, so other apps are never captured."""
-    import os  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
     from netpol_gitops.adapters.argocd import discover, repo_root  # noqa: PLC0415
 
     here = Path.cwd()
-    found = _run(lambda: discover(here, repo_root(here, os.environ.get("ARGOCD_APP_SOURCE_PATH"))))
+    found = discover(here, repo_root(here, os.environ.get("ARGOCD_APP_SOURCE_PATH")))
     if found:
         typer.echo(found)
 
@@ -322,32 +309,19 @@ def diff(
 
     Example: netpol-gitops diff --base origin/main --head HEAD -o md > comment.md
     """
-    from netpol_gitops.adapters.review import review  # noqa: PLC0415
+    from netpol_gitops.adapters.review import review, write_reports  # noqa: PLC0415
     from netpol_gitops.output.report import to_json, to_text  # noqa: PLC0415
     from netpol_gitops.output.report_markdown import to_markdown  # noqa: PLC0415
 
-    render_fn = {"md": lambda d: to_markdown(d, limit), "json": to_json, "txt": to_text}
-
-    def job() -> str:
-        result = review(repo, base, head, path or [], config)
-        if report_dir:
-            from pathlib import Path  # noqa: PLC0415
-
-            from netpol_gitops.adapters.inputs import write_atomic  # noqa: PLC0415
-
-            out = Path(report_dir)
-            out.mkdir(parents=True, exist_ok=True)
-            write_atomic(out / "comment.md", to_markdown(result, limit))
-            write_atomic(out / "report.md", to_markdown(result, limit=2**62))
-            write_atomic(out / "report.json", to_json(result))
-            write_atomic(out / "report.txt", to_text(result))
-        regressions.extend(result.regressions)
-        return render_fn[output.value](result)
-
-    regressions: list[str] = []
-    sys.stdout.write(_run(job))
-    if fail_on is FailOn.unprotected and regressions:
-        typer.echo(f"netpol-gitops: less protection in: {', '.join(regressions)}", err=True)
+    result = review(repo, base, head, path or [], config)
+    if report_dir:
+        write_reports(result, report_dir, limit)
+    if output is DiffOutput.md:
+        sys.stdout.write(to_markdown(result, limit))
+    else:
+        sys.stdout.write(to_json(result) if output is DiffOutput.json else to_text(result))
+    if fail_on is FailOn.unprotected and result.regressions:
+        typer.echo(f"netpol-gitops: less protection in: {', '.join(result.regressions)}", err=True)
         raise typer.Exit(1)
 
 
@@ -378,42 +352,9 @@ def github_comment(
     summary instead, with a notice, and the exit is 0. The full report is always appended to
     GITHUB_STEP_SUMMARY when that is set.
     """
-    import os  # noqa: PLC0415
+    from netpol_gitops.adapters.github import post_comment  # noqa: PLC0415
 
-    from netpol_gitops.adapters import github  # noqa: PLC0415
-
-    def inputs() -> tuple[str, str, int | None]:
-        body = github.read_text(body_file, "--body-file")
-        summary = github.read_text(summary_file, "--summary-file") if summary_file else body
-        return body, summary, pr or github.pr_number(os.environ.get("GITHUB_EVENT_PATH"))
-
-    body, summary, number = _run(inputs)
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        _run(lambda: github.append_text(step_summary, "GITHUB_STEP_SUMMARY", summary + "\n"))
-    repository, token = os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_TOKEN")
-    if not number or not repository or not token:
-        typer.echo(
-            "netpol-gitops: need GITHUB_REPOSITORY, GITHUB_TOKEN and a PR number "
-            "(GITHUB_EVENT_PATH or --pr)",
-            err=True,
-        )
-        raise typer.Exit(2)
-    client = github.Client(
-        os.environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/"), repository, token
-    )
-    try:
-        action = client.upsert(number, body)
-    except github.ReadOnlyToken as exc:
-        typer.echo(
-            f"::notice title=netpol-gitops::could not comment ({exc}); the report is in "
-            "the job summary"
-        )
-        return
-    except github.GitHubError as exc:
-        typer.echo(f"netpol-gitops: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"netpol-gitops: comment {action} on #{number}")
+    typer.echo(post_comment(body_file, summary_file, pr, os.environ), nl=False)
 
 
 @github_app.command("outputs")
@@ -430,16 +371,9 @@ def github_outputs(
 
     Appends them to the file GITHUB_OUTPUT names, or prints them when it is unset.
     """
-    import os  # noqa: PLC0415
+    from netpol_gitops.adapters.github import write_outputs  # noqa: PLC0415
 
-    from netpol_gitops.adapters import github  # noqa: PLC0415
-
-    lines = github.output_lines(_run(lambda: github.step_outputs(report)))
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        _run(lambda: github.append_text(target, "GITHUB_OUTPUT", lines))
-    else:
-        sys.stdout.write(lines)
+    sys.stdout.write(write_outputs(report, os.environ))
 
 
 class CheckFormat(StrEnum):
@@ -487,29 +421,12 @@ def check(
 
       netpol-gitops check . --format sarif > netpol-gitops.sarif
     """
-    from netpol_gitops.adapters.inputs import read_units  # noqa: PLC0415
-    from netpol_gitops.checks.gate import findings  # noqa: PLC0415
+    from netpol_gitops.adapters.pipeline import checked  # noqa: PLC0415
     from netpol_gitops.checks.rules import at_or_above  # noqa: PLC0415
-    from netpol_gitops.generate.config import parse_config  # noqa: PLC0415
     from netpol_gitops.model.severity import Severity  # noqa: PLC0415
     from netpol_gitops.output.problems import RENDERERS  # noqa: PLC0415
 
-    def job() -> list[Problem]:
-        """Every problem is a finding, so every format prints a whole document (a bug still
-        exits 3 through _run). Each part is checked under the config that applies to it."""
-        try:
-            units = read_units(path, config)
-        except NetpolError as exc:
-            return list(exc.problems)
-        found: set[Problem] = set()
-        for config_doc, docs in units:
-            try:
-                found.update(findings(docs, parse_config(config_doc)))
-            except NetpolError as exc:
-                found.update(exc.problems)
-        return sorted(found)
-
-    found = _run(job)
+    found = checked(path, config)
     sys.stdout.write(RENDERERS[output_format.value](found))
     if fail_on is not Level.never and at_or_above(found, Severity(fail_on.value)):
         raise typer.Exit(1)
@@ -555,28 +472,14 @@ def reach(
 
       netpol-gitops reach cluster-dump.yaml --focus my-app/backend -o md
     """
-    from netpol_gitops.adapters.inputs import read_manifests  # noqa: PLC0415
-    from netpol_gitops.analysis.documents import topology_of  # noqa: PLC0415
-    from netpol_gitops.analysis.reach import iter_analyse  # noqa: PLC0415
+    from netpol_gitops.adapters.pipeline import connections  # noqa: PLC0415
     from netpol_gitops.output.connections import RENDERERS, txt_lines  # noqa: PLC0415
 
-    def job() -> Callable[[], object]:
-        extra = []
-        if generate:
-            result = _rendered(path, config)
-            docs, extra = result.documents, result.generated
-        else:
-            docs = read_manifests(path)
-        topo = topology_of(docs, extra)
-        conns = iter_analyse(topo)
-        if focus:
-            conns = (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
-        if output is ReachOutput.txt:  # streamed: can run to millions of lines
-            return lambda: sys.stdout.writelines(txt_lines(conns))
-        text = RENDERERS[output.value](list(conns))
-        return lambda: sys.stdout.write(text)
-
-    _run(job)()
+    conns = connections(path, config, generate=generate, focus=focus)
+    if output is ReachOutput.txt:  # streamed: can run to millions of lines
+        sys.stdout.writelines(txt_lines(conns))
+    else:
+        sys.stdout.write(RENDERERS[output.value](list(conns)))
 
 
 @app.command()
@@ -606,8 +509,6 @@ def main() -> None:
             "reinstall with `pip install netpol-gitops`\n"
         )
         sys.exit(3)
-    import os  # noqa: PLC0415
-
     from netpol_gitops.adapters.kustomize_build import trusted_path  # noqa: PLC0415
 
     os.environ["PATH"] = trusted_path()  # git (gitpython) and kustomize: never from the checkout

@@ -56,3 +56,16 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Failure(Exception):
+    """A failure outside the user's files (a remote API, a missing environment variable): one
+    line ``netpol-gitops: message`` on stderr and ``exit_code``."""
+
+    exit_code = 1
+
+
+class UsageFailure(Failure):
+    """The command cannot run as invoked (exit 2, as for a usage error)."""
+
+    exit_code = 2

@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Mapping
+import signal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from netpol_gitops.adapters.inputs import (
@@ -24,7 +26,7 @@ from netpol_gitops.adapters.inputs import (
     read_units,
     scan,
 )
-from netpol_gitops.errors import NetpolError, Problem, did_you_mean
+from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_setting, parse_config
 from netpol_gitops.generate.namespaces import Setting
 from netpol_gitops.generate.render import Rendered, namespace_objects, render_units
@@ -46,6 +48,28 @@ def env_name(key: str) -> str:
 
 
 DEFAULT_DEADLINE = 55  # seconds: under the repo-server's 60 s exec timeout, for a clean exit
+
+
+@contextmanager
+def deadline(environ: Mapping[str, str]) -> Iterator[None]:
+    """Raise Deadline in whatever runs when NETPOL_GITOPS_DEADLINE seconds are up (SIGALRM).
+    A BaseException: no problem handler catches it, the kustomize process group is killed and
+    temporary folders are removed on its way out."""
+    limit = deadline_seconds(environ)
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise Deadline(
+            "argocd generate",
+            f"took longer than {limit}s (NETPOL_GITOPS_DEADLINE); stopped, nothing written",
+        )
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(limit)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def deadline_seconds(environ: Mapping[str, str]) -> int:

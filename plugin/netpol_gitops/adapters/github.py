@@ -12,12 +12,12 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netpol_gitops.errors import NetpolError, Problem, printable
+from netpol_gitops.errors import Failure, NetpolError, Problem, UsageFailure, printable
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report_markdown import MARKER
 
@@ -25,7 +25,7 @@ API_VERSION = "2022-11-28"
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
 
 
-class GitHubError(Exception):
+class GitHubError(Failure):
     """A request that failed for good; the message names the request, never the token."""
 
 
@@ -252,3 +252,41 @@ def step_outputs(report_path: str) -> dict[str, str]:
 def output_lines(outputs: dict[str, str]) -> str:
     """``name=value`` lines, the format of GITHUB_OUTPUT for one-line values."""
     return "".join(f"{name}={value}\n" for name, value in outputs.items())
+
+
+def post_comment(
+    body_file: str, summary_file: str | None, pr: int | None, environ: Mapping[str, str]
+) -> str:
+    """Post or update the PR comment (``github comment``); the line to print. The full report
+    goes to GITHUB_STEP_SUMMARY first, when that is set. A read-only token is no failure."""
+    body = read_text(body_file, "--body-file")
+    summary = read_text(summary_file, "--summary-file") if summary_file else body
+    number = pr or pr_number(environ.get("GITHUB_EVENT_PATH"))
+    step_summary = environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        append_text(step_summary, "GITHUB_STEP_SUMMARY", summary + "\n")
+    repository, token = environ.get("GITHUB_REPOSITORY"), environ.get("GITHUB_TOKEN")
+    if not number or not repository or not token:
+        raise UsageFailure(
+            "need GITHUB_REPOSITORY, GITHUB_TOKEN and a PR number (GITHUB_EVENT_PATH or --pr)"
+        )
+    api = environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    try:
+        action = Client(api, repository, token).upsert(number, body)
+    except ReadOnlyToken as exc:
+        return (
+            f"::notice title=netpol-gitops::could not comment ({exc}); the report is in "
+            "the job summary\n"
+        )
+    return f"netpol-gitops: comment {action} on #{number}\n"
+
+
+def write_outputs(report: str, environ: Mapping[str, str]) -> str:
+    """The action's outputs from a diff report, appended to GITHUB_OUTPUT; when that is unset,
+    returned to be printed."""
+    lines = output_lines(step_outputs(report))
+    target = environ.get("GITHUB_OUTPUT")
+    if target:
+        append_text(target, "GITHUB_OUTPUT", lines)
+        return ""
+    return lines

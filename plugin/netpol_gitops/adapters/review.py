@@ -8,8 +8,11 @@ from pathlib import Path
 import git
 
 from netpol_gitops.adapters.gitrev import open_repo, read_revision
+from netpol_gitops.adapters.inputs import write_atomic
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
+from netpol_gitops.output.report import to_json, to_text
+from netpol_gitops.output.report_markdown import to_markdown
 from netpol_gitops.review.compare import Diff, compare
 from netpol_gitops.review.side import side
 from netpol_gitops.yaml.document import Shared
@@ -37,3 +40,14 @@ def review(
     after = side(read_revision(repo, head, paths, config, shared), shared)
     shared.clear()  # the analyses hold what compare needs; the documents can go
     return compare(before, after)
+
+
+def write_reports(diff: Diff, folder: str, limit: int) -> None:
+    """comment.md (fits a comment of ``limit``), report.md (everything), report.json and
+    report.txt, each written whole or not at all."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "comment.md", to_markdown(diff, limit))
+    write_atomic(out / "report.md", to_markdown(diff, limit=2**62))
+    write_atomic(out / "report.json", to_json(diff))
+    write_atomic(out / "report.txt", to_text(diff))

@@ -1,0 +1,58 @@
+"""What the commands run over PATH: read and render, check, analyse. Each returns data or an
+iterator; the CLI writes it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from netpol_gitops.adapters.inputs import read_manifests, read_units
+from netpol_gitops.analysis.documents import topology_of
+from netpol_gitops.analysis.reach import iter_analyse
+from netpol_gitops.checks.gate import findings
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate import render as render_pipeline
+from netpol_gitops.generate.config import parse_config
+from netpol_gitops.generate.render import Rendered
+from netpol_gitops.model.connection import Connection
+
+
+def rendered(path: str, config: str | None) -> Rendered:
+    """PATH read and rendered, each unit under the config that applies to it; every problem is
+    found before anything is returned."""
+    units = [(parse_config(cfg), docs) for cfg, docs in read_units(path, config)]
+    return render_pipeline.render_units(units)
+
+
+def checked(path: str, config: str | None) -> list[Problem]:
+    """Every finding of PATH: a problem of the input is a finding too, so every format prints a
+    whole document. Each part is checked under the config that applies to it."""
+    try:
+        units = read_units(path, config)
+    except NetpolError as exc:
+        return list(exc.problems)
+    found: set[Problem] = set()
+    for config_doc, docs in units:
+        try:
+            found.update(findings(docs, parse_config(config_doc)))
+        except NetpolError as exc:
+            found.update(exc.problems)
+    return sorted(found)
+
+
+def connections(
+    path: str, config: str | None, *, generate: bool, focus: str | None
+) -> Iterator[Connection]:
+    """Every allowed connection of PATH (plus the generated policies with ``generate``), from
+    or to the workload ``focus`` (NS/NAME) when given, streamed in (source, destination)
+    order. The input is read and analysed before the first one is yielded."""
+    extra: list[dict[str, Any]] = []
+    if generate:
+        result = rendered(path, config)
+        docs, extra = result.documents, result.generated
+    else:
+        docs = read_manifests(path)
+    conns = iter_analyse(topology_of(docs, extra))
+    if focus:
+        return (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
+    return conns
