@@ -1,0 +1,84 @@
+"""Red-team attacks of the classes SECURITY.md lists, each through the real entry point (the
+installed CLI, a real git repository, the argocd-cmp-server emulation). Each one worked against
+the walker, the sandbox or the materialiser before its fix; the tests keep the defence."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.e2e.test_diff import CONFIG, Repo
+from tests.helpers import require_tool
+from tests.security.attack import refused, run
+
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+
+
+def _git_repo(root: Path) -> Repo:
+    require_tool("git")
+    repo = Repo(root)
+    repo.write(".netpol-gitops.yaml", CONFIG)
+    repo.write("apps/shop/ns.yaml", NAMESPACE)
+    return repo
+
+
+def _kustomization(folder: Path, text: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ns.yaml").write_text(NAMESPACE)
+    (folder / "kustomization.yaml").write_text(text)
+
+
+# --- materialising a revision: a crafted tree must not write outside the temporary folder ----
+
+
+def _git(repo: Repo, stdin: str, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=repo.path, input=stdin.encode(), capture_output=True, check=True
+    )
+    return done.stdout.decode().strip()
+
+
+def _crafted_commit(repo: Repo, entries: str) -> str:
+    """A commit whose root tree is ``git mktree`` of ``entries`` (which git add never makes)."""
+    tree = _git(repo, entries, "mktree", "--missing")
+    return repo.git("commit-tree", "-p", "HEAD", "-m", "crafted", tree)
+
+
+def _blob(repo: Repo, data: str) -> str:
+    return _git(repo, data, "hash-object", "-w", "--stdin")
+
+
+def test_a_tree_naming_a_symlink_and_a_folder_alike_writes_nothing_outside(
+    tmp_path: Path,
+) -> None:
+    """``a`` -> /outside, then ``a/pwn.pth``: written through the link, a .pth file in
+    site-packages runs at the next Python start. Refused; the outside folder stays empty."""
+    repo = _git_repo(tmp_path / "repo")
+    base = repo.commit("base")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    link = _blob(repo, str(outside))
+    pwn = _blob(repo, "import os; os.system('touch ran')\n")
+    sub = _git(repo, f"100644 blob {pwn}\tpwn.pth\n", "mktree")
+    for entries in (
+        f"120000 blob {link}\ta\n040000 tree {sub}\ta\n",  # the order git sorts them in
+        f"040000 tree {sub}\ta\n120000 blob {link}\ta\n",
+    ):
+        head = _crafted_commit(repo, entries)
+        refused(
+            run("diff", "--repo", str(repo.path), "--base", base, "--head", head),
+            "a: error: named twice in the tree, or under a symlink; refused",
+        )
+        assert list(outside.iterdir()) == []
+
+
+def test_a_symlink_the_disk_refuses_is_a_located_error(tmp_path: Path) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    base = repo.commit("base")
+    for target in ("a\0b", "", "x" * 5000):
+        blob = _blob(repo, target)
+        head = _crafted_commit(repo, f"120000 blob {blob}\tlink.yaml\n")
+        refused(
+            run("diff", "--repo", str(repo.path), "--base", base, "--head", head),
+            "link.yaml: error: cannot be written: ",
+        )
