@@ -298,10 +298,12 @@ def closure(directory: Path, repo_root: Path, label: Callable[[Path], str] = str
 
 
 def _argv(directory: Path) -> list[str]:
+    # never an option: a folder named --kubeconfig=kc is a path (pathlib drops a leading ./)
+    where = str(directory) if directory.is_absolute() else f"./{directory}"
     if shutil.which("kustomize"):
-        return ["kustomize", "build", str(directory)]
+        return ["kustomize", "build", where]
     if shutil.which("kubectl"):
-        return ["kubectl", "kustomize", str(directory)]
+        return ["kubectl", "kustomize", where]
     raise NetpolError(
         [
             Problem(

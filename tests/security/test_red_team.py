@@ -4,12 +4,15 @@ the walker, the sandbox or the materialiser before its fix; the tests keep the d
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.test_diff import CONFIG, Repo
 from tests.helpers import require_tool
-from tests.security.attack import refused, run
+from tests.security.attack import listener, refused, run
 
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
 
@@ -82,3 +85,50 @@ def test_a_symlink_the_disk_refuses_is_a_located_error(tmp_path: Path) -> None:
             run("diff", "--repo", str(repo.path), "--base", base, "--head", head),
             "link.yaml: error: cannot be written: ",
         )
+
+
+# --- argv injection: a folder named like an option ------------------------------------------
+
+
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {{server: "https://127.0.0.1:{port}"}}
+contexts:
+- name: c
+  context: {{cluster: c, user: u}}
+users:
+- name: u
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: sh
+      args: ["-c", "touch {marker}"]
+      interactiveMode: Never
+current-context: c
+"""
+
+
+@pytest.mark.parametrize("option", ["--kubeconfig=kc", "--server=127.0.0.1:{port}"])
+def test_a_folder_named_like_an_option_is_built_as_a_folder(option: str, tmp_path: Path) -> None:
+    """``render .`` (the Action's default path) found ``--kubeconfig=kc`` and ran ``kubectl
+    kustomize --kubeconfig=kc``: kubectl ran the repository's exec credential plugin (pathlib
+    drops the ``./`` that os.walk gave)."""
+    if not (shutil.which("kustomize") or shutil.which("kubectl")):
+        require_tool("kubectl")
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    marker = tmp_path / "ran"
+    with listener() as seen:
+        (root / "kc").write_text(KUBECONFIG.format(port=seen.port, marker=marker))
+        app = root / option.format(port=seen.port)
+        _kustomization(app, "resources: [ns.yaml]\n")
+        for command in ("render", "check"):
+            done = run(command, ".", cwd=root)
+            assert done.code in (0, 1) and "Traceback" not in done.stderr, done
+            assert "kustomize` failed" not in done.stderr, done.stderr
+        done = run("render", ".", cwd=root)
+        assert done.code == 0 and "name: shop" in done.stdout, done
+    assert seen.connections == []
+    assert not marker.exists()
