@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.test_diff import CONFIG, Repo
 from tests.helpers import require_tool
-from tests.security.attack import listener, refused, run
+from tests.security.attack import flagged, listener, refused, run
 
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
 
@@ -132,3 +132,97 @@ def test_a_folder_named_like_an_option_is_built_as_a_folder(option: str, tmp_pat
         assert done.code == 0 and "name: shop" in done.stdout, done
     assert seen.connections == []
     assert not marker.exists()
+
+
+# --- plugin configs the walker did not see ---------------------------------------------------
+
+
+PLUGIN_FORMS = {
+    # transformers naming a folder: kustomize builds it, its output configures the plugins
+    "folder of configs": (
+        {
+            "t/kustomization.yaml": "resources: [pt.yaml]\n",
+            "t/pt.yaml": "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {{name: p}}\n"
+            "path: {url}/p.yaml\n",
+        },
+        "transformers: [t]\n",
+        "kustomization.yaml:2:16: error: transformers[0]: 't' is a folder",
+    ),
+    "second document of a config file": (
+        {
+            "two.yaml": "apiVersion: builtin\nkind: LabelTransformer\nmetadata: {{name: l}}\n"
+            "labels: {{a: b}}\nfieldSpecs: [{{path: metadata/labels, create: true}}]\n---\n"
+            "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {{name: p}}\n"
+            "path: {url}/p.yaml\n"
+        },
+        "transformers: [two.yaml]\n",
+        "two.yaml:10:7: error: path: 'http://127.0.0.1:",
+    ),
+    "paths of a PatchStrategicMergeTransformer": (
+        {
+            "psm.yaml": "apiVersion: builtin\nkind: PatchStrategicMergeTransformer\n"
+            "metadata: {{name: p}}\npaths:\n- {url}/p.yaml\n"
+        },
+        "transformers: [psm.yaml]\n",
+        "psm.yaml:5:3: error: paths[0]: 'http://127.0.0.1:",
+    ),
+    "a multi-line entry that is no YAML object is a path": (
+        {},
+        'patchesStrategicMerge:\n- "{url}/p.yaml\\n"\n',
+        "kustomization.yaml:3:3: error: patchesStrategicMerge[0]: 'http://127.0.0.1:",
+    ),
+    "a List of configs": (
+        {
+            "list.yaml": "apiVersion: v1\nkind: List\nitems:\n- apiVersion: builtin\n"
+            "  kind: PatchTransformer\n  metadata: {{name: p}}\n  path: {url}/p.yaml\n"
+        },
+        "generators: [list.yaml]\n",
+        "list.yaml:2:7: error: kind: a plugin or function (List); refused",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", PLUGIN_FORMS)
+def test_a_plugin_config_the_walk_cannot_see_is_refused(form: str, tmp_path: Path) -> None:
+    files, entries, where = PLUGIN_FORMS[form]
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    app = root / "app"
+    with listener() as seen:
+        url = f"http://127.0.0.1:{seen.port}"
+        _kustomization(app, "resources: [ns.yaml]\n" + entries.format(url=url))
+        for name, text in files.items():
+            (app / name).parent.mkdir(parents=True, exist_ok=True)
+            (app / name).write_text(text.format(url=url))
+        refused(run("render", str(app)), where)
+        refused(run("argocd", "generate", cwd=app, env={"ARGOCD_APP_SOURCE_PATH": "app"}), where)
+        flagged(run("check", str(root)), where.split(": error")[0])
+    assert seen.connections == []
+
+
+# --- local folders kustomize takes for remote bases ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "GitHub.com/org/repo",
+        "github.com:org/repo",
+        "Git@127.0.0.1:org/repo",
+        "user@127.0.0.1/org/repo",
+        "gh:org/repo",
+        " https:/127.0.0.1/x",
+    ],
+)
+def test_a_folder_named_like_a_remote_base_is_refused(entry: str, tmp_path: Path) -> None:
+    """kustomize parses these as git remotes before it looks for a local folder of that name;
+    the walk saw the folder and let them through (GIT_ALLOW_PROTOCOL alone stopped the clone)."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    _kustomization(root / "app" / entry.strip(), "resources: [ns.yaml]\n")
+    (root / "app" / "kustomization.yaml").write_text(f'resources:\n- "{entry}"\n')
+    refused(
+        run("render", str(root / "app")),
+        "kustomization.yaml:2:3: error: resources[0]: ",
+        "is a remote or absolute reference; refused",
+    )
