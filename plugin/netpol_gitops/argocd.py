@@ -27,6 +27,7 @@ from netpol_gitops.inputs import (
     scan,
 )
 from netpol_gitops.intent import Config
+from netpol_gitops.kustomize_build import real
 from netpol_gitops.render import Rendered, namespace_objects, render_units
 from netpol_gitops.yamlio import split_stream
 
@@ -54,7 +55,7 @@ def deadline_seconds(environ: Mapping[str, str]) -> int:
 
 def repo_root(app_dir: Path, source_path: str | None) -> Path:
     """The repository copy's root: the app directory minus ARGOCD_APP_SOURCE_PATH."""
-    root = app_dir.resolve()
+    root = real(app_dir)
     for part in Path(source_path or ".").parts:
         if part not in (".", "/"):
             root = root.parent
@@ -200,10 +201,10 @@ def discover(app_dir: Path, root: Path | None = None) -> str | None:
     prefix), or None. Narrow on purpose: other apps must not be captured. Reads regular files
     inside the repository only, within the input bound; a symlink that leaves the repository is
     a problem (raised), never an answer about a file outside."""
-    limit = (root or app_dir).resolve()
+    limit = real(root or app_dir)
     config = app_dir / CONFIG_FILE
     if config.is_symlink() or config.exists():
-        if not config.resolve().is_relative_to(limit):
+        if not real(config).is_relative_to(limit):
             raise NetpolError(
                 [Problem(Location(CONFIG_FILE), "symlink points outside the repository; refused")]
             )

@@ -76,6 +76,12 @@ _REMOTE_MARKERS = ("://", "?", "@", ":", "//")
 Locate = Callable[[list[str | int]], Location]
 
 
+def real(path: Path) -> Path:
+    """``path`` with every symlink resolved; a symlink loop stays a path (which then neither
+    exists nor reads) instead of the RuntimeError of ``Path.resolve``."""
+    return Path(os.path.realpath(path))
+
+
 def kustomization_file(directory: Path) -> Path | None:
     for name in KUSTOMIZATION_FILES:
         if (directory / name).is_file():
@@ -103,7 +109,7 @@ def _remote(entry: str) -> bool:
 
 class _Walker:
     def __init__(self, repo_root: Path, label: Callable[[Path], str]) -> None:
-        self.root = repo_root.resolve()
+        self.root = real(repo_root)
         self.label = label
         self.closure = Closure()
 
@@ -122,7 +128,7 @@ class _Walker:
                 )
             )
             return None
-        target = (base / entry).resolve()
+        target = real(base / entry)
         if not target.is_relative_to(self.root):
             self.closure.problems.append(
                 Problem(
@@ -143,7 +149,7 @@ class _Walker:
         return target
 
     def kustomization(self, directory: Path, loc: Location | None = None) -> None:
-        directory = directory.resolve()
+        directory = real(directory)
         if directory in self.closure.kustomizations:
             return
         found = kustomization_file(directory)
@@ -152,7 +158,7 @@ class _Walker:
                 self.closure.problems.append(Problem(loc, "folder has no kustomization file"))
             return
         self.closure.kustomizations.add(directory)
-        path = found.resolve()
+        path = real(found)
         if not path.is_relative_to(self.root):
             self.closure.problems.append(
                 Problem(

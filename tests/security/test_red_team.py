@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.cmp import cmp_generate
 from tests.e2e.test_diff import CONFIG, Repo
 from tests.helpers import require_tool
 from tests.security.attack import flagged, listener, refused, run
@@ -226,3 +227,26 @@ def test_a_folder_named_like_a_remote_base_is_refused(entry: str, tmp_path: Path
         "kustomization.yaml:2:3: error: resources[0]: ",
         "is a remote or absolute reference; refused",
     )
+
+
+# --- symlink loops ---------------------------------------------------------------------------
+
+
+def test_symlink_loops_are_located_errors_not_internal_errors(tmp_path: Path) -> None:
+    repo = _git_repo(tmp_path / "repo")
+    shop = repo.path / "apps" / "shop"
+    (shop / "loop.yaml").symlink_to("loop.yaml")
+    refused(run("render", str(repo.path)), "loop.yaml: error: cannot read: ")
+    (shop / "loop.yaml").unlink()
+    (shop / "kustomization.yaml").write_text("resources: [ns.yaml, loop]\n")
+    (shop / "loop").symlink_to("loop")
+    refused(run("render", str(shop)), "kustomization.yaml:1:22: error: resources[1]: 'loop'")
+    (shop / "kustomization.yaml").unlink()
+    (shop / "loop").unlink()
+    (shop / ".netpol-gitops.yaml").symlink_to("c")
+    (shop / "c").symlink_to(".netpol-gitops.yaml")
+    refused(run("render", str(shop)), ".netpol-gitops.yaml: error: cannot read: ")
+    base = repo.commit("loops")
+    argo = cmp_generate(repo.path, "apps/shop", app_namespace="shop")
+    assert "Traceback" not in argo.stderr and "internal error" not in argo.stderr, argo
+    refused(run("diff", "--repo", str(repo.path), "--base", base), "cannot read: ")
