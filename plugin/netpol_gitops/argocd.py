@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import posixpath
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,11 +55,27 @@ def deadline_seconds(environ: Mapping[str, str]) -> int:
 
 
 def repo_root(app_dir: Path, source_path: str | None) -> Path:
-    """The repository copy's root: the app directory minus ARGOCD_APP_SOURCE_PATH."""
-    root = real(app_dir)
-    for part in Path(source_path or ".").parts:
-        if part not in (".", "/"):
-            root = root.parent
+    """The repository copy's root: the app directory minus ARGOCD_APP_SOURCE_PATH, which must
+    lead back to the app directory from there (a source path with ``..``, or an app path through
+    a symlink, would otherwise put the boundary above the repository copy)."""
+    app = real(app_dir)
+    given = posixpath.normpath((source_path or ".").strip("/") or ".")
+    if given == ".":
+        return app
+    root = app
+    for _ in given.split("/"):
+        root = root.parent
+    if given.split("/")[0] == ".." or real(root / given) != app:
+        raise NetpolError(
+            [
+                Problem(
+                    Location("ARGOCD_APP_SOURCE_PATH"),
+                    f"'{source_path}' does not lead from the repository's root to the app "
+                    "directory (a '..' or a symlink on the way); refused",
+                    rule="outside-repo",
+                )
+            ]
+        )
     return root
 
 

@@ -250,3 +250,34 @@ def test_symlink_loops_are_located_errors_not_internal_errors(tmp_path: Path) ->
     argo = cmp_generate(repo.path, "apps/shop", app_namespace="shop")
     assert "Traceback" not in argo.stderr and "internal error" not in argo.stderr, argo
     refused(run("diff", "--repo", str(repo.path), "--base", base), "cannot read: ")
+
+
+# --- Argo CD: the repository's boundary from ARGOCD_APP_SOURCE_PATH ----------------------------
+
+
+SECRET = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other-tenant-secret\n"
+
+
+@pytest.mark.parametrize("how", ["app path through a symlink", "'..' in the source path"])
+def test_the_repository_boundary_is_not_widened_by_the_app_path(how: str, tmp_path: Path) -> None:
+    """The root was the app directory minus as many folders as ARGOCD_APP_SOURCE_PATH has
+    parts: an app path that goes through ``apps/shop -> ..`` or names ``..`` put it above the
+    repository copy, and a symlink to another tenant's files was followed as "inside"."""
+    repo = _git_repo(tmp_path / "repo")
+    secret = tmp_path / "elsewhere" / "ns.yaml"
+    secret.parent.mkdir()
+    secret.write_text(SECRET)
+    repo.write("apps/shop/ns.yaml", NAMESPACE.replace("{name: shop}", "{name: shop}\n") + "")
+    if how == "app path through a symlink":
+        (repo.path / "apps" / "web").symlink_to("..")
+        app_path = "apps/web"
+        (repo.path / "leak.yaml").symlink_to(secret)
+    else:
+        app_path = "apps/../apps/shop"
+        (repo.path / "apps" / "shop" / "leak.yaml").symlink_to(secret)
+    repo.commit("app")
+    argo = cmp_generate(repo.path, app_path, named=True)
+    assert "other-tenant-secret" not in argo.stdout
+    assert argo.code == 1 and argo.stdout == "", argo
+    assert "ARGOCD_APP_SOURCE_PATH" in argo.stderr or "outside the repository" in argo.stderr
+    assert "Traceback" not in argo.stderr
