@@ -360,6 +360,7 @@ def _argv(directory: Path) -> list[str]:
     )
 
 
+NOWHERE = "http://127.0.0.1:0"
 _NOWHERE_KUBECONFIG = """\
 apiVersion: v1
 kind: Config
@@ -395,6 +396,14 @@ def sandbox_env(home: Path) -> dict[str, str]:
         "GIT_SSH_COMMAND": "false",
         "GIT_ASKPASS": "false",
         "SSH_ASKPASS": "false",
+        # kustomize fetches http(s) URLs in patch and config paths itself: should an entry ever
+        # pass the walk, every host but loopback goes to a proxy that is nowhere
+        **dict.fromkeys(
+            ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"),
+            NOWHERE,
+        ),
+        "NO_PROXY": "",
+        "no_proxy": "",
     }
 
 

@@ -4,8 +4,11 @@ the walker, the sandbox or the materialiser before its fix; the tests keep the d
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -281,3 +284,30 @@ def test_the_repository_boundary_is_not_widened_by_the_app_path(how: str, tmp_pa
     assert argo.code == 1 and argo.stdout == "", argo
     assert "ARGOCD_APP_SOURCE_PATH" in argo.stderr or "outside the repository" in argo.stderr
     assert "Traceback" not in argo.stderr
+
+
+# --- the sandbox: http(s) fetches that pass the walk go nowhere --------------------------------
+
+
+def test_the_build_sees_a_proxy_that_is_nowhere(tmp_path: Path) -> None:
+    """kustomize's own http client honours HTTP(S)_PROXY: a fetch the walk misses (as the plugin
+    config forms above did) reaches no host but loopback. A stand-in records its environment,
+    started with a real proxy configured."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "env.json"
+    script = bindir / "kustomize"
+    script.write_text(
+        f"#!{sys.executable}\nimport json, os\n"
+        f"json.dump(dict(os.environ), open({str(record)!r}, 'w'))\nprint({NAMESPACE!r})\n"
+    )
+    script.chmod(0o755)
+    _kustomization(tmp_path / "app", "resources: [ns.yaml]\n")
+    proxy = {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": "*", "no_proxy": "*"}
+    path = f"{bindir}{os.pathsep}{os.environ['PATH']}"
+    done = run("render", str(tmp_path / "app"), env={**proxy, "PATH": path})
+    assert done.code == 0, done.stderr
+    seen = json.loads(record.read_text())
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        assert seen[name] == "http://127.0.0.1:0", name
+    assert seen["NO_PROXY"] == seen["no_proxy"] == ""
