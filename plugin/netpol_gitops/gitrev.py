@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import posixpath
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,23 +81,56 @@ def materialised(commit: git.Commit) -> Iterator[Path]:
                     [Problem(Location(name), "path not allowed in a repository; refused")]
                 )
             target = root / name
+            # a crafted tree can name one path twice (a symlink, then a folder of that name) or,
+            # on a case-insensitive disk, twice in two cases: nothing is written through a link
+            if os.path.lexists(target) or _under_link(root, name):
+                raise NetpolError(
+                    [
+                        Problem(
+                            Location(name),
+                            "named twice in the tree, or under a symlink; refused (the tree "
+                            "was not made by git add)",
+                        )
+                    ]
+                )
             if not isinstance(item, git.Blob):  # a folder, or a submodule (not in this repo)
-                target.mkdir(parents=True, exist_ok=True)
+                _write(name, target.mkdir)
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            data = item.data_stream.read()
-            written += len(data)
+            written += item.size
             if written > MAX_REVISION_BYTES:
                 raise NetpolError(
                     [Problem(Location(name), f"revision passes {MAX_REVISION_BYTES >> 30} GiB")]
                 )
+            data = item.data_stream.read()
             if item.mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
-                target.symlink_to(data.decode("utf-8", "surrogateescape"))
+                _write(name, target.symlink_to, data.decode("utf-8", "surrogateescape"))
                 continue
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
+            _write(name, _create, target, data)
         yield root
+
+
+def _under_link(root: Path, name: str) -> bool:
+    here = root
+    for part in name.split("/")[:-1]:
+        here = here / part
+        if here.is_symlink():
+            return True
+    return False
+
+
+def _create(target: Path, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _write(name: str, create: Callable[..., object], *args: object) -> None:
+    """``create(*args)``; a name or link target the disk refuses is a located error."""
+    try:
+        create(*args)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in a link target
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise NetpolError([Problem(Location(name), f"cannot be written: {reason}")]) from None
 
 
 def read_revision(

@@ -24,6 +24,7 @@ from netpol_gitops.check import unmatched_selectors
 from netpol_gitops.errors import Location, NetpolError, Problem
 from netpol_gitops.inputs import MAX_INPUT_BYTES, decode, manifest_files, read_file
 from netpol_gitops.intent import Config
+from netpol_gitops.kustomize_build import real
 from netpol_gitops.render import READ_KINDS, render
 from netpol_gitops.resourcelist import SOURCE, read_resource_list
 from netpol_gitops.topology import reads, topology_of
@@ -115,12 +116,12 @@ def _from_configmap(fc: dict[str, Any]) -> Document:
 
 def _sources(config: Config, cwd: Path) -> list[Document]:
     """Generator mode: the Namespace manifests named by ``spec.sources``."""
-    top = cwd.resolve()
+    top = real(cwd)
     files: list[tuple[str, str | bytes]] = []
     problems = []
     for entry in config.sources:
         path = cwd / entry
-        if not path.resolve().is_relative_to(top):
+        if not real(path).is_relative_to(top):
             problems.append(
                 Problem(
                     Location(SOURCE, 0, 0, "functionConfig.spec.sources"),
