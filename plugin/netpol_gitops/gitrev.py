@@ -22,6 +22,7 @@ from netpol_gitops.yamlio import Document, Shared
 
 SYMLINK_MODE = 0o120000
 MAX_REVISION_BYTES = 2 << 30  # what one revision may write to the temporary folder
+MAX_REVISION_ENTRIES = 500_000  # files and folders: GitOps repositories hold thousands
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,14 @@ def materialised(commit: git.Commit) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="netpol-gitops-rev-", dir=_scratch()) as tmp:
         root = Path(tmp)
         written = 0
-        for item in commit.tree.traverse():
+        for count, item in enumerate(commit.tree.traverse()):
             if not isinstance(item, git.Tree | git.Blob | git.Submodule):
                 continue
             name = str(item.path)
+            if count >= MAX_REVISION_ENTRIES:
+                raise NetpolError(
+                    [Problem(Location(name), f"revision passes {MAX_REVISION_ENTRIES} entries")]
+                )
             if not _safe_parts(name):
                 raise NetpolError(
                     [Problem(Location(name), "path not allowed in a repository; refused")]

@@ -156,7 +156,7 @@ def nearest_config(directory: Path, root: Path, label: Callable[[Path], str] = s
     here, root = directory.absolute(), real(root)
     while True:
         candidate = here / CONFIG_FILE
-        if candidate.is_file() or candidate.is_symlink():
+        if os.path.lexists(candidate):  # a folder of that name is refused when read, not skipped
             if not directory.is_absolute():
                 candidate = Path(os.path.relpath(candidate))
             if not real(candidate).is_relative_to(root):
