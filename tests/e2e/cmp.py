@@ -108,6 +108,8 @@ def cmp_generate(
             "KUBE_VERSION": "1.32.0",
             "KUBE_API_VERSIONS": "v1,apps/v1,networking.k8s.io/v1",
         }
+        if "PYTHONPATH" in os.environ:  # a worktree's tests run the worktree's code
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         for key, value in (env_vars or {}).items():
             env[f"ARGOCD_ENV_{key}"] = value
         if parameters is not None:

@@ -184,3 +184,18 @@ def test_a_kustomization_symlinked_out_of_the_repository_is_a_located_error(
         "apps/shop/kustomization.yaml: error: symlink points outside the repository; refused",
     )
     refused(run("render", str(repo.path / "apps")), "symlink points outside the repository")
+
+
+def test_a_config_that_is_a_folder_is_refused_not_skipped(repo: Repo) -> None:
+    base = repo.commit("base")
+    repo.write("apps/shop/.netpol-gitops.yaml/x.yaml", "a: 1\n")
+    repo.commit("a folder named like the config")
+    needle = "apps/shop/.netpol-gitops.yaml: error: cannot read: Is a directory"
+    refused(run("diff", "--repo", str(repo.path), "--base", base), needle)
+    refused(
+        run("render", str(repo.path / "apps")), "/.netpol-gitops.yaml: error: cannot read: Is a"
+    )
+    argo = cmp_generate(repo.path, "apps/shop", app_namespace="shop", named=True)
+    assert (
+        argo.code == 1 and ".netpol-gitops.yaml: error: cannot read: Is a directory" in argo.stderr
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import posixpath
 import re
 import signal
 from collections.abc import Iterator, Mapping
@@ -26,6 +27,7 @@ from netpol_gitops.adapters.inputs import (
     read_units,
     scan,
 )
+from netpol_gitops.adapters.kustomization import real
 from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_setting, parse_config
 from netpol_gitops.generate.namespaces import Setting
@@ -79,11 +81,27 @@ def deadline_seconds(environ: Mapping[str, str]) -> int:
 
 
 def repo_root(app_dir: Path, source_path: str | None) -> Path:
-    """The repository copy's root: the app directory minus ARGOCD_APP_SOURCE_PATH."""
-    root = app_dir.resolve()
-    for part in Path(source_path or ".").parts:
-        if part not in (".", "/"):
-            root = root.parent
+    """The repository copy's root: the app directory minus ARGOCD_APP_SOURCE_PATH, which must
+    lead back to the app directory from there (a source path with ``..``, or an app path through
+    a symlink, would otherwise put the boundary above the repository copy)."""
+    app = real(app_dir)
+    given = posixpath.normpath((source_path or ".").strip("/") or ".")
+    if given == ".":
+        return app
+    root = app
+    for _ in given.split("/"):
+        root = root.parent
+    if given.split("/")[0] == ".." or real(root / given) != app:
+        raise NetpolError(
+            [
+                Problem(
+                    Location("ARGOCD_APP_SOURCE_PATH"),
+                    f"'{source_path}' does not lead from the repository's root to the app "
+                    "directory (a '..' or a symlink on the way); refused",
+                    rule="outside-repo",
+                )
+            ]
+        )
     return root
 
 
@@ -226,10 +244,10 @@ def discover(app_dir: Path, root: Path | None = None) -> str | None:
     prefix), or None. Narrow on purpose: other apps must not be captured. Reads regular files
     inside the repository only, within the input bound; a symlink that leaves the repository is
     a problem (raised), never an answer about a file outside."""
-    limit = (root or app_dir).resolve()
+    limit = real(root or app_dir)
     config = app_dir / CONFIG_FILE
     if config.is_symlink() or config.exists():
-        if not config.resolve().is_relative_to(limit):
+        if not real(config).is_relative_to(limit):
             raise NetpolError(
                 [Problem(Location(CONFIG_FILE), "symlink points outside the repository; refused")]
             )

@@ -10,7 +10,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netpol_gitops.adapters.kustomization import KUSTOMIZATION_FILES, closure, kustomization_file
+from netpol_gitops.adapters.kustomization import (
+    KUSTOMIZATION_FILES,
+    closure,
+    kustomization_file,
+    real,
+)
 from netpol_gitops.adapters.kustomize_build import build
 from netpol_gitops.adapters.progress import progress
 from netpol_gitops.errors import NetpolError, Problem
@@ -81,7 +86,7 @@ def read_file(
 def repo_root(path: Path) -> Path:
     """The repository ``path`` is in: the nearest folder up with a ``.git``, else ``path`` itself
     (its folder, for a file). Symlinks are followed only while they stay inside it."""
-    start = path.resolve()
+    start = real(path)
     here = start if start.is_dir() else start.parent
     for folder in (here, *here.parents):
         if (folder / ".git").exists():
@@ -108,16 +113,16 @@ def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
     """Walk ``root`` (hidden entries skipped); symlinks, folders included, are followed while
     they stay inside ``limit`` and refused when they leave it."""
     found = Scan()
-    limit = limit.resolve()
+    limit = real(limit)
     seen: set[Path] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        real = Path(dirpath).resolve()
-        if real in seen or not real.is_relative_to(limit):
-            if not real.is_relative_to(limit):
+        here = real(Path(dirpath))
+        if here in seen or not here.is_relative_to(limit):
+            if not here.is_relative_to(limit):
                 found.problems.append(_outside(label(Path(dirpath))))
             dirnames[:] = []
             continue
-        seen.add(real)
+        seen.add(here)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         if any(name in filenames for name in KUSTOMIZATION_FILES):
             found.kustomizations.append(Path(dirpath))
@@ -125,7 +130,7 @@ def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
             path = Path(dirpath) / name
             if name.startswith(".") or name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
                 continue
-            if not path.resolve().is_relative_to(limit):
+            if not real(path).is_relative_to(limit):
                 found.problems.append(_outside(label(path)))
                 continue
             found.files.append(path)
@@ -150,16 +155,16 @@ def nearest_config(directory: Path, root: Path, label: Callable[[Path], str] = s
     """The nearest ``.netpol-gitops.yaml`` from ``directory`` up to ``root`` (named relative to
     the working directory when ``directory`` is); refused when it is a symlink that leaves the
     repository."""
-    here, root = directory.absolute(), root.resolve()
+    here, root = directory.absolute(), real(root)
     while True:
         candidate = here / CONFIG_FILE
-        if candidate.is_file() or candidate.is_symlink():
+        if os.path.lexists(candidate):  # a folder of that name is refused when read, not skipped
             if not directory.is_absolute():
                 candidate = Path(os.path.relpath(candidate))
-            if not candidate.resolve().is_relative_to(root):
+            if not real(candidate).is_relative_to(root):
                 raise NetpolError([_outside(label(candidate))])
             return candidate
-        if here.resolve() == root or here.parent == here:
+        if real(here) == root or here.parent == here:
             return None
         here = here.parent
 
@@ -220,11 +225,11 @@ def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Uni
             reach = closure(directory, root, label)
             problems += reach.problems
             consumed |= reach.files
-            referenced |= reach.kustomizations - {directory.resolve()}
+            referenced |= reach.kustomizations - {real(directory)}
         if problems:
             raise NetpolError(problems)
-        parts = [(f, False) for f in found.files if f.resolve() not in consumed]
-        parts += [(d, True) for d in found.kustomizations if d.resolve() not in referenced]
+        parts = [(f, False) for f in found.files if real(f) not in consumed]
+        parts += [(d, True) for d in found.kustomizations if real(d) not in referenced]
         parts.sort(key=lambda part: part[0].relative_to(path).as_posix())
     units: dict[Path | None, list[tuple[Path, bool]]] = {}
     configs: dict[Path, Path | None] = {}  # folder -> its nearest config, looked up once

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from netpol_gitops.adapters.inputs import MAX_INPUT_BYTES, decode, manifest_files, read_file
+from netpol_gitops.adapters.kustomization import real
 from netpol_gitops.analysis.documents import reads, topology_of
 from netpol_gitops.checks.rules import unmatched_selectors
 from netpol_gitops.errors import NetpolError, Problem
@@ -104,12 +105,12 @@ def _from_configmap(fc: dict[str, Any]) -> Document:
 
 def _sources(config: Config, cwd: Path) -> list[Document]:
     """Generator mode: the Namespace manifests named by ``spec.sources``."""
-    top = cwd.resolve()
+    top = real(cwd)
     files: list[tuple[str, str | bytes]] = []
     problems = []
     for entry in config.sources:
         path = cwd / entry
-        if not path.resolve().is_relative_to(top):
+        if not real(path).is_relative_to(top):
             problems.append(
                 Problem(
                     Location(SOURCE, 0, 0, "functionConfig.spec.sources"),

@@ -3,6 +3,7 @@ path to something inside the repository; remotes, plugins and Helm are refused, 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,28 +16,26 @@ from netpol_gitops.yaml.stream import read_documents
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
-
 MAX_KUSTOMIZATION_BYTES = 1 << 20  # a kustomization file is a short list of references
-
 
 # Fields whose entries are paths to kustomizations (folders) or resource files.
 _KUSTOMIZATIONS = ("resources", "components", "bases")
 
-
 # Fields whose entries are paths to plain files, read by kustomize itself.
 _FILES = ("crds", "configurations")
 
-
-# Fields whose entries are plugin configs: a path to a file or a kustomization, or inline YAML.
+# Fields whose entries are plugin configs: a path to a file (every document a builtin config)
+# or inline YAML; a folder is refused (the configs its build yields are not its files).
 _PLUGINS = ("generators", "transformers", "validators")
 
+# Fields whose entries are strategic-merge patches: a path, or the patch inline (``paths`` of
+# a PatchStrategicMergeTransformer config).
+_INLINE_PATCHES = ("patchesStrategicMerge", "paths")
 
 # Kinds and fields that run a program or fetch from the network: never built.
 _HELM_FIELDS = ("helmCharts", "helmChartInflationGenerator", "helmGlobals")
 
-
 _HELM_KINDS = frozenset({"HelmChartInflationGenerator"})
-
 
 # kustomize's builtin plugins (apiVersion builtin): any other generator/transformer config is an
 # external plugin or a KRM function, i.e. code from the repository
@@ -62,14 +61,20 @@ _BUILTIN_KINDS = frozenset(
     }
 )
 
-
 NEVER_RUNS = "netpol-gitops never runs repository code"
 
-
-_REMOTE_MARKERS = ("://", "?", "git@", "git::", "ssh:", "//")
-
+# Compared case-insensitively: kustomize takes GitHub.com/org/repo, Git@host:repo and
+# user@host/org/repo for remote bases (even when a folder of that name exists), and older
+# kustomize gh:org/repo; a ':' names no relative path kustomize reads locally.
+_REMOTE_MARKERS = ("://", "?", "@", ":", "//")
 
 Locate = Callable[[list[str | int]], Location]
+
+
+def real(path: Path) -> Path:
+    """``path`` with every symlink resolved; a symlink loop stays a path (which then neither
+    exists nor reads) instead of the RuntimeError of ``Path.resolve``."""
+    return Path(os.path.realpath(path))
 
 
 def kustomization_file(directory: Path) -> Path | None:
@@ -89,12 +94,17 @@ class Closure:
 
 
 def _remote(entry: str) -> bool:
-    return entry.startswith("/") or any(m in entry for m in _REMOTE_MARKERS)
+    lower = entry.strip().lower()
+    return (
+        lower.startswith("/")
+        or lower.startswith("github.com")
+        or any(m in lower for m in _REMOTE_MARKERS)
+    )
 
 
 class _Walker:
     def __init__(self, repo_root: Path, label: Callable[[Path], str]) -> None:
-        self.root = repo_root.resolve()
+        self.root = real(repo_root)
         self.label = label
         self.closure = Closure()
 
@@ -113,7 +123,7 @@ class _Walker:
                 )
             )
             return None
-        target = (base / entry).resolve()
+        target = real(base / entry)
         if not target.is_relative_to(self.root):
             self.closure.problems.append(
                 Problem(
@@ -134,7 +144,7 @@ class _Walker:
         return target
 
     def kustomization(self, directory: Path, loc: Location | None = None) -> None:
-        directory = directory.resolve()
+        directory = real(directory)
         if directory in self.closure.kustomizations:
             return
         found = kustomization_file(directory)
@@ -143,7 +153,7 @@ class _Walker:
                 self.closure.problems.append(Problem(loc, "folder has no kustomization file"))
             return
         self.closure.kustomizations.add(directory)
-        path = found.resolve()
+        path = real(found)
         if not path.is_relative_to(self.root):
             self.closure.problems.append(
                 Problem(
@@ -173,6 +183,24 @@ class _Walker:
             )
             return None
         return docs[0] if docs else None
+
+    def _read_all(self, path: Path) -> list[Document]:
+        """Every document of a plugin config file (kustomize configures one plugin each)."""
+        try:
+            if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
+                raise NetpolError(
+                    [Problem(Location(str(path)), "larger than 1 MiB; refused (a plugin config?)")]
+                )
+            return read_documents(
+                [(self.label(path), path.read_bytes().decode("utf-8", "replace"))]
+            )
+        except NetpolError as exc:
+            self.closure.problems.extend(exc.problems)
+        except OSError as exc:
+            self.closure.problems.append(
+                Problem(Location(self.label(path)), f"cannot read: {exc.strerror}")
+            )
+        return []
 
     def _entries_of(self, base: Path, data: Any, locate: Locate, plugin: bool = False) -> None:
         if not isinstance(data, dict):
@@ -209,46 +237,56 @@ class _Walker:
                 )
             )
             return
-        if isinstance(entry, str) and "\n" in entry:
-            if key in _PLUGINS:
-                self._inline(base, entry, loc)  # an inline plugin config
-                return
-            if key == "patchesStrategicMerge":
+        if isinstance(entry, str) and "\n" in entry and key in (*_PLUGINS, *_INLINE_PATCHES):
+            # inline when it reads as YAML objects (kustomize's rule); else a path, walked
+            docs = _objects(loc.source, entry)
+            if docs is not None:
+                if key in _PLUGINS:  # an inline plugin config
+                    for doc in docs:
+                        self._entries_of(base, doc.data(), _within(loc), plugin=True)
                 return  # an inline patch: names no file
 
         target = self.local(base, entry, loc)
         if target is None:
             return
         if target.is_dir():
-            if key in (*_KUSTOMIZATIONS, *_PLUGINS):
+            if key in _PLUGINS:  # kustomize builds it: the configs it yields are not these files
+                self.closure.problems.append(
+                    Problem(
+                        loc,
+                        f"'{entry}' is a folder: the plugin configs its kustomization yields "
+                        "cannot be checked before the build; refused (name the config files)",
+                        rule="remote-reference",
+                    )
+                )
+            elif key in _KUSTOMIZATIONS:
                 self.kustomization(target, loc)
             else:
                 self.closure.problems.append(Problem(loc, f"'{entry}' is a folder, not a file"))
             return
         self.closure.files.add(target)
-        if key in _PLUGINS:  # a builtin plugin's config file: its paths are read too
-            config = self._read(target)
-            if config is not None:
+        if key in _PLUGINS:  # builtin plugin configs, every document: their paths are read too
+            for config in self._read_all(target):
                 self._entries_of(base, config.data(), config.location, plugin=True)
 
-    def _inline(self, base: Path, text: str, loc: Location) -> None:
-        try:
-            docs = read_documents([(loc.source, text)])
-        except NetpolError:
-            return  # kustomize reports it; nothing in it was followed
-        for doc in docs:
-            self._entries_of(
-                base,
-                doc.data(),
-                lambda path: loc.with_field(f"{loc.field} {field_path(path)}"),
-                plugin=True,
-            )
+
+def _objects(source: str, text: str) -> list[Document] | None:
+    """The documents of an inline entry when it reads as YAML objects, else None."""
+    try:
+        docs = read_documents([(source, text)])
+    except NetpolError:
+        return None
+    return docs if docs and all(isinstance(d.data(), dict) for d in docs) else None
+
+
+def _within(loc: Location) -> Locate:
+    return lambda path: loc.with_field(f"{loc.field} {field_path(path)}")
 
 
 def _entries(data: dict[str, Any]) -> Iterator[tuple[str, Any, list[str | int]]]:
     """(field, entry, path in the document) of every entry of a kustomization (or a builtin
     plugin config) that names a file or folder."""
-    for key in (*_KUSTOMIZATIONS, *_FILES, *_PLUGINS, "patchesStrategicMerge"):
+    for key in (*_KUSTOMIZATIONS, *_FILES, *_PLUGINS, *_INLINE_PATCHES):
         for i, entry in enumerate(_list(data.get(key))):
             yield key, entry, [key, i]
     for key in _HELM_FIELDS:

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from netpol_gitops.adapters.kustomization import closure
+from netpol_gitops.adapters.kustomization import closure, real
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 
@@ -39,11 +39,14 @@ def trusted_path() -> str:
 
 
 def _argv(directory: Path, repo_root: Path) -> list[str]:
-    """kustomize (else kubectl) from the trusted PATH, never a program inside the repository."""
+    """kustomize (else kubectl) from the trusted PATH, never a program inside the repository;
+    the folder never an option (a folder named --kubeconfig=kc is a path: pathlib drops a
+    leading ./)."""
+    where = str(directory) if directory.is_absolute() else f"./{directory}"
     for name, verb in (("kustomize", ["build"]), ("kubectl", ["kustomize"])):
         found = shutil.which(name, path=trusted_path())
-        if found and not Path(found).resolve().is_relative_to(repo_root.resolve()):
-            return [found, *verb, str(directory)]
+        if found and not real(Path(found)).is_relative_to(real(repo_root)):
+            return [found, *verb, where]
     raise NetpolError(
         [
             Problem(
@@ -54,6 +57,7 @@ def _argv(directory: Path, repo_root: Path) -> list[str]:
     )
 
 
+NOWHERE = "http://127.0.0.1:0"
 _NOWHERE_KUBECONFIG = """\
 apiVersion: v1
 kind: Config
@@ -89,6 +93,14 @@ def sandbox_env(home: Path) -> dict[str, str]:
         "GIT_SSH_COMMAND": "false",
         "GIT_ASKPASS": "false",
         "SSH_ASKPASS": "false",
+        # kustomize fetches http(s) URLs in patch and config paths itself: should an entry ever
+        # pass the walk, every host but loopback goes to a proxy that is nowhere
+        **dict.fromkeys(
+            ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"),
+            NOWHERE,
+        ),
+        "NO_PROXY": "",
+        "no_proxy": "",
     }
 
 
