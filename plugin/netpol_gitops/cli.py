@@ -472,11 +472,17 @@ def reach(
 
       netpol-gitops reach cluster-dump.yaml --focus my-app/backend -o md
     """
-    from netpol_gitops.adapters.pipeline import connections  # noqa: PLC0415
-    from netpol_gitops.output.connections import RENDERERS, txt_lines  # noqa: PLC0415
+    from netpol_gitops.adapters.pipeline import analysis, focused  # noqa: PLC0415
+    from netpol_gitops.output.connections import RENDERERS, fanout_lines, txt_lines  # noqa: PLC0415
 
-    conns = connections(path, config, generate=generate, focus=focus)
-    if output is ReachOutput.txt:  # streamed: can run to millions of lines
+    analysed = analysis(path, config, generate=generate)  # every problem before any output
+    if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
+        sys.stdout.writelines(fanout_lines(analysed.iter_fanouts()))
+        return
+    conns = analysed.iter_connections()
+    if focus:
+        conns = focused(conns, focus)
+    if output is ReachOutput.txt:
         sys.stdout.writelines(txt_lines(conns))
     else:
         sys.stdout.write(RENDERERS[output.value](list(conns)))

@@ -16,7 +16,7 @@ from netpol_gitops.adapters.inputs import config_document, read_manifests
 from netpol_gitops.analysis.documents import topology
 from netpol_gitops.analysis.model import Workload
 from netpol_gitops.analysis.reach import analyse
-from netpol_gitops.analysis.topology import NS_NAME_LABEL, Topology
+from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import Rendered, render
 from netpol_gitops.model.intent import (
@@ -27,6 +27,7 @@ from netpol_gitops.model.intent import (
     NamespaceIntent,
     PortSpec,
 )
+from netpol_gitops.model.kube import NS_NAME_LABEL
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import EXAMPLE, GOLDEN

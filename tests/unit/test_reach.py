@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from netpol_gitops.adapters.inputs import read_manifests
 from netpol_gitops.analysis.documents import topology, topology_of
-from netpol_gitops.analysis.reach import analyse, iter_analyse
+from netpol_gitops.analysis.reach import Analysis, analyse, iter_analyse
 from netpol_gitops.model.portsets import ALL, Conns
-from netpol_gitops.output.connections import txt_lines
+from netpol_gitops.output.connections import fanout_lines, txt_lines
 from tests.helpers import EXAMPLE, cli, require_shared
 
 
@@ -245,8 +245,10 @@ def test_conformance(case: str, group: str) -> None:
     connections = analyse(topo)
     got = {c.line() for c in connections}
     assert sorted(expected - got) == [] and sorted(got - expected) == []
-    streamed = list(txt_lines(iter_analyse(topo)))  # the streamed path of `reach`
+    streamed = list(txt_lines(iter_analyse(topo)))
     assert streamed == [c.line() + "\n" for c in connections]
+    fast = list(fanout_lines(Analysis(topo).iter_fanouts()))  # the path of `reach` -o txt
+    assert fast == streamed
 
 
 POD_LABELS = st.dictionaries(

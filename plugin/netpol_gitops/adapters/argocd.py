@@ -33,11 +33,11 @@ from netpol_gitops.generate.config import KEYS, check_setting, parse_config
 from netpol_gitops.generate.namespaces import Setting
 from netpol_gitops.generate.render import Rendered, namespace_objects, render_units
 from netpol_gitops.model.intent import Config
+from netpol_gitops.model.kube import PREFIX  # the annotation prefix discovery looks for
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.stream import split_stream
 
 ENV_PREFIX = "ARGOCD_ENV_"
-PREFIX = "netpol-gitops.io/"  # the annotation prefix discovery looks for
 CONFIG_KEYS = ("opt-in", "name-prefix")  # settings of the repo config rather than a namespace
 ALL_KEYS = (*KEYS, *CONFIG_KEYS)
 _NAME_PREFIX = re.compile(r"^([a-z0-9][-a-z0-9]*)?$")

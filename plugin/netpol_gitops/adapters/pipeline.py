@@ -3,12 +3,12 @@ iterator; the CLI writes it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from netpol_gitops.adapters.inputs import read_manifests, read_units
 from netpol_gitops.analysis.documents import topology_of
-from netpol_gitops.analysis.reach import iter_analyse
+from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.gate import findings
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate import render as render_pipeline
@@ -40,19 +40,17 @@ def checked(path: str, config: str | None) -> list[Problem]:
     return sorted(found)
 
 
-def connections(
-    path: str, config: str | None, *, generate: bool, focus: str | None
-) -> Iterator[Connection]:
-    """Every allowed connection of PATH (plus the generated policies with ``generate``), from
-    or to the workload ``focus`` (NS/NAME) when given, streamed in (source, destination)
-    order. The input is read and analysed before the first one is yielded."""
+def analysis(path: str, config: str | None, *, generate: bool) -> Analysis:
+    """PATH (plus the generated policies with ``generate``) read and ready to analyse."""
     extra: list[dict[str, Any]] = []
     if generate:
         result = rendered(path, config)
         docs, extra = result.documents, result.generated
     else:
         docs = read_manifests(path)
-    conns = iter_analyse(topology_of(docs, extra))
-    if focus:
-        return (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
-    return conns
+    return Analysis(topology_of(docs, extra))
+
+
+def focused(conns: Iterable[Connection], focus: str) -> Iterator[Connection]:
+    """The connections from or to the workload ``focus`` (NS/NAME)."""
+    return (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))

@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.errors import printable
+from netpol_gitops.model.kube import Labels
 from netpol_gitops.model.portsets import ALL, Conns
-
-Labels = tuple[tuple[str, str], ...]
-
 
 Port = tuple[str, int, str]  # (name, containerPort, protocol)
 

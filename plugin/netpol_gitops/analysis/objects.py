@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from netpol_gitops.analysis.model import Peer, Policy, Port, PortRule, Rule, Selector, Workload
+from netpol_gitops.model.kube import policy_types
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -121,9 +122,7 @@ def _peers(raw: Any, at: tuple[str | int, ...]) -> tuple[Peer, ...] | None:
 
 def compile_policy(obj: dict[str, Any]) -> Policy:
     meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
-    types = spec.get("policyTypes")
-    if types is None:
-        types = ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+    types = policy_types(spec)
     key = {"Ingress": "from", "Egress": "to"}
 
     def rules(direction: str) -> tuple[Rule, ...] | None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
 from netpol_gitops.analysis.topology import Topology
-from netpol_gitops.model.connection import Connection
+from netpol_gitops.model.connection import Connection, Fanout
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 
 MAX_IP = 2**32 - 1
@@ -192,7 +192,7 @@ class Analysis:
                 out[c] = out.get(c, NONE) | conns
         return out
 
-    def _rows(self) -> Iterator[tuple[str, list[tuple[str, Conns]]]]:
+    def iter_fanouts(self) -> Iterator[Fanout]:
         """(source, [(destination, connections)] sorted by destination), sources in order."""
         open_in, into = self._ingress_index()
 
@@ -215,13 +215,12 @@ class Analysis:
                 found += ext_out.get(i, ())
             found += [(w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.members[i]]
             found.sort(key=lambda row: row[0])
-            yield src, found
+            yield Fanout(src, found)
 
     def iter_connections(self) -> Iterator[Connection]:
         """Every allowed connection in (source, destination) order, one source at a time."""
-        for src, rows in self._rows():
-            for dst, conns in rows:
-                yield Connection(src, dst, conns)
+        for fanout in self.iter_fanouts():
+            yield from fanout.connections()
 
     def connections(self) -> list[Connection]:
         return list(self.iter_connections())

@@ -8,8 +8,8 @@ from typing import Any
 
 from netpol_gitops.analysis.model import Policy, Workload
 from netpol_gitops.analysis.objects import compile_policy, workload
+from netpol_gitops.model.kube import NS_NAME_LABEL
 
-NS_NAME_LABEL = "kubernetes.io/metadata.name"
 TEMPLATE_KINDS = (
     "Deployment",
     "StatefulSet",

@@ -9,12 +9,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.analysis.model import Selector, Workload
-from netpol_gitops.analysis.topology import NS_NAME_LABEL
 from netpol_gitops.errors import Problem
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
 from netpol_gitops.model.intent import Config, Endpoint, EndpointKind, Mode, NamespaceIntent
-from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from netpol_gitops.model.kube import (
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    NS_NAME_LABEL,
+    SYSTEM_NAMESPACES,
+    policy_types,
+)
 from netpol_gitops.model.location import Location
 from netpol_gitops.model.severity import Severity
 
@@ -106,10 +111,7 @@ def _denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
         selector = spec.get("podSelector") or {}
         if selector.get("matchLabels") or selector.get("matchExpressions"):
             continue
-        types = spec.get("policyTypes") or (
-            ["Ingress"] + (["Egress"] if spec.get("egress") else [])
-        )
-        if direction in types:
+        if direction in policy_types(spec):
             return True
     return False
 
@@ -162,7 +164,7 @@ def _default_deny(
 ) -> list[Problem]:
     found = []
     for name, loc in sorted(repo.namespaces.items()):
-        if name in ("kube-system", "kube-public", "kube-node-lease"):
+        if name in SYSTEM_NAMESPACES:
             continue
         policies = specs.get(name, [])
         if _denies(policies, "Ingress") or _denies(policies, "Egress"):
@@ -280,9 +282,7 @@ def unmatched_selectors(
 
 
 def _canonical(spec: dict[str, Any]) -> str:
-    spec = dict(spec)
-    spec.setdefault("policyTypes", ["Ingress"] + (["Egress"] if spec.get("egress") else []))
-    return json.dumps(spec, sort_keys=True)
+    return json.dumps({**spec, "policyTypes": policy_types(spec)}, sort_keys=True)
 
 
 def _redundant(repo: Repo) -> list[Problem]:

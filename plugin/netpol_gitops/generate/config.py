@@ -14,6 +14,7 @@ from netpol_gitops.generate.ports import labels_of, parse_cidr, parse_ports
 from netpol_gitops.model.intent import (
     Config,
     DnsConfig,
+    Flow,
 )
 from netpol_gitops.model.kube import PREFIX
 from netpol_gitops.model.location import Location
@@ -49,27 +50,7 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
         (k, str(v), doc.location([*path, "defaults", k]))
         for k, v in (spec.get("defaults") or {}).items()
     )
-    dns_raw = spec.get("dns") or {}
-    dns = DnsConfig()
-    ports = parse_ports(
-        dns_raw.get("ports", []), lambda j: doc.location([*path, "dns", "ports", j]), problems
-    )
-    node_ip = dns_raw.get("nodeLocalIP")
-    if node_ip is not None:
-        try:
-            node_ip = str(ipaddress.ip_address(node_ip))
-        except ValueError:
-            problems.append(
-                Problem(
-                    doc.location([*path, "dns", "nodeLocalIP"]), f"'{node_ip}' is not an IP address"
-                )
-            )
-    dns = DnsConfig(
-        namespace=dns_raw.get("namespace", dns.namespace),
-        pods=labels_of(dns_raw["pods"]) if "pods" in dns_raw else dns.pods,
-        ports=ports or dns.ports,
-        node_local_ip=node_ip,
-    )
+    dns = _dns(doc, [*path, "dns"], spec.get("dns") or {}, problems)
     ranges = Config().private_ranges
     if "privateRanges" in spec:
         parsed = [
@@ -77,18 +58,7 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
             for j, r in enumerate(spec["privateRanges"])
         ]
         ranges = tuple(r for r in parsed if r)
-    profiles = []
-    for name, flows in (spec.get("profiles") or {}).items():
-
-        def in_profile(p: Sequence[str | int], key: bool = False, name: str = name) -> Location:
-            return doc.location([*path, "profiles", name, *p], key)
-
-        profiles.append(
-            (
-                name,
-                parse_flows(flows, in_profile, f"profile {name}", problems, f"{name}-"),
-            )
-        )
+    profiles = _profiles(doc, [*path, "profiles"], spec.get("profiles") or {}, problems)
     for key, value, loc in defaults:
         problems.extend(check_value(key, value, loc))
     if problems:
@@ -104,6 +74,44 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
         sources=tuple(spec.get("sources") or ()),
         location=Location(doc.source, doc.line + 1, 1),
     )
+
+
+def _dns(
+    doc: Document, path: list[str | int], raw: dict[str, Any], problems: list[Problem]
+) -> DnsConfig:
+    """spec.dns, over the defaults (kube-system's kube-dns on port 53)."""
+    dns = DnsConfig()
+    ports = parse_ports(raw.get("ports", []), lambda j: doc.location([*path, "ports", j]), problems)
+    node_ip = raw.get("nodeLocalIP")
+    if node_ip is not None:
+        try:
+            node_ip = str(ipaddress.ip_address(node_ip))
+        except ValueError:
+            problems.append(
+                Problem(doc.location([*path, "nodeLocalIP"]), f"'{node_ip}' is not an IP address")
+            )
+    return DnsConfig(
+        namespace=raw.get("namespace", dns.namespace),
+        pods=labels_of(raw["pods"]) if "pods" in raw else dns.pods,
+        ports=ports or dns.ports,
+        node_local_ip=node_ip,
+    )
+
+
+def _profiles(
+    doc: Document, path: list[str | int], raw: dict[str, Any], problems: list[Problem]
+) -> list[tuple[str, tuple[Flow, ...]]]:
+    """spec.profiles: name -> its flows (named ``<profile>-<flow>``)."""
+    profiles = []
+    for name, flows in raw.items():
+
+        def in_profile(p: Sequence[str | int], key: bool = False, name: str = name) -> Location:
+            return doc.location([*path, name, *p], key)
+
+        profiles.append(
+            (name, parse_flows(flows, in_profile, f"profile {name}", problems, f"{name}-"))
+        )
+    return profiles
 
 
 def check_setting(key: str, value: Any, loc: Location) -> list[Problem]:

@@ -39,7 +39,10 @@ def is_unmanaged(name: str, config: Config) -> bool:
     return name in SYSTEM_NAMESPACES or any(fnmatch.fnmatchcase(name, g) for g in config.exclude)
 
 
-def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
+Values = dict[str, tuple[Any, Location, str]]  # setting -> (value, where, where it came from)
+
+
+def namespace_intent(
     doc: Document,
     obj: dict[str, Any],
     base: list[str | int],
@@ -53,6 +56,48 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
     Precedence, lowest to highest: config defaults, the annotations, ``overrides`` (Argo CD
     environment and parameters, already validated by the caller)."""
     meta = obj.get("metadata") or {}
+    name = _name(doc, base, meta, problems)
+    if name is None:
+        return None
+    anns = meta.get("annotations") or {}
+    if not isinstance(anns, dict):
+        problems.append(Problem(doc.location([*base, *_ANN]), "expected a mapping"))
+        return None
+    ours = {k: v for k, v in anns.items() if isinstance(k, str) and k.startswith(PREFIX)}
+    if is_unmanaged(name, config) or (config.opt_in and not ours and not overrides):
+        return None
+    before = len(problems)
+    values = _values(doc, base, name, ours, config=config, problems=problems)
+    for key, value, loc, origin in overrides:
+        values[key] = (value, loc, origin)
+
+    def get(key: str, default: str) -> str:
+        return str(values[key][0]) if key in values else default
+
+    deny = Deny(get("default-deny", "all"))
+    flows = _flows(doc, base, values, config, problems)
+    internet_ports = _internet_ports(values, problems)
+    _unique_names(flows, problems)
+    if len(problems) > before:
+        return None
+    return NamespaceIntent(
+        name=name,
+        mode=Mode(get("mode", "enforce")),
+        deny=deny,
+        allow_dns=get("allow-dns", "true" if deny.egress else "false") == "true",
+        allow_same_namespace=get("allow-same-namespace", "false") == "true",
+        allow_from_namespaces=tuple(sorted(set(_split(get("allow-from-namespaces", ""))))),
+        egress_internet=internet_ports,
+        flows=tuple(flows),
+        location=doc.location(base),
+        sources=tuple((k, origin) for k, (_, _, origin) in sorted(values.items())),
+    )
+
+
+def _name(
+    doc: Document, base: list[str | int], meta: dict[str, Any], problems: list[Problem]
+) -> str | None:
+    """The Namespace's name, when it is a valid one."""
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         problems.append(
@@ -68,15 +113,20 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
             )
         )
         return None
-    anns = meta.get("annotations") or {}
-    if not isinstance(anns, dict):
-        problems.append(Problem(doc.location([*base, *_ANN]), "expected a mapping"))
-        return None
-    ours = {k: v for k, v in anns.items() if isinstance(k, str) and k.startswith(PREFIX)}
-    if is_unmanaged(name, config) or (config.opt_in and not ours and not overrides):
-        return None
-    before = len(problems)
-    values: dict[str, tuple[Any, Location, str]] = {
+    return name
+
+
+def _values(
+    doc: Document,
+    base: list[str | int],
+    name: str,
+    ours: dict[str, Any],
+    *,
+    config: Config,
+    problems: list[Problem],
+) -> Values:
+    """The config's defaults, overridden by the valid ones of the namespace's annotations."""
+    values: Values = {
         key: (value, loc, f"repo config spec.defaults.{key}") for key, value, loc in config.defaults
     }
     for key, value in ours.items():
@@ -98,16 +148,16 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
             values.pop(short, None)  # keep checking the rest; no intent is returned anyway
         else:
             values[short] = (value, loc, f"Namespace/{name} {key}")
-    for key, value, loc, origin in overrides:
-        values[key] = (value, loc, origin)
+    return values
 
-    def get(key: str, default: str) -> str:
-        return str(values[key][0]) if key in values else default
 
-    mode = Mode(get("mode", "enforce"))
-    deny = Deny(get("default-deny", "all"))
+def _flows(
+    doc: Document, base: list[str | int], values: Values, config: Config, problems: list[Problem]
+) -> list[Flow]:
+    """The flows of the named profiles, then those of the flows value."""
     flows: list[Flow] = []
-    for pname in _split(get("profiles", "")):
+    names = _split(str(values["profiles"][0])) if "profiles" in values else []
+    for pname in names:
         profile = config.profile(pname)
         if profile is None:
             hint = did_you_mean(pname, [n for n, _ in config.profiles])
@@ -122,12 +172,20 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
             flows.extend(profile)
     if "flows" in values:
         flows.extend(_flows_value(doc, base, values["flows"], problems))
-    internet_ports: tuple[PortSpec, ...] = ()
-    if "allow-egress-internet" in values:
-        raw, loc, _ = values["allow-egress-internet"]
-        internet_ports = parse_ports(_split(str(raw)), lambda _j: loc, problems)
-        if any(p.named for p in internet_ports):
-            problems.append(Problem(loc, "named ports need pods at the other end; use numbers"))
+    return flows
+
+
+def _internet_ports(values: Values, problems: list[Problem]) -> tuple[PortSpec, ...]:
+    if "allow-egress-internet" not in values:
+        return ()
+    raw, loc, _ = values["allow-egress-internet"]
+    ports = parse_ports(_split(str(raw)), lambda _j: loc, problems)
+    if any(p.named for p in ports):
+        problems.append(Problem(loc, "named ports need pods at the other end; use numbers"))
+    return ports
+
+
+def _unique_names(flows: list[Flow], problems: list[Problem]) -> None:
     seen: dict[str, Flow] = {}
     for flow in flows:
         if flow.name in seen:
@@ -138,20 +196,6 @@ def namespace_intent(  # noqa: PLR0912 - one branch per annotation key
                 )
             )
         seen[flow.name] = flow
-    if len(problems) > before:
-        return None
-    return NamespaceIntent(
-        name=name,
-        mode=mode,
-        deny=deny,
-        allow_dns=get("allow-dns", "true" if deny.egress else "false") == "true",
-        allow_same_namespace=get("allow-same-namespace", "false") == "true",
-        allow_from_namespaces=tuple(sorted(set(_split(get("allow-from-namespaces", ""))))),
-        egress_internet=internet_ports,
-        flows=tuple(flows),
-        location=doc.location(base),
-        sources=tuple((k, origin) for k, (_, _, origin) in sorted(values.items())),
-    )
 
 
 def _flows_value(

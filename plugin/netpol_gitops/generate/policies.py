@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Iterator
 from typing import Any
 
 from netpol_gitops.model.intent import (
@@ -19,9 +20,14 @@ from netpol_gitops.model.intent import (
     NamespaceIntent,
     PortSpec,
 )
-from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE, SOURCE_ANNOTATION, Labels
+from netpol_gitops.model.kube import (
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    NS_NAME_LABEL,
+    SOURCE_ANNOTATION,
+    Labels,
+)
 
-NS_NAME_LABEL = "kubernetes.io/metadata.name"
 MAX_NAME = 63
 
 PolicyObject = dict[str, Any]
@@ -36,33 +42,36 @@ def policy_name(prefix: str, base: str) -> str:
     return full[: MAX_NAME - 9].rstrip("-.") + "-" + digest
 
 
+# (name without the prefix, origin, pod selector, ingress rules, egress rules); None: that
+# direction is not in the policy's policyTypes
+Planned = tuple[str, str, Labels | None, list[Any] | None, list[Any] | None]
+
+
 def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
     """The policies of one namespace, in a fixed order (the caller sorts by name)."""
     if intent.mode is Mode.OFF:
         return []
-    ingress, egress = intent.deny.ingress, intent.deny.egress
-    out: list[PolicyObject] = []
-
-    def add(
-        name: str,
-        origin: str,
-        pods: Labels | None,
-        rules_in: list[Any] | None,
-        rules_out: list[Any] | None,
-    ) -> None:
-        out.append(
-            _policy(
-                intent.name,
-                name=policy_name(config.name_prefix, name),
-                origin=origin,
-                pods=pods,
-                ingress=rules_in,
-                egress=rules_out,
-            )
+    return [
+        _policy(
+            intent.name,
+            name=policy_name(config.name_prefix, name),
+            origin=origin,
+            pods=pods,
+            ingress=rules_in,
+            egress=rules_out,
         )
+        for name, origin, pods, rules_in, rules_out in (
+            *_namespace_wide(intent, config),
+            *_flow_policies(intent, config),
+        )
+    ]
 
+
+def _namespace_wide(intent: NamespaceIntent, config: Config) -> Iterator[Planned]:
+    """The deny, then the allows that the namespace's settings ask for."""
+    ingress, egress = intent.deny.ingress, intent.deny.egress
     if intent.mode is Mode.ENFORCE and (ingress or egress):
-        add(
+        yield (
             f"default-deny-{intent.deny.value}",
             intent.source_of("default-deny"),
             (),
@@ -75,9 +84,9 @@ def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
         if dns.node_local_ip:
             bits = 32 if ipaddress.ip_address(dns.node_local_ip).version == 4 else 128
             peers.append({"ipBlock": {"cidr": f"{dns.node_local_ip}/{bits}"}})
-        add("allow-dns", intent.source_of("allow-dns"), (), None, [_rule("to", peers, dns.ports)])
+        yield "allow-dns", intent.source_of("allow-dns"), (), None, [_rule("to", peers, dns.ports)]
     if intent.allow_same_namespace and (ingress or egress):
-        add(
+        yield (
             "allow-same-namespace",
             intent.source_of("allow-same-namespace"),
             (),
@@ -86,30 +95,24 @@ def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
         )
     if intent.allow_from_namespaces and ingress:
         peers = [_namespace_peer(ns, None) for ns in intent.allow_from_namespaces]
-        add(
-            "allow-from-namespaces",
-            intent.source_of("allow-from-namespaces"),
-            (),
-            [_rule("from", peers, ())],
-            None,
-        )
+        origin = intent.source_of("allow-from-namespaces")
+        yield "allow-from-namespaces", origin, (), [_rule("from", peers, ())], None
     if intent.egress_internet and egress:
-        add(
-            "allow-egress-internet",
-            intent.source_of("allow-egress-internet"),
-            (),
-            None,
-            [_rule("to", internet_peers(config), intent.egress_internet)],
-        )
+        rule = _rule("to", internet_peers(config), intent.egress_internet)
+        yield "allow-egress-internet", intent.source_of("allow-egress-internet"), (), None, [rule]
+
+
+def _flow_policies(intent: NamespaceIntent, config: Config) -> Iterator[Planned]:
+    """Per flow, the ingress policy of its local destination and the egress policy of its
+    local source, for the directions the namespace denies."""
     for flow in intent.flows:
         origin = f"Namespace/{intent.name} {flow.origin}"
-        if flow.dst.local and ingress:
+        if flow.dst.local and intent.deny.ingress:
             rule = _rule("from", _peers(flow.src, config), flow.ports)
-            add(f"allow-{flow.name}-ingress", origin, flow.dst.pods, [rule], None)
-        if flow.src.local and egress:
+            yield f"allow-{flow.name}-ingress", origin, flow.dst.pods, [rule], None
+        if flow.src.local and intent.deny.egress:
             rule = _rule("to", _peers(flow.dst, config), flow.ports)
-            add(f"allow-{flow.name}-egress", origin, flow.src.pods, None, [rule])
-    return out
+            yield f"allow-{flow.name}-egress", origin, flow.src.pods, None, [rule]
 
 
 def internet_peers(config: Config) -> list[dict[str, Any]]:

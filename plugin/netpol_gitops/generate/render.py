@@ -64,7 +64,91 @@ def namespace_objects(
                     yield doc, path, obj
 
 
-def render(  # noqa: PLR0912 - one pass
+@dataclass
+class _Read:
+    """What one pass over the documents finds."""
+
+    config: Config
+    overrides: Mapping[str, Sequence[Setting]]
+    default_namespace: str
+    problems: list[Problem] = field(default_factory=list)
+    kept: list[Document] = field(default_factory=list)
+    intents: list[NamespaceIntent] = field(default_factory=list)
+    namespaces: dict[str, Location] = field(default_factory=dict)
+    handwritten: dict[tuple[str, str], Location] = field(default_factory=dict)
+    labelled: list[tuple[Document, list[str | int], dict[str, Any]]] = field(default_factory=list)
+
+    def document(self, doc: Document) -> None:
+        if doc.kind not in READ_KINDS:
+            self.kept.append(doc)
+            return
+        try:
+            objs = doc.objects()
+        except NetpolError as exc:
+            self.problems.extend(exc.problems)
+            return
+        if doc.kind == "NetworkPolicy" and carries_label(objs[0][1]):
+            # ours, from an earlier run: regenerated below, never duplicated; classified
+            # against what is generated now, since the label alone proves nothing
+            self.labelled.append((doc, *objs[0]))
+            return
+        self.kept.append(doc)
+        for path, obj in objs:
+            self.object(doc, path, obj)
+        doc.forget_nodes()  # its locations are taken; thousands of node trees cost memory
+
+    def object(self, doc: Document, path: list[str | int], obj: dict[str, Any]) -> None:
+        kind = obj.get("kind")
+        meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+        if kind == "Namespace":
+            name = meta.get("name")
+            if name in self.namespaces:
+                self.problems.append(
+                    Problem(
+                        doc.location([*path, "metadata", "name"]),
+                        f"Namespace '{name}' is also declared at {self.namespaces[name].prefix()}",
+                    )
+                )
+                return
+            intent = namespace_intent(
+                doc,
+                obj,
+                path,
+                self.config,
+                self.problems,
+                overrides=self.overrides.get(str(name), ()),
+            )
+            self.namespaces[str(name)] = doc.location(path)
+            if intent is not None:
+                self.intents.append(intent)
+        elif kind == "NetworkPolicy" and carries_label(obj):
+            self.labelled.append((doc, path, obj))  # inside a List: kept as it is
+        elif kind == "NetworkPolicy":
+            key = (str(meta.get("namespace") or self.default_namespace), str(meta.get("name")))
+            self.handwritten[key] = doc.location([*path, "metadata", "name"])
+
+    def generate(self) -> list[PolicyObject]:
+        """The policies of every intent; a hand-written policy of the same name is a problem."""
+        generated: list[PolicyObject] = []
+        for intent in self.intents:
+            for policy in build(intent, self.config):
+                meta = policy["metadata"]
+                clash = self.handwritten.get((meta["namespace"], meta["name"]))
+                if clash is not None:
+                    self.problems.append(
+                        Problem(
+                            clash,
+                            f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written "
+                            f"here and also generated from {intent.location.prefix()}; rename "
+                            "the hand-written one or set a namePrefix in the config",
+                            rule="name-clash",
+                        )
+                    )
+                generated.append(policy)
+        return generated
+
+
+def render(
     docs: list[Document],
     config: Config,
     overrides: Mapping[str, Sequence[Setting]] | None = None,
@@ -74,75 +158,16 @@ def render(  # noqa: PLR0912 - one pass
 
     Raises NetpolError with every problem found; nothing is returned half-done.
     """
-    problems: list[Problem] = []
-    kept: list[Document] = []
-    intents: list[NamespaceIntent] = []
-    namespaces: dict[str, Location] = {}
-    handwritten: dict[tuple[str, str], Location] = {}
-    labelled: list[tuple[Document, list[str | int], dict[str, Any]]] = []
+    read = _Read(config, overrides or {}, default_namespace)
     for doc in docs:
-        if doc.kind not in READ_KINDS:
-            kept.append(doc)
-            continue
-        try:
-            objs = doc.objects()
-        except NetpolError as exc:
-            problems.extend(exc.problems)
-            continue
-        if doc.kind == "NetworkPolicy" and carries_label(objs[0][1]):
-            # ours, from an earlier run: regenerated below, never duplicated; classified
-            # against what is generated now, since the label alone proves nothing
-            labelled.append((doc, *objs[0]))
-            continue
-        kept.append(doc)
-        for path, obj in objs:
-            kind = obj.get("kind")
-            meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
-            if kind == "Namespace":
-                name = meta.get("name")
-                if name in namespaces:
-                    problems.append(
-                        Problem(
-                            doc.location([*path, "metadata", "name"]),
-                            f"Namespace '{name}' is also declared at {namespaces[name].prefix()}",
-                        )
-                    )
-                    continue
-                intent = namespace_intent(
-                    doc, obj, path, config, problems, overrides=(overrides or {}).get(str(name), ())
-                )
-                namespaces[str(name)] = doc.location(path)
-                if intent is not None:
-                    intents.append(intent)
-            elif kind == "NetworkPolicy" and carries_label(obj):
-                labelled.append((doc, path, obj))  # inside a List: kept as it is
-            elif kind == "NetworkPolicy":
-                key = (str(meta.get("namespace") or default_namespace), str(meta.get("name")))
-                handwritten[key] = doc.location([*path, "metadata", "name"])
-        doc.forget_nodes()  # its locations are taken; thousands of node trees cost memory
-    generated: list[PolicyObject] = []
-    for intent in intents:
-        for policy in build(intent, config):
-            meta = policy["metadata"]
-            clash = handwritten.get((meta["namespace"], meta["name"]))
-            if clash is not None:
-                problems.append(
-                    Problem(
-                        clash,
-                        f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written here "
-                        "and "
-                        f"also generated from {intent.location.prefix()}; rename the hand-written "
-                        "one or set a namePrefix in the config",
-                        rule="name-clash",
-                    )
-                )
-            generated.append(policy)
-    if problems:
-        raise NetpolError(problems)
+        read.document(doc)
+    generated = read.generate()
+    if read.problems:
+        raise NetpolError(read.problems)
     generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
     made = Made.of(generated)
-    classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in labelled]
-    return Rendered(kept, intents, generated, classified)
+    classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in read.labelled]
+    return Rendered(read.kept, read.intents, generated, classified)
 
 
 def render_units(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from netpol_gitops.model.portsets import Conns
@@ -28,6 +29,19 @@ class Connection(NamedTuple):
     def namespaces(self) -> set[str]:
         """The namespaces of its source and destination (none for IP ranges)."""
         return {p.split("/", 1)[0] for p in (self.src, self.dst) if not p.endswith(EXTERNAL)}
+
+
+class Fanout(NamedTuple):
+    """The connections of one source, by destination in order: how reach streams them, one
+    record per source (the txt output of millions of lines is written from these without a
+    record per line)."""
+
+    src: str
+    dsts: list[tuple[str, Conns]]
+
+    def connections(self) -> Iterator[Connection]:
+        for dst, conns in self.dsts:
+            yield Connection(self.src, dst, conns)
 
 
 @functools.cache

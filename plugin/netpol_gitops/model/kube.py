@@ -15,10 +15,8 @@ SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 Labels = tuple[tuple[str, str], ...]
 
 
-def policy_types(spec: Mapping[str, Any]) -> list[str]:
-    """A NetworkPolicy spec's policyTypes, defaulted as the API server defaults them when they
-    are not given: Ingress, plus Egress when the spec has egress rules."""
-    given = spec.get("policyTypes")
-    if given is not None:
-        return list(given)
-    return ["Ingress"] + (["Egress"] if spec.get("egress") else [])
+def policy_types(spec: Mapping[str, Any]) -> Any:
+    """A NetworkPolicy spec's policyTypes, defaulted as the API server defaults them when none
+    are given (missing, null or empty): Ingress, plus Egress when the spec has egress rules.
+    Given ones are returned as they are (validated by whoever reads them)."""
+    return spec.get("policyTypes") or (["Ingress"] + (["Egress"] if spec.get("egress") else []))

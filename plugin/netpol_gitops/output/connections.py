@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from netpol_gitops.model.connection import Connection, conns_text
+from netpol_gitops.model.connection import Connection, Fanout, conns_text
 from netpol_gitops.output.mermaid import mermaid
 
 
@@ -14,6 +14,13 @@ def txt_lines(conns: Iterable[Connection]) -> Iterator[str]:
     millions of lines)."""
     for c in conns:
         yield f"{c.src} => {c.dst} : {conns_text(c.conns)}\n"
+
+
+def fanout_lines(fanouts: Iterable[Fanout]) -> Iterator[str]:
+    """The same lines, from reach's per-source records: no record per line."""
+    for src, dsts in fanouts:
+        head = f"{src} => "
+        yield from [f"{head}{dst} : {conns_text(conns)}\n" for dst, conns in dsts]
 
 
 def txt(conns: list[Connection]) -> str:
