@@ -341,3 +341,25 @@ def test_deny_all_both_ways_without_allows_gives_no_connection(_n: str) -> None:
         for n in ("a", "b")
     ]
     assert lines([*WORLD, *deny]) == set()
+
+
+def test_with_policies_shares_no_container_with_the_original() -> None:
+    namespace = {"kind": "Namespace", "metadata": {"name": "a", "labels": {"team": "x"}}}
+    meta: dict[str, Any] = {"name": "p", "namespace": "a", "labels": {"app": "p"}}
+    pod = {"kind": "Pod", "metadata": meta}
+    deny = {
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "deny", "namespace": "a"},
+        "spec": {"podSelector": {}},
+    }
+    topo = topology([namespace, pod])
+    before = (list(topo.workloads), dict(topo.namespaces["a"]), list(topo.policies))
+    grown = topo.with_policies([deny])
+    assert len(grown.policies) == 1 and topo.policies == []
+    grown.add({**pod, "metadata": {**meta, "name": "q"}})
+    grown.namespaces["a"]["team"] = "y"
+    grown.policies.clear()
+    assert (topo.workloads, topo.namespaces["a"], topo.policies) == before
+    # the original still adds what the copy has seen: their records of seen workloads differ
+    topo.add({**pod, "metadata": {**meta, "name": "q"}})
+    assert [w.name for w in topo.workloads] == ["p", "q"]
