@@ -18,18 +18,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from netpol_gitops.adapters.files import Budget, read_bytes
 from netpol_gitops.adapters.inputs import (
     CONFIG_FILE,
-    Budget,
+    configured_units,
+    load_config,
     nearest_config,
-    read_bytes,
-    read_config,
-    read_units,
     scan,
 )
 from netpol_gitops.adapters.kustomization import real
 from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
-from netpol_gitops.generate.config import KEYS, check_setting, parse_config
+from netpol_gitops.generate.config import KEYS, check_setting
 from netpol_gitops.generate.namespaces import Setting
 from netpol_gitops.generate.render import Rendered, namespace_objects, render_units
 from netpol_gitops.model.intent import Config
@@ -204,15 +203,15 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
         return str(path)
 
     here = nearest_config(app_dir, root, label)
-    base_config = parse_config(read_config(here, label(here)) if here else None)
+    base_config = load_config(here, label(here) if here else None)
     config, namespace_settings, more = _apply(base_config, settings)
     problems += more
     if problems:
         raise NetpolError(problems)
-    units = []
-    for config_doc, docs in read_units(str(app_dir), None, root, label):
-        unit_config = parse_config(config_doc) if config_doc is not None else Config()
-        units.append((_apply(unit_config, settings)[0], docs))
+    units = [
+        (_apply(unit_config, settings)[0], docs)
+        for unit_config, docs in configured_units(str(app_dir), None, root, label)
+    ]
     if not any(docs for _, docs in units):
         raise NetpolError(
             [

@@ -4,12 +4,11 @@ stdin; and which repo config applies to each part (the nearest ``.netpol-gitops.
 from __future__ import annotations
 
 import os
-import stat
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from netpol_gitops.adapters.files import Budget, _stdin, as_text, decode, read_file
 from netpol_gitops.adapters.kustomization import (
     KUSTOMIZATION_FILES,
     closure,
@@ -19,6 +18,8 @@ from netpol_gitops.adapters.kustomization import (
 from netpol_gitops.adapters.kustomize_build import build
 from netpol_gitops.adapters.progress import progress
 from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.config import parse_config
+from netpol_gitops.model.intent import Config
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.stream import read_documents
@@ -26,61 +27,6 @@ from netpol_gitops.yaml.stream import read_documents
 CONFIG_FILE = ".netpol-gitops.yaml"
 NOT_MANIFESTS = frozenset({*KUSTOMIZATION_FILES, CONFIG_FILE, "Kptfile"})
 SUFFIXES = (".yaml", ".yml", ".json")
-MAX_INPUT_BYTES = 512 << 20  # per file or stream
-MAX_TOTAL_MB = 192  # per run: ~3 x that at peak keeps `argocd generate` inside a 1 GiB sidecar
-
-
-def decode(data: bytes, source: str) -> str:
-    if len(data) > MAX_INPUT_BYTES:
-        raise NetpolError(
-            [Problem(Location(source), f"larger than {MAX_INPUT_BYTES >> 20} MiB; refused")]
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise NetpolError(
-            [
-                Problem(
-                    Location(source, line, col),
-                    f"not UTF-8 text (byte "
-                    f"0x{data[exc.start]:02x}); Kubernetes manifests must be "
-                    "UTF-8",
-                )
-            ]
-        ) from None
-
-
-def as_text(data: bytes, source: str) -> str | bytes:
-    """``decode``, except that ASCII bytes are returned as they are: the YAML reader takes
-    them without the UTF-8 copy it makes of a str, and documents are cut from them (issue 8:
-    one copy of a large input fewer)."""
-    if len(data) <= MAX_INPUT_BYTES and data.isascii():
-        return data
-    return decode(data, source)
-
-
-def read_bytes(path: Path, label: str, budget: Budget | None = None) -> bytes:
-    """A regular file's bytes (never a device or a fifo: ``/dev/zero`` has no end), bounded."""
-    try:
-        # O_NONBLOCK: opening a fifo must not wait for a writer; regular files ignore it
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise NetpolError([Problem(Location(label), "not a regular file; refused")])
-            if budget is not None:
-                budget.take(info.st_size, label)
-            return f.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        raise NetpolError([Problem(Location(label), f"cannot read: {exc.strerror}")]) from None
-
-
-def read_file(
-    path: Path, name: str | None = None, budget: Budget | None = None
-) -> tuple[str, str | bytes]:
-    label = name or str(path)
-    return label, as_text(read_bytes(path, label, budget), label)
 
 
 def repo_root(path: Path) -> Path:
@@ -180,31 +126,6 @@ class Unit:
     parts: list[tuple[Path, bool]]  # (path, built with kustomize)
 
 
-@dataclass
-class Budget:
-    """Total input bytes of one run (kustomize output included)."""
-
-    left: int = field(default_factory=lambda: max_total_bytes())  # noqa: PLW0108 - defined below
-
-    def take(self, size: int, source: str) -> None:
-        self.left -= size
-        if self.left < 0:
-            raise NetpolError(
-                [
-                    Problem(
-                        Location(source),
-                        f"the input passes {max_total_bytes() >> 20} MiB in total; refused "
-                        "(NETPOL_GITOPS_MAX_INPUT_MB raises the bound; split the app)",
-                    )
-                ]
-            )
-
-
-def max_total_bytes() -> int:
-    raw = os.environ.get("NETPOL_GITOPS_MAX_INPUT_MB", "")
-    return (int(raw) if raw.isdigit() and int(raw) > 0 else MAX_TOTAL_MB) << 20
-
-
 def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Unit]:
     """The units of a file or folder: a folder with a kustomization is built; otherwise each
     kustomization under it that no other one references is built (what they reference is not
@@ -295,12 +216,6 @@ def read_units(
     return out
 
 
-def _stdin() -> bytes:
-    data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-    Budget().take(len(data), "<stdin>")
-    return data
-
-
 def read_manifests(path: str) -> list[Document]:
     return [doc for _, docs in read_units(path, None) for doc in docs]
 
@@ -330,8 +245,13 @@ def config_document(config: str | None, path: str) -> Document | None:
     return read_config(found) if found else None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, then rename: never half-written."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+def load_config(path: Path | None, name: str | None = None) -> Config:
+    """The repo config in the file ``path`` (None: all defaults)."""
+    return parse_config(read_config(path, name) if path else None)
+
+
+def configured_units(
+    path: str, config: str | None, root: Path | None = None, label: Callable[[Path], str] = str
+) -> list[tuple[Config, list[Document]]]:
+    """``read_units`` with each unit's config parsed: what render, reach and Argo CD render."""
+    return [(parse_config(cfg), docs) for cfg, docs in read_units(path, config, root, label)]

@@ -18,7 +18,8 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from netpol_gitops.adapters.inputs import MAX_INPUT_BYTES, decode, manifest_files, read_file
+from netpol_gitops.adapters.files import MAX_INPUT_BYTES, decode, read_file
+from netpol_gitops.adapters.inputs import manifest_files
 from netpol_gitops.adapters.kustomization import real
 from netpol_gitops.analysis.documents import reads, topology_of
 from netpol_gitops.checks.rules import unmatched_selectors

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from netpol_gitops.adapters.inputs import read_manifests, read_units
+from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.gate import findings
@@ -20,8 +20,7 @@ from netpol_gitops.model.connection import Connection
 def rendered(path: str, config: str | None) -> Rendered:
     """PATH read and rendered, each unit under the config that applies to it; every problem is
     found before anything is returned."""
-    units = [(parse_config(cfg), docs) for cfg, docs in read_units(path, config)]
-    return render_pipeline.render_units(units)
+    return render_pipeline.render_units(configured_units(path, config))
 
 
 def checked(path: str, config: str | None) -> list[Problem]:

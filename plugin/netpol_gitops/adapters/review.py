@@ -7,8 +7,8 @@ from pathlib import Path
 
 import git
 
+from netpol_gitops.adapters.files import write_atomic
 from netpol_gitops.adapters.gitrev import open_repo, read_revision
-from netpol_gitops.adapters.inputs import write_atomic
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import to_json, to_text
