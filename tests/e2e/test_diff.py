@@ -10,62 +10,10 @@ from pathlib import Path
 import pytest
 
 from netpol_gitops.output.report_markdown import COMMENT_LIMIT, MARKER
+from tests.builders import APPS, CONFIG, FLOW, NS, Repo
 from tests.helpers import ROOT, cli, require_tool
 
 GOLDEN_COMMENT = ROOT / "tests" / "diff-comment.expected.md"
-NS = """apiVersion: v1
-kind: Namespace
-metadata:
-  name: {name}
-  annotations:
-    netpol-gitops.io/default-deny: all
-    netpol-gitops.io/flows: |
-{flows}"""
-FLOW = """      - name: {name}
-        from: {{pods: {{app: web}}}}
-        to: {{pods: {{app: api}}}}
-        ports: [{port}]
-"""
-APPS = """apiVersion: v1
-kind: Pod
-metadata: {{name: web, namespace: {ns}, labels: {{app: web}}}}
----
-apiVersion: v1
-kind: Pod
-metadata: {{name: api, namespace: {ns}, labels: {{app: api}}}}
-"""
-CONFIG = """apiVersion: netpol-gitops.io/v1alpha1
-kind: NetworkPolicyGenerator
-spec:
-  optIn: true
-"""
-
-
-class Repo:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True)
-        self.git("init", "-q", "-b", "main")
-        self.git("config", "user.email", "t@example.com")
-        self.git("config", "user.name", "t")
-        self.git("config", "commit.gpgsign", "false")
-
-    def git(self, *args: str) -> str:
-        env = {**os.environ, "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_SYSTEM": "/dev/null"}
-        done = subprocess.run(
-            ["git", *args], cwd=self.path, capture_output=True, text=True, check=True, env=env
-        )
-        return done.stdout.strip()
-
-    def write(self, rel: str, text: str) -> None:
-        p = self.path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-
-    def commit(self, message: str) -> str:
-        self.git("add", "-A")
-        self.git("commit", "-q", "-m", message, "--allow-empty")
-        return self.git("rev-parse", "HEAD")
 
 
 @pytest.fixture

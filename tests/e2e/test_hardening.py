@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_diff import APPS, CONFIG, NS, Repo
+from tests.builders import APPS, CONFIG, NS, Repo
 from tests.helpers import cli, require_tool
 
 BIN = Path(sys.executable).parent

@@ -16,7 +16,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from netpol_gitops.yaml.expansion import MAX_ALIAS_NODES, MAX_ALIASES
-from tests.e2e.test_diff import Repo
+from tests.builders import Repo
 from tests.helpers import require_tool
 
 TIMEOUT = 20  # seconds; the unbounded expansion ran until killed

@@ -15,7 +15,7 @@ import pytest
 from netpol_gitops.adapters.inputs import read_units
 from netpol_gitops.errors import Deadline, NetpolError
 from netpol_gitops.yaml.stream import read_documents
-from tests.e2e.test_diff import APPS, CONFIG, NS, Repo
+from tests.builders import APPS, CONFIG, NS, Repo
 from tests.helpers import require_tool
 from tests.security.attack import refused, run
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_diff import Repo
+from tests.builders import Repo
 
 NAMESPACE = """\
 apiVersion: v1

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.builders import CONFIG, Repo
 from tests.e2e.cmp import cmp_generate
-from tests.e2e.test_diff import CONFIG, Repo
 from tests.helpers import require_tool
 from tests.security.attack import flagged, listener, refused, run
 

@@ -14,8 +14,8 @@ import git
 import pytest
 
 from netpol_gitops.adapters.gitrev import materialised
+from tests.builders import APPS, CONFIG, NS, Repo
 from tests.e2e.cmp import cmp_generate
-from tests.e2e.test_diff import APPS, CONFIG, NS, Repo
 from tests.helpers import require_tool
 from tests.security.attack import refused, run
 

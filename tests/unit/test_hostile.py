@@ -4,7 +4,6 @@ partial output."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,6 @@ from netpol_gitops.generate.render import render
 from netpol_gitops.model.intent import Config
 from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import cli
-
-FUZZ_EXAMPLES = int(os.environ.get("NETPOL_GITOPS_FUZZ_EXAMPLES", "150"))
 
 
 def refused(stdin: str | bytes, message: str) -> None:
@@ -89,8 +86,7 @@ def test_binary_junk_and_nul_bytes() -> None:
     refused('kind: ConfigMap\ndata: {a: "\x00"}\n', "invalid YAML")
 
 
-@settings(
-    max_examples=FUZZ_EXAMPLES,
+@settings(  # examples: the hypothesis profile's (ci 150, dev 50, fuzz 5,000; tests/conftest.py)
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -151,7 +147,7 @@ STRUCT = st.recursive(
 )
 
 
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # the profile's examples
 @given(
     st.dictionaries(
         st.sampled_from(KEYS),

@@ -232,14 +232,15 @@ def _conformance_cases() -> list[tuple[str, str]]:
     except pytest.skip.Exception:
         return [("shared-absent", "core")]
     with (root / "INDEX.tsv").open() as f:
-        return [(r["case"], r["group"]) for r in csv.DictReader(f, delimiter="\t")]
+        # AdminNetworkPolicy/BaselineAdminNetworkPolicy groups are out of scope (issue 3): not
+        # collected, so that a skip means something
+        rows = csv.DictReader(f, delimiter="\t")
+        return [(r["case"], r["group"]) for r in rows if not r["group"].startswith("anp")]
 
 
 @pytest.mark.parametrize(("case", "group"), _conformance_cases())
 def test_conformance(case: str, group: str) -> None:
     root = require_shared("conformance", "netpol-analyzer")
-    if group.startswith("anp"):
-        pytest.skip("AdminNetworkPolicy/BaselineAdminNetworkPolicy groups are out of scope")
     expected = set((root / case / "expected.txt").read_text().splitlines())
     topo = topology_of(read_manifests(str(root / case / "input")))
     connections = analyse(topo)
@@ -334,8 +335,7 @@ def test_properties_monotone_and_order_independent(
     assert lines(shuffled) == before
 
 
-@given(st.sampled_from(["a", "b"]))
-def test_deny_all_both_ways_without_allows_gives_no_connection(_n: str) -> None:
+def test_deny_all_both_ways_without_allows_gives_no_connection() -> None:
     deny = [
         policy(n, {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, "d")
         for n in ("a", "b")
