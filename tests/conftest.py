@@ -1,9 +1,9 @@
 """Test-suite configuration: hypothesis profiles, and permanent skips kept out of collection.
 
 Profiles (HYPOTHESIS_PROFILE; default `ci` under CI=true, else `dev`): `ci` 150 examples for the
-properties that take the profile's count, `dev` 50 (quick local runs), `fuzz` 5,000 (a long local
-hunt: `HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest tests/unit/test_hostile.py`). Tests that
-set their own count keep it in every profile.
+properties that take the profile's count, `dev` 50 (quick local runs), `fuzz` 5,000 (a long
+local hunt: `HYPOTHESIS_PROFILE=fuzz .venv/bin/python -m pytest tests/unit/yaml/test_hostile.py`).
+Tests that set their own count keep it in every profile.
 """
 
 from __future__ import annotations
