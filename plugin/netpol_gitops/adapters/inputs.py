@@ -93,10 +93,6 @@ def manifest_files(root: Path, top: Path | None = None) -> list[Path]:
     return found.files
 
 
-def kustomization(directory: Path) -> Path | None:
-    return kustomization_file(directory)
-
-
 def nearest_config(directory: Path, root: Path, label: Callable[[Path], str] = str) -> Path | None:
     """The nearest ``.netpol-gitops.yaml`` from ``directory`` up to ``root`` (named relative to
     the working directory when ``directory`` is); refused when it is a symlink that leaves the
