@@ -73,7 +73,7 @@ def flowchart(edges: Sequence[Edge]) -> str:
 
 def mermaid(conns: list[Connection]) -> str:
     """The flowchart of a connectivity list (``reach -o mermaid``)."""
-    return flowchart([Edge(c.src, c.dst, c.conns.render()) for c in conns])
+    return flowchart([Edge(c.src, c.dst, c.conns.text()) for c in conns])
 
 
 def graph(diff: Diff) -> str:
