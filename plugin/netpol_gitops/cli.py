@@ -75,7 +75,7 @@ def guarded(run: Callable[[], object]) -> int:
 
 def _problems(problems: list[Problem]) -> int:
     for problem in problems:
-        typer.echo(problem.render(), err=True)
+        typer.echo(problem.line(), err=True)
     n = len(problems)
     typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
     return 1
@@ -310,7 +310,7 @@ def diff(
     Example: netpol-gitops diff --base origin/main --head HEAD -o md > comment.md
     """
     from netpol_gitops.adapters.review import review, write_reports  # noqa: PLC0415
-    from netpol_gitops.output.report import to_json, to_text  # noqa: PLC0415
+    from netpol_gitops.output.report import report_json, to_text  # noqa: PLC0415
     from netpol_gitops.output.report_markdown import to_markdown  # noqa: PLC0415
 
     result = review(repo, base, head, path or [], config)
@@ -319,7 +319,7 @@ def diff(
     if output is DiffOutput.md:
         sys.stdout.write(to_markdown(result, limit))
     else:
-        sys.stdout.write(to_json(result) if output is DiffOutput.json else to_text(result))
+        sys.stdout.write(report_json(result) if output is DiffOutput.json else to_text(result))
     if fail_on is FailOn.unprotected and result.regressions:
         typer.echo(f"netpol-gitops: less protection in: {', '.join(result.regressions)}", err=True)
         raise typer.Exit(1)

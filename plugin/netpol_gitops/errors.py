@@ -20,7 +20,7 @@ class Problem:
     severity: Severity = Severity.ERROR
     rule: str = field(default="invalid-input", compare=False)
 
-    def render(self) -> str:
+    def line(self) -> str:
         fld = f"{self.location.field}: " if self.location.field else ""
         return printable(f"{self.location.prefix()}: {self.severity}: {fld}{self.message}")
 
@@ -30,7 +30,7 @@ class NetpolError(Exception):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems)
-        super().__init__("\n".join(p.render() for p in self.problems))
+        super().__init__("\n".join(p.line() for p in self.problems))
 
 
 class Deadline(BaseException):

@@ -198,7 +198,7 @@ def run(data: str | bytes, cwd: Path) -> KrmResult:
         try:
             data = decode(data, "<stdin>")
         except NetpolError as exc:
-            return KrmResult(lambda: (), [p.render() for p in exc.problems], 1)
+            return KrmResult(lambda: (), [p.line() for p in exc.problems], 1)
     layout = None if _is_json(data) else read_resource_list(data)
     if layout is None:
         return run_parsed(data if isinstance(data, str) else data.decode("ascii"), cwd)
@@ -253,7 +253,7 @@ def run_parsed(text: str, cwd: Path) -> KrmResult:
         rl = docs[0]
         data = rl.data()
     except NetpolError as exc:
-        return KrmResult(lambda: (), [p.render() for p in exc.problems], 1)
+        return KrmResult(lambda: (), [p.line() for p in exc.problems], 1)
     items = data.get("items") or []
     if not isinstance(items, list):
         items = []

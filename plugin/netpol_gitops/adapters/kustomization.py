@@ -4,11 +4,21 @@ path to something inside the repository; remotes, plugins and Helm are refused, 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netpol_gitops.adapters.kustomize_fields import (
+    BUILTIN_KINDS,
+    HELM_FIELDS,
+    HELM_KINDS,
+    INLINE_PATCHES,
+    KUSTOMIZATIONS,
+    PLUGINS,
+    REMOTE_MARKERS,
+    entries,
+)
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location, field_path
 from netpol_gitops.yaml.document import Document
@@ -18,55 +28,7 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 
 MAX_KUSTOMIZATION_BYTES = 1 << 20  # a kustomization file is a short list of references
 
-# Fields whose entries are paths to kustomizations (folders) or resource files.
-_KUSTOMIZATIONS = ("resources", "components", "bases")
-
-# Fields whose entries are paths to plain files, read by kustomize itself.
-_FILES = ("crds", "configurations")
-
-# Fields whose entries are plugin configs: a path to a file (every document a builtin config)
-# or inline YAML; a folder is refused (the configs its build yields are not its files).
-_PLUGINS = ("generators", "transformers", "validators")
-
-# Fields whose entries are strategic-merge patches: a path, or the patch inline (``paths`` of
-# a PatchStrategicMergeTransformer config).
-_INLINE_PATCHES = ("patchesStrategicMerge", "paths")
-
-# Kinds and fields that run a program or fetch from the network: never built.
-_HELM_FIELDS = ("helmCharts", "helmChartInflationGenerator", "helmGlobals")
-
-_HELM_KINDS = frozenset({"HelmChartInflationGenerator"})
-
-# kustomize's builtin plugins (apiVersion builtin): any other generator/transformer config is an
-# external plugin or a KRM function, i.e. code from the repository
-_BUILTIN_KINDS = frozenset(
-    {
-        "AnnotationsTransformer",
-        "ConfigMapGenerator",
-        "HashTransformer",
-        "ImageTagTransformer",
-        "LabelTransformer",
-        "NamespaceTransformer",
-        "PatchJson6902Transformer",
-        "PatchStrategicMergeTransformer",
-        "PatchTransformer",
-        "PrefixSuffixTransformer",
-        "PrefixTransformer",
-        "SuffixTransformer",
-        "ReplacementTransformer",
-        "ReplicaCountTransformer",
-        "SecretGenerator",
-        "ValueAddTransformer",
-        "SortOrderTransformer",
-    }
-)
-
 NEVER_RUNS = "netpol-gitops never runs repository code"
-
-# Compared case-insensitively: kustomize takes GitHub.com/org/repo, Git@host:repo and
-# user@host/org/repo for remote bases (even when a folder of that name exists), and older
-# kustomize gh:org/repo; a ':' names no relative path kustomize reads locally.
-_REMOTE_MARKERS = ("://", "?", "@", ":", "//")
 
 Locate = Callable[[list[str | int]], Location]
 
@@ -98,7 +60,7 @@ def _remote(entry: str) -> bool:
     return (
         lower.startswith("/")
         or lower.startswith("github.com")
-        or any(m in lower for m in _REMOTE_MARKERS)
+        or any(m in lower for m in REMOTE_MARKERS)
     )
 
 
@@ -205,11 +167,9 @@ class _Walker:
     def _entries_of(self, base: Path, data: Any, locate: Locate, plugin: bool = False) -> None:
         if not isinstance(data, dict):
             return
-        if plugin and data.get("kind") not in _BUILTIN_KINDS:
+        if plugin and data.get("kind") not in BUILTIN_KINDS:
             what = (
-                "Helm chart inflation"
-                if data.get("kind") in _HELM_KINDS
-                else "a plugin or function"
+                "Helm chart inflation" if data.get("kind") in HELM_KINDS else "a plugin or function"
             )
             self.closure.problems.append(
                 Problem(
@@ -220,14 +180,14 @@ class _Walker:
                 )
             )
             return
-        for key, entry, path in _entries(data):
+        for key, entry, path in entries(data):
             self._entry(base, key, entry, path, locate)
 
     def _entry(
         self, base: Path, key: str, entry: Any, path: list[str | int], locate: Locate
     ) -> None:
         loc = locate(path)
-        if key in _HELM_FIELDS:
+        if key in HELM_FIELDS:
             self.closure.problems.append(
                 Problem(
                     loc,
@@ -237,11 +197,11 @@ class _Walker:
                 )
             )
             return
-        if isinstance(entry, str) and "\n" in entry and key in (*_PLUGINS, *_INLINE_PATCHES):
+        if isinstance(entry, str) and "\n" in entry and key in (*PLUGINS, *INLINE_PATCHES):
             # inline when it reads as YAML objects (kustomize's rule); else a path, walked
             docs = _objects(loc.source, entry)
             if docs is not None:
-                if key in _PLUGINS:  # an inline plugin config
+                if key in PLUGINS:  # an inline plugin config
                     for doc in docs:
                         self._entries_of(base, doc.data(), _within(loc), plugin=True)
                 return  # an inline patch: names no file
@@ -250,7 +210,7 @@ class _Walker:
         if target is None:
             return
         if target.is_dir():
-            if key in _PLUGINS:  # kustomize builds it: the configs it yields are not these files
+            if key in PLUGINS:  # kustomize builds it: the configs it yields are not these files
                 self.closure.problems.append(
                     Problem(
                         loc,
@@ -259,13 +219,13 @@ class _Walker:
                         rule="remote-reference",
                     )
                 )
-            elif key in _KUSTOMIZATIONS:
+            elif key in KUSTOMIZATIONS:
                 self.kustomization(target, loc)
             else:
                 self.closure.problems.append(Problem(loc, f"'{entry}' is a folder, not a file"))
             return
         self.closure.files.add(target)
-        if key in _PLUGINS:  # builtin plugin configs, every document: their paths are read too
+        if key in PLUGINS:  # builtin plugin configs, every document: their paths are read too
             for config in self._read_all(target):
                 self._entries_of(base, config.data(), config.location, plugin=True)
 
@@ -281,54 +241,6 @@ def _objects(source: str, text: str) -> list[Document] | None:
 
 def _within(loc: Location) -> Locate:
     return lambda path: loc.with_field(f"{loc.field} {field_path(path)}")
-
-
-def _entries(data: dict[str, Any]) -> Iterator[tuple[str, Any, list[str | int]]]:
-    """(field, entry, path in the document) of every entry of a kustomization (or a builtin
-    plugin config) that names a file or folder."""
-    for key in (*_KUSTOMIZATIONS, *_FILES, *_PLUGINS, *_INLINE_PATCHES):
-        for i, entry in enumerate(_list(data.get(key))):
-            yield key, entry, [key, i]
-    for key in _HELM_FIELDS:
-        if data.get(key):
-            yield key, data[key], [key]
-    for key in ("patches", "patchesJson6902", "replacements"):
-        for i, item in enumerate(_list(data.get(key))):
-            if isinstance(item, dict) and "path" in item:
-                yield key, item["path"], [key, i, "path"]
-    if isinstance(data.get("path"), str):  # a builtin plugin config (PatchTransformer, ...)
-        yield "path", data["path"], ["path"]
-    openapi = data.get("openapi")
-    if isinstance(openapi, dict) and "path" in openapi:
-        yield "openapi", openapi["path"], ["openapi", "path"]
-    yield from _generator_entries(data)
-
-
-def _generator_entries(data: dict[str, Any]) -> Iterator[tuple[str, Any, list[str | int]]]:
-    """The files and envs of configMapGenerator/secretGenerator entries (or of such a
-    builtin plugin config itself)."""
-    generators: list[tuple[list[str | int], Any]] = [
-        (["configMapGenerator", i], g) for i, g in enumerate(_list(data.get("configMapGenerator")))
-    ]
-    generators += [
-        (["secretGenerator", i], g) for i, g in enumerate(_list(data.get("secretGenerator")))
-    ]
-    if data.get("kind") in ("ConfigMapGenerator", "SecretGenerator"):
-        generators.append(([], data))
-    for head, gen in generators:
-        if not isinstance(gen, dict):
-            continue
-        for j, entry in enumerate(_list(gen.get("files"))):
-            value = entry.split("=", 1)[-1] if isinstance(entry, str) else entry
-            yield "files", value, [*head, "files", j]
-        for j, entry in enumerate(_list(gen.get("envs"))):
-            yield "envs", entry, [*head, "envs", j]
-        if "env" in gen:
-            yield "env", gen["env"], [*head, "env"]
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def closure(directory: Path, repo_root: Path, label: Callable[[Path], str] = str) -> Closure:

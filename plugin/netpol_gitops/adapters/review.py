@@ -11,7 +11,7 @@ from netpol_gitops.adapters.files import write_atomic
 from netpol_gitops.adapters.gitrev import open_repo, read_revision
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
-from netpol_gitops.output.report import to_json, to_text
+from netpol_gitops.output.report import report_json, to_text
 from netpol_gitops.output.report_markdown import to_markdown
 from netpol_gitops.review.compare import Diff, compare
 from netpol_gitops.review.side import side
@@ -49,5 +49,5 @@ def write_reports(diff: Diff, folder: str, limit: int) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "comment.md", to_markdown(diff, limit))
     write_atomic(out / "report.md", to_markdown(diff, limit=2**62))
-    write_atomic(out / "report.json", to_json(diff))
+    write_atomic(out / "report.json", report_json(diff))
     write_atomic(out / "report.txt", to_text(diff))

@@ -12,6 +12,7 @@ import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
 from netpol_gitops.analysis.topology import Topology
@@ -20,6 +21,20 @@ from netpol_gitops.model.portsets import ALL, NONE, Conns
 
 MAX_IP = 2**32 - 1
 ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int, str], ...]]
+Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadClass:
+    """Workloads no policy can tell apart (same namespace, labels and named ports), with the
+    rules that select them; ``None`` for a direction in which they are not isolated."""
+
+    namespace: str
+    labels: tuple[tuple[str, str], ...]
+    ports: tuple[tuple[str, int, str], ...]
+    members: list[Workload]  # sorted by peer name
+    ingress: Rules | None
+    egress: Rules | None
 
 
 def ip_peer(lo: int, hi: int) -> str:
@@ -39,7 +54,7 @@ def cut(blocks: list[tuple[tuple[int, int], ...]]) -> list[tuple[int, int]]:
     return [(a, b - 1) for a, b in itertools.pairwise(edges)]
 
 
-def _blocks(per_class: list[list[tuple[str, Rule]] | None]) -> list[tuple[tuple[int, int], ...]]:
+def _blocks(per_class: Iterable[Rules | None]) -> list[tuple[tuple[int, int], ...]]:
     """The ipBlocks of every rule (of one direction) of every class."""
     return [
         p.block
@@ -61,27 +76,28 @@ class Analysis:
         groups: dict[ClassKey, list[Workload]] = defaultdict(list)
         for w in topo.workloads:
             groups[(w.namespace, w.labels, w.ports)].append(w)
-        self.keys = sorted(groups)
-        self.members = [sorted(groups[k], key=lambda w: w.peer) for k in self.keys]
-        self.by_ns: dict[str, list[int]] = defaultdict(list)
-        for i, (ns, _, _) in enumerate(self.keys):
-            self.by_ns[ns].append(i)
         policies: dict[str, list[Policy]] = defaultdict(list)
         for p in topo.policies:
             policies[p.namespace].append(p)
-        self.ingress: list[list[tuple[str, Rule]] | None] = []
-        self.egress: list[list[tuple[str, Rule]] | None] = []
-        for ns, labels, _ in self.keys:
+        self.classes: list[WorkloadClass] = []
+        self.by_ns: dict[str, list[int]] = defaultdict(list)
+        for i, key in enumerate(sorted(groups)):
+            ns, labels, ports = key
             lab = dict(labels)
             selecting = [p for p in policies.get(ns, ()) if p.selector.matches(lab)]
             ing = [p for p in selecting if p.ingress is not None]
             eg = [p for p in selecting if p.egress is not None]
-            self.ingress.append(
-                [(p.namespace, r) for p in ing for r in p.ingress or ()] if ing else None
+            self.classes.append(
+                WorkloadClass(
+                    ns,
+                    labels,
+                    ports,
+                    sorted(groups[key], key=lambda w: w.peer),
+                    [(p.namespace, r) for p in ing for r in p.ingress or ()] if ing else None,
+                    [(p.namespace, r) for p in eg for r in p.egress or ()] if eg else None,
+                )
             )
-            self.egress.append(
-                [(p.namespace, r) for p in eg for r in p.egress or ()] if eg else None
-            )
+            self.by_ns[ns].append(i)
         self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
         # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
         self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -113,43 +129,40 @@ class Analysis:
                     i
                     for n in spaces
                     for i in self.by_ns[n]
-                    if pods is None or pods.matches(dict(self.keys[i][1]))
+                    if pods is None or pods.matches(dict(self.classes[i].labels))
                 )
             self._matched[key] = found
         return found
 
-    def _allowed_ip(
-        self, rules: list[tuple[str, Rule]], lo: int, hi: int, dst: int | None
-    ) -> Conns:
+    def _allowed_ip(self, rules: Rules, lo: int, hi: int, dst: int | None) -> Conns:
         out = NONE
-        ports = self.keys[dst][2] if dst is not None else None
+        ports = self.classes[dst].ports if dst is not None else None
         for _, rule in rules:
             if rule.peers is None or any(_in_block(p, lo, hi) for p in rule.peers):
                 out = out | rule.conns(ports)
         return out
 
-    def _targets(self, rules: list[tuple[str, Rule]]) -> dict[int, Conns]:
+    def _targets(self, rules: Rules) -> dict[int, Conns]:
         """Class -> connections the rules admit, for the classes they select."""
         out: dict[int, Conns] = {}
-        everyone = range(len(self.keys))
+        everyone = range(len(self.classes))
         for ns, rule in rules:
             if rule.peers is None:
                 selected: Iterable[int] = everyone
             else:
                 selected = set().union(*(self._matches(ns, p) for p in rule.peers))
             for c in selected:
-                out[c] = out.get(c, NONE) | rule.conns(self.keys[c][2])
+                out[c] = out.get(c, NONE) | rule.conns(self.classes[c].ports)
         return out
 
     def _ingress_index(self) -> tuple[list[int], dict[int, dict[int, Conns]]]:
         """(classes open to all ingress, src class -> dst class -> what its ingress admits).
 
         Cost follows what the rules select, not the number of class pairs."""
-        n = len(self.keys)
-        open_in = [d for d in range(n) if self.ingress[d] is None]
+        open_in = [d for d, c in enumerate(self.classes) if c.ingress is None]
         into: dict[int, dict[int, Conns]] = defaultdict(dict)
-        for d in range(n):
-            rules = self.ingress[d]
+        for d, c in enumerate(self.classes):
+            rules = c.ingress
             if rules is None:
                 continue
             for src, conns in self._targets_ingress(rules, d).items():
@@ -161,7 +174,7 @@ class Analysis:
     ) -> dict[int, Conns]:
         """dst class -> connections allowed from class ``s`` (non-empty only). Rows are made
         one source at a time: open egress to open ingress is quadratic, and never held whole."""
-        eg = self.egress[s]
+        eg = self.classes[s].egress
         admitted = into.get(s, {})
         if eg is None:
             row = dict.fromkeys(open_in, ALL)
@@ -169,16 +182,16 @@ class Analysis:
             return row
         row = {}
         for d, out in self._targets(eg).items():
-            conns = out if self.ingress[d] is None else out & admitted.get(d, NONE)
+            conns = out if self.classes[d].ingress is None else out & admitted.get(d, NONE)
             if conns:
                 row[d] = conns
         return row
 
-    def _targets_ingress(self, rules: list[tuple[str, Rule]], d: int) -> dict[int, Conns]:
+    def _targets_ingress(self, rules: Rules, d: int) -> dict[int, Conns]:
         """Source class -> connections the ingress rules of class ``d`` admit."""
         out: dict[int, Conns] = {}
-        everyone = range(len(self.keys))
-        ports = self.keys[d][2]
+        everyone = range(len(self.classes))
+        ports = self.classes[d].ports
         for ns, rule in rules:
             selected: Iterable[int] = (
                 everyone
@@ -202,8 +215,8 @@ class Analysis:
 
         ext_in, ext_out = self._external()
         by_src: dict[str, list[tuple[int, Workload]]] = {}
-        for i, members in enumerate(self.members):
-            for w in members:
+        for i, cls in enumerate(self.classes):
+            for w in cls.members:
                 by_src[w.peer] = [(i, w)]
         for ip in ext_in:
             by_src.setdefault(ip, [])
@@ -211,9 +224,11 @@ class Analysis:
             found: list[tuple[str, Conns]] = []
             for i, w in by_src[src]:
                 for d, conns in row_of(i).items():
-                    found += [(x.peer, conns) for x in self.members[d] if x is not w]
+                    found += [(x.peer, conns) for x in self.classes[d].members if x is not w]
                 found += ext_out.get(i, ())
-            found += [(w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.members[i]]
+            found += [
+                (w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.classes[i].members
+            ]
             found.sort(key=lambda row: row[0])
             yield Fanout(src, found)
 
@@ -229,11 +244,12 @@ class Analysis:
         self,
     ) -> tuple[dict[str, list[tuple[int, Conns]]], dict[int, list[tuple[str, Conns]]]]:
         """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)])."""
-        sources, targets = cut(_blocks(self.ingress)), cut(_blocks(self.egress))
+        sources = cut(_blocks(c.ingress for c in self.classes))
+        targets = cut(_blocks(c.egress for c in self.classes))
         ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
         ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
-        for i in range(len(self.keys)):
-            ing, eg = self.ingress[i], self.egress[i]
+        for i, cls in enumerate(self.classes):
+            ing, eg = cls.ingress, cls.egress
             for lo, hi in sources:
                 conns = ALL if ing is None else self._allowed_ip(ing, lo, hi, i)
                 if conns:

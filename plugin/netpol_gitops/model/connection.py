@@ -46,4 +46,4 @@ class Fanout(NamedTuple):
 
 @functools.cache
 def conns_text(conns: Conns) -> str:  # few distinct sets, millions of lines
-    return conns.render()
+    return conns.text()

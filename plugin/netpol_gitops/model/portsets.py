@@ -55,7 +55,7 @@ class Conns:
         a, b, c = (intersect_ranges(x, y) for x, y in zip(self.ports, other.ports, strict=True))
         return Conns((a, b, c))
 
-    def render(self) -> str:
+    def text(self) -> str:
         if self == ALL:
             return "All Connections"
         parts = []

@@ -28,13 +28,13 @@ def txt(conns: list[Connection]) -> str:
 
 
 def as_json(conns: list[Connection]) -> str:
-    rows = [{"src": c.src, "dst": c.dst, "conns": c.conns.render()} for c in conns]
+    rows = [{"src": c.src, "dst": c.dst, "conns": c.conns.text()} for c in conns]
     return json.dumps(rows, indent=2) + "\n"
 
 
 def markdown(conns: list[Connection]) -> str:
     rows = ["| source | destination | connections |", "|---|---|---|"]
-    rows += [f"| `{c.src}` | `{c.dst}` | {c.conns.render()} |" for c in conns]
+    rows += [f"| `{c.src}` | `{c.dst}` | {c.conns.text()} |" for c in conns]
     return "\n".join(rows) + "\n"
 
 

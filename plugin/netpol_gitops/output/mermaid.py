@@ -1,54 +1,27 @@
-"""Mermaid flowcharts: of a connectivity list (reach) and of the connections a change opens and
-closes (the PR report). Both collapse to namespaces past their edge cap."""
+"""One Mermaid flowchart renderer, for a connectivity list (reach) and for the connections a
+change opens and closes (the PR report): workloads grouped by namespace; past MAX_EDGES edges,
+namespaces only, each edge labelled with how many connections it stands for. Every name and
+label is escaped, so nothing from a manifest can add a graph statement."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from netpol_gitops.model.connection import Connection, conns_text
 from netpol_gitops.review.compare import Diff
 
-MAX_GRAPH_EDGES = 40
+MAX_EDGES = 40  # past this, workloads collapse into their namespaces
 
 
-def _node(peer: str) -> str:
-    return "n" + re.sub(r"[^A-Za-z0-9]", "_", peer)
-
-
-def graph(diff: Diff) -> str:
-    """A mermaid graph of the changed connections (opened: solid, closed: dashed)."""
-    edges = [(c, "+") for c in diff.added] + [(c, "-") for c in diff.removed]
-    if not edges:
-        return ""
-    lines = ["flowchart LR"]
-    if len(edges) > MAX_GRAPH_EDGES:  # collapse to namespaces
-        counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        for c, sign in edges:
-            counts[(_ns(c.src), _ns(c.dst), sign)] += 1
-        for (a, b, sign), n in sorted(counts.items()):
-            arrow = "-->" if sign == "+" else "-.->"
-            lines.append(f'  {_node(a)}["{a}"] {arrow}|"{sign}{n}"| {_node(b)}["{b}"]')
-        return "\n".join(lines) + "\n"
-    for c, sign in edges:
-        src, dst, conns = c.src, c.dst, conns_text(c.conns)
-        arrow = "-->" if sign == "+" else "-.->"
-        label = f"{'opened' if sign == '+' else 'closed'}: {conns}".replace('"', "'")
-        lines.append(
-            f'  {_node(src)}["{_short(src)}"] {arrow}|"{label}"| {_node(dst)}["{_short(dst)}"]'
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _ns(peer: str) -> str:
-    return "external" if peer.endswith("[External]") else peer.split("/", 1)[0]
-
-
-def _short(peer: str) -> str:
-    return peer.replace('"', "'")
-
-
-MERMAID_MAX_EDGES = 60  # past this, workloads collapse into their namespaces
+class Edge(NamedTuple):
+    src: str
+    dst: str
+    label: str
+    dashed: bool = False  # a closed connection
+    sign: str = ""  # "+" opened, "-" closed (namespace counts keep them apart)
 
 
 def _namespace(peer: str) -> str:
@@ -59,29 +32,52 @@ def _node_id(text: str) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", text)
 
 
-def mermaid(conns: list[Connection]) -> str:
-    """A flowchart: workloads grouped by namespace with labelled edges; namespaces only
-    (edges labelled with a count) when there are too many edges to read."""
+def _text(text: str) -> str:
+    """A label inside "...": Mermaid's entity codes for what would end or break it."""
+    return (
+        text.replace("&", "#amp;")
+        .replace('"', "#quot;")
+        .replace("<", "#lt;")
+        .replace(">", "#gt;")
+        .replace("\n", " ")
+    )
+
+
+def flowchart(edges: Sequence[Edge]) -> str:
     lines = ["flowchart LR"]
-    if len(conns) > MERMAID_MAX_EDGES:
-        counts: dict[tuple[str, str], int] = defaultdict(int)
-        for c in conns:
-            counts[(_namespace(c.src), _namespace(c.dst))] += 1
-        for ns in sorted({n for pair in counts for n in pair}):
-            lines.append(f'  {_node_id(ns)}["{ns}"]')
-        for (a, b), n in sorted(counts.items()):
-            lines.append(f'  {_node_id(a)} -->|"{n} connections"| {_node_id(b)}')
+    if len(edges) > MAX_EDGES:
+        counts: dict[tuple[str, str, str, bool], int] = defaultdict(int)
+        for e in edges:
+            counts[(_namespace(e.src), _namespace(e.dst), e.sign, e.dashed)] += 1
+        for ns in sorted({n for a, b, _, _ in counts for n in (a, b)}):
+            lines.append(f'  {_node_id(ns)}["{_text(ns)}"]')
+        for (a, b, sign, dashed), n in sorted(counts.items()):
+            arrow = "-.->" if dashed else "-->"
+            label = f"{sign}{n} connection{'s' if n != 1 else ''}"
+            lines.append(f'  {_node_id(a)} {arrow}|"{label}"| {_node_id(b)}')
         return "\n".join(lines) + "\n"
     groups: dict[str, set[str]] = defaultdict(set)
-    for c in conns:
-        for peer in (c.src, c.dst):
+    for e in edges:
+        for peer in (e.src, e.dst):
             groups[_namespace(peer)].add(peer)
     for ns in sorted(groups):
-        lines.append(f'  subgraph {_node_id("ns_" + ns)}["{ns}"]')
+        lines.append(f'  subgraph {_node_id("ns_" + ns)}["{_text(ns)}"]')
         for peer in sorted(groups[ns]):
-            label = peer.split("/", 1)[-1]
-            lines.append(f'    {_node_id(peer)}["{label}"]')
+            lines.append(f'    {_node_id(peer)}["{_text(peer.split("/", 1)[-1])}"]')
         lines.append("  end")
-    for c in conns:
-        lines.append(f'  {_node_id(c.src)} -->|"{c.conns.render()}"| {_node_id(c.dst)}')
+    for e in edges:
+        arrow = "-.->" if e.dashed else "-->"
+        lines.append(f'  {_node_id(e.src)} {arrow}|"{_text(e.label)}"| {_node_id(e.dst)}')
     return "\n".join(lines) + "\n"
+
+
+def mermaid(conns: list[Connection]) -> str:
+    """The flowchart of a connectivity list (``reach -o mermaid``)."""
+    return flowchart([Edge(c.src, c.dst, c.conns.text()) for c in conns])
+
+
+def graph(diff: Diff) -> str:
+    """The flowchart of the changed connections: opened solid, closed dashed."""
+    edges = [Edge(c.src, c.dst, f"opened: {conns_text(c.conns)}", False, "+") for c in diff.added]
+    edges += [Edge(c.src, c.dst, f"closed: {conns_text(c.conns)}", True, "-") for c in diff.removed]
+    return flowchart(edges) if edges else ""

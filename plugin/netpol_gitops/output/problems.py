@@ -47,7 +47,7 @@ def to_github(findings: list[Problem]) -> str:
     return "".join(out)
 
 
-def to_json(findings: list[Problem]) -> str:
+def findings_json(findings: list[Problem]) -> str:
     return (
         json.dumps(
             [
@@ -134,4 +134,4 @@ def to_sarif(findings: list[Problem]) -> str:
     )
 
 
-RENDERERS = {"text": to_text, "github": to_github, "sarif": to_sarif, "json": to_json}
+RENDERERS = {"text": to_text, "github": to_github, "sarif": to_sarif, "json": findings_json}

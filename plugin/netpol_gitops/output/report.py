@@ -9,7 +9,7 @@ from netpol_gitops.review.compare import DIRECTIONS, Diff, NotGenerated, is_regr
 
 
 # ----------------------------------------------------------------------------- renderers
-def to_json(diff: Diff) -> str:
+def report_json(diff: Diff) -> str:
     return (
         json.dumps(
             {

@@ -15,7 +15,7 @@ from netpol_gitops import __version__
 from netpol_gitops.adapters.github import API_VERSION, Client, GitHubError, ReadOnlyToken
 from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.portsets import ALL
-from netpol_gitops.output.report import to_json
+from netpol_gitops.output.report import report_json
 from netpol_gitops.output.report_markdown import MARKER
 from netpol_gitops.review.compare import Diff
 from tests.helpers import Run, cli
@@ -265,7 +265,7 @@ def test_a_missing_event_file_is_one_located_line(
 
 def _report(tmp_path: Path, diff: Diff) -> Path:
     path = tmp_path / "report.json"
-    path.write_text(to_json(diff))
+    path.write_text(report_json(diff))
     return path
 
 

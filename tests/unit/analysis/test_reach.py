@@ -195,7 +195,7 @@ def test_policies_only_select_pods_of_their_own_namespace() -> None:
 
 def test_conns_render_canonically() -> None:
     assert Conns.of([("TCP", 1, 65535), ("UDP", 1, 65535), ("SCTP", 1, 65535)]) == ALL
-    assert Conns.of([("TCP", 80, 80), ("TCP", 81, 90), ("UDP", 5, 5)]).render() == "TCP 80-90,UDP 5"
+    assert Conns.of([("TCP", 80, 80), ("TCP", 81, 90), ("UDP", 5, 5)]).text() == "TCP 80-90,UDP 5"
 
 
 def test_three_tier_generate_allows_exactly_the_declared_flows_plus_dns() -> None:
