@@ -343,18 +343,28 @@ def github_comment(
     pr: Annotated[
         int | None, typer.Option("--pr", help="PR number (default: from GITHUB_EVENT_PATH).")
     ] = None,
+    author: Annotated[
+        str,
+        typer.Option(
+            "--author",
+            metavar="LOGIN",
+            help="The login the token comments as: only its own marked comment is updated "
+            "(a GitHub App's 'name[bot]', or a PAT's user).",
+        ),
+    ] = "github-actions[bot]",
 ) -> None:
     """Post or update the one netpol-gitops comment on the pull request.
 
     Reads GITHUB_API_URL (default https://api.github.com), GITHUB_REPOSITORY, GITHUB_TOKEN and
-    the PR number from GITHUB_EVENT_PATH. Updates the comment carrying the hidden marker, or
-    creates it. With a read-only token (pull requests from forks) the body goes to the job
+    the PR number from GITHUB_EVENT_PATH. Adds the hidden marker to the body; updates the marked
+    comment written by --author, else creates one (a refused update creates one too). When
+    creating is refused (a read-only token: pull requests from forks) the body goes to the job
     summary instead, with a notice, and the exit is 0. The full report is always appended to
     GITHUB_STEP_SUMMARY when that is set.
     """
     from netpol_gitops.adapters.github import post_comment  # noqa: PLC0415
 
-    typer.echo(post_comment(body_file, summary_file, pr, os.environ), nl=False)
+    typer.echo(post_comment(body_file, summary_file, pr, os.environ, author), nl=False)
 
 
 @github_app.command("outputs")

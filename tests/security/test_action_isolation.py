@@ -252,6 +252,7 @@ def test_the_action_runs_no_code_from_the_pull_request(
             "sarif": "true",
             "python-version": "3.12",
             "token": TOKEN,
+            "comment-author": "github-actions[bot]",
         },
         base=base,
     )

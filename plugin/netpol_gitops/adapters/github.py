@@ -29,6 +29,9 @@ class GitHubError(Failure):
     """A request that failed for good; the message names the request, never the token."""
 
 
+DEFAULT_AUTHOR = "github-actions[bot]"  # who GITHUB_TOKEN comments as in GitHub Actions
+
+
 class ReadOnlyToken(GitHubError):
     """403 on a write without rate-limit signs: a fork's read-only token."""
 
@@ -137,25 +140,41 @@ class Client:
             url = match.group(1) if match else None
             pages += 1
 
-    def upsert(self, pr: int, body: str) -> str:
-        """Update the marked comment, or create it. Returns 'updated' or 'created'."""
-        existing = next((c for c in self.comments(pr) if MARKER in (c.get("body") or "")), None)
-        if existing is not None:
-            url = f"{self.api_url}/repos/{self.repo}/issues/comments/{existing['id']}"
+    def upsert(self, pr: int, body: str, author: str = DEFAULT_AUTHOR) -> str:
+        """Update our marked comment, or create it. Returns 'updated' or 'created'.
+
+        The marker is added here, whatever the body; a comment counts as ours only when it
+        carries the marker AND was written by ``author`` (the identity the token acts for), so
+        a participant who posts the marker is never edited. A PATCH refused with 403 (the
+        comment is not ours after all, or locked) creates a new comment; only a refused POST is
+        a read-only token."""
+        if MARKER not in body:
+            body = f"{MARKER}\n{body}"
+        ours = next(
+            (
+                c
+                for c in self.comments(pr)
+                if MARKER in (c.get("body") or "")
+                and ((c.get("user") or {}).get("login") == author)
+            ),
+            None,
+        )
+        if ours is not None:
+            url = f"{self.api_url}/repos/{self.repo}/issues/comments/{ours['id']}"
             resp = self.request("PATCH", url, {"body": body})
-            action = "updated"
-        else:
-            url = f"{self.api_url}/repos/{self.repo}/issues/{pr}/comments"
-            resp = self.request("POST", url, {"body": body})
-            action = "created"
+            if resp.status in (200, 201):
+                return "updated"
+            if resp.status != 403:
+                raise GitHubError(f"PATCH {_path(url)}: HTTP {resp.status}")
+        url = f"{self.api_url}/repos/{self.repo}/issues/{pr}/comments"
+        resp = self.request("POST", url, {"body": body})
         if resp.status == 403:
             raise ReadOnlyToken(
-                f"{'PATCH' if existing else 'POST'} {_path(url)}: HTTP 403 "
-                "(a read-only token, as on pull requests from forks)"
+                f"POST {_path(url)}: HTTP 403 (a read-only token, as on pull requests from forks)"
             )
         if resp.status not in (200, 201):
-            raise GitHubError(f"{_path(url)}: HTTP {resp.status}")
-        return action
+            raise GitHubError(f"POST {_path(url)}: HTTP {resp.status}")
+        return "created"
 
 
 def _path(url: str) -> str:
@@ -255,7 +274,11 @@ def output_lines(outputs: dict[str, str]) -> str:
 
 
 def post_comment(
-    body_file: str, summary_file: str | None, pr: int | None, environ: Mapping[str, str]
+    body_file: str,
+    summary_file: str | None,
+    pr: int | None,
+    environ: Mapping[str, str],
+    author: str = DEFAULT_AUTHOR,
 ) -> str:
     """Post or update the PR comment (``github comment``); the line to print. The full report
     goes to GITHUB_STEP_SUMMARY first, when that is set. A read-only token is no failure."""
@@ -272,7 +295,7 @@ def post_comment(
         )
     api = environ.get("GITHUB_API_URL", "https://api.github.com").rstrip("/")
     try:
-        action = Client(api, repository, token).upsert(number, body)
+        action = Client(api, repository, token).upsert(number, body, author)
     except ReadOnlyToken as exc:
         return (
             f"::notice title=netpol-gitops::could not comment ({exc}); the report is in "

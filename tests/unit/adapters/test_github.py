@@ -23,6 +23,7 @@ from tests.helpers import Run, cli
 TOKEN = "ghs_SECRETtoken123"  # a fake token, to prove it never leaks
 REPO = "org/repo"
 COMMENTS = f"/repos/{REPO}/issues/7/comments"
+BOT = {"login": "github-actions[bot]"}
 
 
 def client(server: HTTPServer, **kw: object) -> Client:
@@ -41,22 +42,80 @@ def test_marker_on_the_second_page_means_one_patch_and_no_post(httpserver: HTTPS
     )
     httpserver.expect_ordered_request(
         COMMENTS, method="GET", query_string="per_page=100&page=2"
-    ).respond_with_json([{"id": 2, "body": f"{MARKER}\nold"}])
+    ).respond_with_json([{"id": 2, "body": f"{MARKER}\nold", "user": BOT}])
     httpserver.expect_ordered_request(
-        f"/repos/{REPO}/issues/comments/2", method="PATCH", json={"body": "new"}
+        f"/repos/{REPO}/issues/comments/2", method="PATCH", json={"body": f"{MARKER}\nnew"}
     ).respond_with_json({"id": 2})
     assert client(httpserver).upsert(7, "new") == "updated"
     httpserver.check_assertions()
     assert [r.method for r, _ in httpserver.log] == ["GET", "GET", "PATCH"]
 
 
-def test_no_marker_means_one_post(httpserver: HTTPServer) -> None:
+def test_no_marker_means_one_post_and_the_marker_is_added(httpserver: HTTPServer) -> None:
     httpserver.expect_ordered_request(COMMENTS, method="GET").respond_with_json([])
     httpserver.expect_ordered_request(
-        COMMENTS, method="POST", json={"body": "b"}
+        COMMENTS, method="POST", json={"body": f"{MARKER}\nb"}
     ).respond_with_json({"id": 9}, status=201)
     assert client(httpserver).upsert(7, "b") == "created"
     assert [r.method for r, _ in httpserver.log] == ["GET", "POST"]
+
+
+def test_a_body_from_elsewhere_is_still_one_comment_across_runs(httpserver: HTTPServer) -> None:
+    """The second run finds the first run's comment by the marker the client added."""
+    posted: list[str] = []
+
+    def post(request: Request) -> Response:
+        posted.append(json.loads(request.get_data(as_text=True))["body"])
+        return Response(json.dumps({"id": 5}), status=201, content_type="application/json")
+
+    httpserver.expect_ordered_request(COMMENTS, method="GET").respond_with_json([])
+    httpserver.expect_ordered_request(COMMENTS, method="POST").respond_with_handler(post)
+    assert client(httpserver).upsert(7, "plain report") == "created"
+    httpserver.expect_ordered_request(COMMENTS, method="GET").respond_with_json(
+        [{"id": 5, "body": posted[0], "user": BOT}]
+    )
+    httpserver.expect_ordered_request(
+        f"/repos/{REPO}/issues/comments/5", method="PATCH"
+    ).respond_with_json({"id": 5})
+    assert client(httpserver).upsert(7, "plain report, v2") == "updated"
+    httpserver.check_assertions()
+
+
+def test_a_participants_comment_with_the_marker_is_never_edited(httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request(COMMENTS, method="GET").respond_with_json(
+        [{"id": 4, "body": f"{MARKER} gotcha", "user": {"login": "mallory"}}]
+    )
+    httpserver.expect_ordered_request(COMMENTS, method="POST").respond_with_json(
+        {"id": 9}, status=201
+    )
+    assert client(httpserver).upsert(7, "report") == "created"
+    assert [r.method for r, _ in httpserver.log] == ["GET", "POST"]  # no PATCH of #4
+
+
+def test_an_app_token_updates_its_own_comment(httpserver: HTTPServer) -> None:
+    app = {"login": "netpol-bot[bot]"}
+    httpserver.expect_ordered_request(COMMENTS, method="GET").respond_with_json(
+        [{"id": 1, "body": MARKER, "user": BOT}, {"id": 2, "body": MARKER, "user": app}]
+    )
+    httpserver.expect_ordered_request(
+        f"/repos/{REPO}/issues/comments/2", method="PATCH"
+    ).respond_with_json({"id": 2})
+    assert client(httpserver).upsert(7, "r", "netpol-bot[bot]") == "updated"
+    httpserver.check_assertions()
+
+
+def test_a_refused_update_creates_a_new_comment(httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request(COMMENTS, method="GET").respond_with_json(
+        [{"id": 3, "body": MARKER, "user": BOT}]
+    )
+    httpserver.expect_ordered_request(
+        f"/repos/{REPO}/issues/comments/3", method="PATCH"
+    ).respond_with_json({"message": "Forbidden"}, status=403)
+    httpserver.expect_ordered_request(COMMENTS, method="POST").respond_with_json(
+        {"id": 8}, status=201
+    )
+    assert client(httpserver).upsert(7, "r") == "created"
+    assert [r.method for r, _ in httpserver.log] == ["GET", "PATCH", "POST"]
 
 
 def test_exact_request_headers(httpserver: HTTPServer) -> None:
@@ -153,7 +212,9 @@ def test_the_cli_updates_in_place(
         seen.append(request.get_data(as_text=True))
         return Response(json.dumps({"id": 3}), status=200, content_type="application/json")
 
-    httpserver.expect_request(COMMENTS, method="GET").respond_with_json([{"id": 3, "body": MARKER}])
+    httpserver.expect_request(COMMENTS, method="GET").respond_with_json(
+        [{"id": 3, "body": MARKER, "user": BOT}]
+    )
     httpserver.expect_request(
         f"/repos/{REPO}/issues/comments/3", method="PATCH"
     ).respond_with_handler(record)
