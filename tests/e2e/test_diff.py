@@ -237,3 +237,24 @@ def test_many_policies_labelled_as_generated_stay_within_the_comment() -> None:
     assert "`ns/p0` at `f0.yaml:1:1`" in text  # the first is always shown
     shown = text.count("- `ns/p")
     assert f"- ... and {100 - shown} more: `netpol-gitops check` lists them all" in text
+
+
+def test_a_path_in_neither_revision_is_an_error(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write("apps/shop/ns.yaml", NS.format(name="shop", flows="      []\n"))
+    repo.commit("change")
+    run = cli("diff", "--repo", str(repo.path), "--base", base, "--path", "apps/shpo")
+    assert run.code == 1 and run.stdout == ""
+    assert "apps/shpo: error: --path exists in neither revision (" in run.stderr
+    ok = cli("diff", "--repo", str(repo.path), "--base", base, "--path", "apps/shop")
+    assert ok.code == 0, ok.stderr
+
+
+def test_a_problem_at_one_revision_names_the_revision(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD")
+    repo.write("apps/shop/bad.yaml", "a: [\n")
+    head = repo.commit("bad yaml")
+    run = cli("diff", "--repo", str(repo.path), "--base", base)
+    assert run.code == 1
+    assert "apps/shop/bad.yaml:2:1: error: invalid YAML" in run.stderr
+    assert f"(at {head[:7]})" in run.stderr

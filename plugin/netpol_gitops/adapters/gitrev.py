@@ -5,6 +5,7 @@ reads a folder (the same units, configs, symlink rule and safe kustomize build).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import posixpath
 import tempfile
@@ -164,11 +165,17 @@ def read_revision(
                 )
             if not (root / path).exists():
                 continue  # the path does not exist at this revision: no manifests
-            units += read_units(
-                str(root / path),
-                str(config_path) if config_path else None,
-                root,
-                label,
-                shared,
-            )
+            try:
+                units += read_units(
+                    str(root / path),
+                    str(config_path) if config_path else None,
+                    root,
+                    label,
+                    shared,
+                )
+            except NetpolError as exc:  # say which revision: both are read
+                at = f" (at {commit.hexsha[:7]})"
+                raise NetpolError(
+                    [dataclasses.replace(p, message=p.message + at) for p in exc.problems]
+                ) from None
     return Revision(commit.hexsha, units)

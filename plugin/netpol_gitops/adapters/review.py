@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import posixpath
 from pathlib import Path
 
 import git
 
 from netpol_gitops.adapters.files import write_atomic
-from netpol_gitops.adapters.gitrev import open_repo, read_revision
+from netpol_gitops.adapters.gitrev import open_repo, read_revision, resolve
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import report_json, to_text
@@ -30,10 +31,44 @@ def repo_relative(repo: git.Repo, config: str) -> str:
     return given.relative_to(top).as_posix()
 
 
+def _in_tree(commit: git.Commit, path: str) -> bool:
+    path = path.strip("/")
+    if path in ("", "."):
+        return True
+    try:
+        commit.tree / path
+    except KeyError:
+        return False
+    return True
+
+
+def require_paths(repo: git.Repo, base: str, head: str, paths: list[str]) -> None:
+    """A --path in neither revision is an error: a wrong `path:` in a workflow would otherwise
+    pass every pull request as "no change"."""
+    commits = [resolve(repo, base), resolve(repo, head)]
+    for p in paths:
+        if posixpath.normpath(p.strip("/") or ".").split("/")[0] == "..":
+            raise NetpolError([Problem(Location(p), "--path must stay inside the repository")])
+    missing = [p for p in paths if not any(_in_tree(c, p) for c in commits)]
+    if missing:
+        shas = " nor ".join(c.hexsha[:7] for c in commits)
+        raise NetpolError(
+            [
+                Problem(
+                    Location(p),
+                    f"--path exists in neither revision ({shas}); a wrong path would report "
+                    "no change on every pull request",
+                )
+                for p in missing
+            ]
+        )
+
+
 def review(
     repo_dir: str, base: str, head: str, paths: list[str], config_file: str | None = None
 ) -> Diff:
     repo = open_repo(repo_dir)
+    require_paths(repo, base, head, paths)
     config = repo_relative(repo, config_file) if config_file else None
     shared: Shared = {}
     before = side(read_revision(repo, base, paths, config, shared), shared)
