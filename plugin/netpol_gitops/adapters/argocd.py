@@ -39,7 +39,7 @@ from netpol_gitops.yaml.stream import split_stream
 ENV_PREFIX = "ARGOCD_ENV_"
 CONFIG_KEYS = ("opt-in", "name-prefix")  # settings of the repo config rather than a namespace
 ALL_KEYS = (*KEYS, *CONFIG_KEYS)
-_NAME_PREFIX = re.compile(r"^([a-z0-9][-a-z0-9]*)?$")
+_NAME_PREFIX = re.compile(r"([a-z0-9][-a-z0-9]*)?")
 DESTINATION = "<ARGOCD_APP_NAMESPACE>"
 
 
@@ -173,7 +173,7 @@ def _apply(
             else:
                 config = dataclasses.replace(config, opt_in=value == "true")
         elif key == "name-prefix":
-            if not _NAME_PREFIX.match(value) or len(value) > 20:
+            if not _NAME_PREFIX.fullmatch(value) or len(value) > 20:
                 problems.append(
                     Problem(
                         loc,

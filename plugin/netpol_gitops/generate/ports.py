@@ -14,13 +14,13 @@ from netpol_gitops.model.intent import (
 from netpol_gitops.model.kube import Labels
 from netpol_gitops.model.location import Location
 
-_PORT = re.compile(r"^(?:(\d+)(?:-(\d+))?|([a-z0-9][-a-z0-9]*))(?:/([A-Za-z]+))?$")
+_PORT = re.compile(r"(?:(\d+)(?:-(\d+))?|([a-z0-9][-a-z0-9]*))(?:/([A-Za-z]+))?")
 
 
 # ---------------------------------------------------------------------------- ports and CIDRs
 def parse_port(raw: Any, loc: Location, problems: list[Problem]) -> PortSpec | None:
     """``8080``, ``8080/tcp``, ``30000-32767/udp``, ``http``, ``dns/udp`` -> PortSpec."""
-    m = _PORT.match(str(raw).strip())
+    m = _PORT.fullmatch(str(raw).strip())
     if m is None:
         problems.append(Problem(loc, f"expected a port like 8080/tcp; got {raw!r}"))
         return None

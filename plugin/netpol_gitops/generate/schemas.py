@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 from referencing import Registry, Resource
 
 from netpol_gitops.errors import Problem, did_you_mean
@@ -42,12 +44,34 @@ def _registry() -> Registry:
 
 
 @cache
+def _strict(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with a final ``$`` as ECMA-262 means it (the end of the string): Python's
+    ``$`` also matches before a final newline, which let ``allow-web\n`` pass a name pattern."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(
+    _validator: Any, pattern: str, instance: Any, _schema: Any
+) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _strict(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+StrictValidator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's own API
+    Draft202012Validator, {"pattern": _pattern}
+)
+
+
+@cache
 def validator(name: str, pointer: str = "") -> Draft202012Validator:
     """A validator for the schema ``name``, or for a sub-schema at a JSON pointer in it."""
     schema: dict[str, Any] = load(name)
     if pointer:
         schema = {"$ref": f"{_BASE}{name}.json#{pointer}"}
-    return Draft202012Validator(schema, registry=_registry())
+    made: Draft202012Validator = StrictValidator(schema, registry=_registry())
+    return made
 
 
 def text(name: str) -> str:

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from netpol_gitops.errors import Problem
+from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.flows import derive_flow_name
 from netpol_gitops.generate.ports import parse_port
-from netpol_gitops.model.intent import Endpoint, EndpointKind, PortSpec
+from netpol_gitops.generate.render import render
+from netpol_gitops.model.intent import Config, Endpoint, EndpointKind, PortSpec
 from netpol_gitops.model.location import Location
+from netpol_gitops.yaml.stream import read_documents
 
 LOC = Location("f.yaml", 1, 1, "x")
 
@@ -70,3 +72,21 @@ def test_derived_flow_names() -> None:
         )
         == "all-pods-to-pay-ments"
     )
+
+
+@pytest.mark.parametrize(
+    "flow",
+    [
+        '{name: "allow-web\\n", from: {pods: {app: web}}, to: {pods: {app: api}}}',
+        '{from: {namespace: "ingress\\n"}, to: {pods: {app: api}}}',
+    ],
+)
+def test_a_name_that_ends_in_a_newline_is_refused(flow: str) -> None:
+    """Python's `$` matches before a final newline; the schema's patterns mean the string's end."""
+    text = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n"
+        f"    netpol-gitops.io/flows: '[{flow.replace(chr(39), chr(39) * 2)}]'\n"
+    )
+    with pytest.raises(NetpolError) as err:
+        render(read_documents([("ns.yaml", text)]), Config())
+    assert "\\n'" in str(err.value) and "expected" in str(err.value)
