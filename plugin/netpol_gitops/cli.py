@@ -293,7 +293,8 @@ def diff(
         typer.Option(
             "--report-dir",
             metavar="DIR",
-            help="Also write comment.md (fits a comment), report.md (everything), report.json "
+            help="Also write comment.md (fits a comment), summary.md (fits a job summary), "
+            "report.md (everything), report.json "
             "and report.txt there.",
         ),
     ] = None,

@@ -216,6 +216,7 @@ def test_the_action_review_step_writes_outputs_and_reports(repo: Repo, tmp_path:
         "report.json",
         "report.md",
         "report.txt",
+        "summary.md",
     ]
     assert "namespace shop: all -> off  REGRESSION" in done.stdout
 

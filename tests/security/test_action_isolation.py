@@ -285,6 +285,7 @@ def test_the_action_runs_no_code_from_the_pull_request(
         "report.json",
         "report.md",
         "report.txt",
+        "summary.md",
     ]
     assert json.loads((report / "report.json").read_text())["findings"][0]["namespace"] == "shop"
     sarif = json.loads((temp / "netpol-gitops-sarif" / "netpol-gitops-0.sarif").read_text())

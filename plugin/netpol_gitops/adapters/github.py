@@ -19,7 +19,7 @@ from typing import Any
 
 from netpol_gitops.errors import Failure, NetpolError, Problem, UsageFailure, printable
 from netpol_gitops.model.location import Location
-from netpol_gitops.output.report_markdown import MARKER
+from netpol_gitops.output.report_markdown import COMMENT_LIMIT, MARKER, SUMMARY_LIMIT, fit
 
 API_VERSION = "2022-11-28"
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
@@ -29,6 +29,7 @@ class GitHubError(Failure):
     """A request that failed for good; the message names the request, never the token."""
 
 
+ARTIFACT = "The full report is in the workflow artifact."
 DEFAULT_AUTHOR = "github-actions[bot]"  # who GITHUB_TOKEN comments as in GitHub Actions
 
 
@@ -282,8 +283,9 @@ def post_comment(
 ) -> str:
     """Post or update the PR comment (``github comment``); the line to print. The full report
     goes to GITHUB_STEP_SUMMARY first, when that is set. A read-only token is no failure."""
-    body = read_text(body_file, "--body-file")
+    body = fit(read_text(body_file, "--body-file"), COMMENT_LIMIT, ARTIFACT)
     summary = read_text(summary_file, "--summary-file") if summary_file else body
+    summary = fit(summary, SUMMARY_LIMIT, ARTIFACT)
     number = pr or pr_number(environ.get("GITHUB_EVENT_PATH"))
     step_summary = environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:

@@ -13,7 +13,7 @@ from netpol_gitops.adapters.gitrev import open_repo, read_revision, resolve
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import report_json, to_text
-from netpol_gitops.output.report_markdown import to_markdown
+from netpol_gitops.output.report_markdown import SUMMARY_LIMIT, to_markdown
 from netpol_gitops.review.compare import Diff, compare
 from netpol_gitops.review.side import side
 from netpol_gitops.yaml.document import Shared
@@ -78,11 +78,13 @@ def review(
 
 
 def write_reports(diff: Diff, folder: str, limit: int) -> None:
-    """comment.md (fits a comment of ``limit``), report.md (everything), report.json and
-    report.txt, each written whole or not at all."""
+    """comment.md (fits a comment of ``limit``), summary.md (fits GitHub's 1 MiB job summary),
+    report.md (everything), report.json and report.txt, each written whole or not at all."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "comment.md", to_markdown(diff, limit))
+    artifact = "The full report is in the workflow artifact."
+    write_atomic(out / "summary.md", to_markdown(diff, SUMMARY_LIMIT, artifact))
     write_atomic(out / "report.md", to_markdown(diff, limit=2**62))
     write_atomic(out / "report.json", report_json(diff))
     write_atomic(out / "report.txt", to_text(diff))

@@ -13,6 +13,8 @@ MARKER = "<!-- netpol-gitops:pr-report -->"
 
 
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body
+SUMMARY_LIMIT = 1_000_000  # GitHub's job summary takes at most 1 MiB a step
+MAX_TABLE_ROWS = 200  # protection rows shown; regressions first, the rest counted
 
 
 MAX_NOT_GENERATED = 20  # such policies detailed in the markdown comment
@@ -62,6 +64,42 @@ def _not_generated_md(policies: list[NotGenerated], budget: int) -> list[str]:
     return out
 
 
+def _protection_md(diff: Diff, budget: int) -> list[str]:
+    """The protection table, regressions first; past MAX_TABLE_ROWS rows or ``budget``
+    characters the rest is counted, never dropped silently."""
+    if not diff.namespaces:
+        return []
+    rows = sorted(diff.namespaces, key=lambda r: not is_regression(r[1], r[2]))  # stable
+    out = ["#### Protection", "", "| namespace | before | after | |", "|---|---|---|---|"]
+    size = sum(len(line) + 1 for line in out)
+    shown = 0
+    for name, before, after in rows[:MAX_TABLE_ROWS]:
+        mark = "⚠️ regression" if is_regression(before, after) else ""
+        row = f"| {code_cell(name)} | {before} | {after} | {mark} |"
+        if size + len(row) + 1 > budget:
+            break
+        out.append(row)
+        size += len(row) + 1
+        shown += 1
+    if shown < len(rows):
+        regressions = sum(1 for _, b, a in rows[shown:] if is_regression(b, a))
+        out.append(
+            f"| ... {len(rows) - shown} more namespaces ({regressions} regressions) "
+            "in the full report | | | |"
+        )
+    out.append("")
+    return out
+
+
+def fit(text: str, limit: int, note: str) -> str:
+    """``text`` cut to at most ``limit`` characters, saying so (the last resort: sections
+    are left out whole before this)."""
+    if len(text) <= limit:
+        return text
+    tail = f"\n\n_Cut to fit {limit:,} characters. {note}_\n"
+    return text[: max(0, limit - len(tail))] + tail
+
+
 def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = "") -> str:
     """The PR comment: the summary first, then as much detail as fits in ``limit``."""
     note = full_report_note or ("The full report is in the job summary and the workflow artifact.")
@@ -72,12 +110,7 @@ def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = 
         f"Base `{diff.base[:12]}` → head `{diff.head[:12]}`.",
         "",
     ]
-    if diff.namespaces:
-        head += ["#### Protection", "", "| namespace | before | after | |", "|---|---|---|---|"]
-        for name, before, after in diff.namespaces:
-            mark = "⚠️ regression" if is_regression(before, after) else ""
-            head.append(f"| {code_cell(name)} | {before} | {after} | {mark} |")
-        head.append("")
+    head += _protection_md(diff, limit // 4)
     head += _not_generated_md(diff.not_generated, limit // 4)
     sections: list[str] = []
     if diff.added or diff.removed:
@@ -122,4 +155,4 @@ def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = 
             f"\n_{omitted} section{'s' if omitted != 1 else ''} left out to fit GitHub's "
             f"comment limit. {note}_\n"
         )
-    return out
+    return fit(out, limit, note)
