@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from netpol_gitops.model.connection import Connection, Fanout, conns_text
+from netpol_gitops.output.escape import code_cell
 from netpol_gitops.output.mermaid import mermaid
 
 
@@ -34,7 +35,7 @@ def as_json(conns: list[Connection]) -> str:
 
 def markdown(conns: list[Connection]) -> str:
     rows = ["| source | destination | connections |", "|---|---|---|"]
-    rows += [f"| `{c.src}` | `{c.dst}` | {c.conns.text()} |" for c in conns]
+    rows += [f"| {code_cell(c.src)} | {code_cell(c.dst)} | {c.conns.text()} |" for c in conns]
     return "\n".join(rows) + "\n"
 
 

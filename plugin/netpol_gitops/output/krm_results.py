@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from netpol_gitops.errors import Problem
+from netpol_gitops.errors import Problem, printable
 from netpol_gitops.model.severity import Severity
 from netpol_gitops.yaml.resourcelist import SOURCE
 
@@ -58,4 +58,4 @@ def krm_stderr_line(problem: Problem, result: dict[str, Any]) -> str:
     what = f"{ref['kind']}/{ref['name']} " if ref else ""
     fld = f"{problem.location.field}: " if problem.location.field else ""
     line = f":{problem.location.line}:{problem.location.col}" if problem.location.line else ""
-    return f"{where}{line}: {problem.severity}: {what}{fld}{problem.message}"
+    return printable(f"{where}{line}: {problem.severity}: {what}{fld}{problem.message}")

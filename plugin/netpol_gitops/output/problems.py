@@ -40,10 +40,12 @@ def to_github(findings: list[Problem]) -> str:
     for f in findings:
         command = GITHUB_COMMAND[f.severity]
         props = (
-            f"file={escape_property(f.location.source)},line={f.location.line},"
+            f"file={printable(escape_property(f.location.source))},line={f.location.line},"
             f"col={f.location.col},title={escape_property('netpol-gitops ' + f.rule)}"
         )
-        out.append(f"::{command} {props}::{escape_data(message(f))}\n")
+        # GitHub's encoding for CR/LF (%0D%0A, shown as line breaks), then every other
+        # control character escaped: ESC from a file name reaches no terminal or log
+        out.append(f"::{command} {props}::{printable(escape_data(message(f)))}\n")
     return "".join(out)
 
 
