@@ -259,3 +259,20 @@ def test_a_problem_at_one_revision_names_the_revision(repo: Repo) -> None:
     assert run.code == 1
     assert "apps/shop/bad.yaml:2:1: error: invalid YAML" in run.stderr
     assert f"(at {head[:7]})" in run.stderr
+
+
+def test_deleting_a_hand_written_default_deny_is_a_regression(repo: Repo) -> None:
+    repo.write("apps/legacy/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: legacy}\n")
+    repo.write(
+        "apps/legacy/deny.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: deny-all, namespace: legacy}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n",
+    )
+    base = repo.commit("a namespace protected by hand")
+    (repo.path / "apps/legacy/deny.yaml").unlink()
+    repo.commit("delete the hand-written deny")
+    report = json.loads(diff(repo, base, "-o", "json"))
+    assert {"name": "legacy", "before": "all", "after": "off"} in report["namespaces"]
+    failing = cli("diff", "--repo", str(repo.path), "--base", base, "--fail-on", "unprotected")
+    assert failing.code == 1 and "less protection in: legacy" in failing.stderr

@@ -104,7 +104,7 @@ def finding(rule: str, location: Location, message: str) -> Problem:
     return Problem(location, message, RULES[rule].severity, rule)
 
 
-def _denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
+def denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
     """A policy with podSelector {} and this direction in policyTypes (no rules needed: any
     such policy isolates every pod of the namespace for that direction)."""
     for spec in policies:
@@ -167,7 +167,7 @@ def _default_deny(
         if name in SYSTEM_NAMESPACES:
             continue
         policies = specs.get(name, [])
-        if _denies(policies, "Ingress") or _denies(policies, "Egress"):
+        if denies(policies, "Ingress") or denies(policies, "Egress"):
             continue
         intent = intents.get(name)
         if intent is not None and intent.mode is Mode.AUDIT:

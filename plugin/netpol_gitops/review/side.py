@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
+from netpol_gitops.checks.rules import denies
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import namespace_objects, render_units
 from netpol_gitops.model.connection import Connection
-from netpol_gitops.model.intent import Mode
-from netpol_gitops.review.compare import Side, not_generated
+from netpol_gitops.model.intent import Mode, NamespaceIntent
+from netpol_gitops.review.compare import DIRECTIONS, Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
 
@@ -24,21 +26,48 @@ class Revision:
     units: list[tuple[Document | None, list[Document]]]  # (config, documents) per unit
 
 
+def handwritten_specs(docs: list[Document]) -> dict[str, list[dict[str, Any]]]:
+    """namespace -> specs of the NetworkPolicies the input keeps (generated ones are replaced,
+    so what is left is what was written by hand)."""
+    specs: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
+            continue
+        for _, obj in doc.objects():
+            if obj.get("kind") == "NetworkPolicy" and isinstance(obj.get("spec"), dict):
+                meta = obj.get("metadata") or {}
+                specs.setdefault(str(meta.get("namespace") or "default"), []).append(obj["spec"])
+    return specs
+
+
+def protection_of(intent: NamespaceIntent | None, specs: list[dict[str, Any]]) -> str:
+    """The protection a namespace ends up with, judged as `check` judges it: the directions its
+    intent denies, and those a hand-written policy selecting every pod denies (deleting such a
+    policy is a regression like dropping the annotation)."""
+    denied: set[str] = set()
+    if intent is None or intent.mode is Mode.OFF:
+        label = "off"
+    elif intent.mode is Mode.AUDIT:
+        label = "audit"
+    else:
+        label, denied = intent.deny.value, set(DIRECTIONS.get(intent.deny.value, ()))
+    by_hand = {d for d in ("ingress", "egress") if denies(specs, d.capitalize())}
+    if by_hand <= denied:
+        return label
+    both = denied | by_hand
+    return "all" if both == {"ingress", "egress"} else next(iter(both))
+
+
 def side(rev: Revision, shared: Shared | None = None) -> Side:
     """One revision rendered (each unit under its own config) and analysed; ``shared`` lets
     revisions share unchanged files' documents (and their parsed workloads)."""
     result = render_units([(parse_config(cfg), docs) for cfg, docs in rev.units])
     intents = {i.name: i for i in result.intents}
+    specs = handwritten_specs(result.documents)
     protection = {}
     for _, _, obj in namespace_objects(result.documents):
         name = str((obj.get("metadata") or {}).get("name"))
-        intent = intents.get(name)
-        if intent is None or intent.mode is Mode.OFF:
-            protection[name] = "off"
-        elif intent.mode is Mode.AUDIT:
-            protection[name] = "audit"
-        else:
-            protection[name] = intent.deny.value
+        protection[name] = protection_of(intents.get(name), specs.get(name, []))
     topo = topology_of(result.documents, keep=shared is not None)
     analysis = Analysis(topo.with_policies(result.generated))
 
