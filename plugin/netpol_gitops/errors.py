@@ -26,10 +26,11 @@ class Problem:
 
 
 class NetpolError(Exception):
-    """Raised with every problem found; the CLI prints them all and exits 1."""
+    """Raised with every problem found, each once (a base that several overlays name is walked
+    for each); the CLI prints them all and exits 1."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems)
+        self.problems = sorted(set(problems))
         super().__init__("\n".join(p.line() for p in self.problems))
 
 

@@ -95,7 +95,7 @@ def max_total_bytes() -> int:
     return (int(raw) if raw.isdigit() and int(raw) > 0 else MAX_TOTAL_MB) << 20
 
 
-def _stdin() -> bytes:
+def read_stdin() -> bytes:
     data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     Budget().take(len(data), "<stdin>")
     return data

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netpol_gitops.adapters.files import Budget, _stdin, as_text, decode, read_file
+from netpol_gitops.adapters.files import Budget, as_text, decode, read_file, read_stdin
 from netpol_gitops.adapters.kustomization import (
     KUSTOMIZATION_FILES,
-    closure,
+    Kustomizations,
     kustomization_file,
     real,
 )
@@ -122,11 +122,17 @@ class Unit:
     parts: list[tuple[Path, bool]]  # (path, built with kustomize)
 
 
-def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Unit]:
+def plan(
+    path: Path,
+    root: Path,
+    label: Callable[[Path], str] = str,
+    walked: Kustomizations | None = None,
+) -> list[Unit]:
     """The units of a file or folder: a folder with a kustomization is built; otherwise each
     kustomization under it that no other one references is built (what they reference is not
     read again as plain YAML), every other manifest is read as it is, and each part is rendered
-    under its nearest ``.netpol-gitops.yaml``. Every refused reference or symlink is reported."""
+    under its nearest ``.netpol-gitops.yaml``. Every refused reference or symlink is reported,
+    once; each kustomization is read once (``walked``), however many overlays name it."""
     if path.is_file():
         return [Unit(path, nearest_config(path.parent, root, label), [(path, False)])]
     if not path.is_dir():
@@ -135,11 +141,12 @@ def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Uni
         parts = [(path, True)]
     else:
         found = scan(path, root, label)
+        walked = walked or Kustomizations(root, label)
         problems = list(found.problems)
         consumed: set[Path] = set()
         referenced: set[Path] = set()
         for directory in found.kustomizations:
-            reach = closure(directory, root, label)
+            reach = walked.closure(directory)
             problems += reach.problems
             consumed |= reach.files
             referenced |= reach.kustomizations - {real(directory)}
@@ -159,12 +166,17 @@ def plan(path: Path, root: Path, label: Callable[[Path], str] = str) -> list[Uni
 
 
 def unit_sources(
-    unit: Unit, label: Callable[[Path], str], budget: Budget, root: Path
+    unit: Unit,
+    label: Callable[[Path], str],
+    budget: Budget,
+    root: Path,
+    walked: Kustomizations | None = None,
 ) -> Iterator[tuple[str, str | bytes]]:
     """(source name, text) of a unit's parts, read one at a time as they are consumed."""
     for part, built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
         if built:
-            yield f"<kustomize build {label(part)}>", build_kustomization(part, budget, root, label)
+            text = build_kustomization(part, budget, root, label, walked)
+            yield f"<kustomize build {label(part)}>", text
         else:
             yield read_file(part, label(part), budget)
 
@@ -174,10 +186,11 @@ def build_kustomization(
     budget: Budget | None = None,
     root: Path | None = None,
     label: Callable[[Path], str] = str,
+    walked: Kustomizations | None = None,
 ) -> str:
     """The safe build of ``directory`` (kustomize_build), as text."""
     name = f"<kustomize build {label(directory)}>"
-    data = build(directory, root or repo_root(directory), label)
+    data = build(directory, root or repo_root(directory), label, walked=walked)
     if budget is not None:
         budget.take(len(data), name)
     return decode(data, name)
@@ -195,15 +208,16 @@ def read_units(
     for each part)."""
     explicit = read_config(Path(config), config and label(Path(config))) if config else None
     if path == "-":
-        return [(explicit, read_documents([("<stdin>", as_text(_stdin(), "<stdin>"))]))]
+        return [(explicit, read_documents([("<stdin>", as_text(read_stdin(), "<stdin>"))]))]
     target = Path(path)
     if not target.exists():
         raise NetpolError([Problem(Location(path), "no such file or directory")])
     top = root or repo_root(target)
     budget = Budget()
+    walked = Kustomizations(top, label)
     out: list[tuple[Document | None, list[Document]]] = []
-    for unit in plan(target, top, label):
-        docs = read_documents(unit_sources(unit, label, budget, top), shared)
+    for unit in plan(target, top, label, walked):
+        docs = read_documents(unit_sources(unit, label, budget, top, walked), shared)
         if config is None:
             found = read_config(unit.config, label(unit.config)) if unit.config else None
             out.append((found, docs))

@@ -64,19 +64,30 @@ def _remote(entry: str) -> bool:
     )
 
 
+@dataclass
+class _Node:
+    """One kustomization as read once: the files it reads itself, the kustomizations it names,
+    the problems of its own entries."""
+
+    files: set[Path] = field(default_factory=set)
+    children: set[Path] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+
+
 class _Walker:
     def __init__(self, repo_root: Path, label: Callable[[Path], str]) -> None:
         self.root = real(repo_root)
         self.label = label
-        self.closure = Closure()
+        self.nodes: dict[Path, _Node | None] = {}  # None: the folder holds no kustomization
+        self.node = _Node()  # the node being read (its entries add to it)
 
     def local(self, base: Path, entry: Any, loc: Location) -> Path | None:
         """The resolved path ``entry`` names relative to ``base``, or None (with a problem)."""
         if not isinstance(entry, str) or not entry:
-            self.closure.problems.append(Problem(loc, "expected a relative path"))
+            self.node.problems.append(Problem(loc, "expected a relative path"))
             return None
         if _remote(entry):
-            self.closure.problems.append(
+            self.node.problems.append(
                 Problem(
                     loc,
                     f"'{entry}' is a remote or absolute reference; refused (netpol-gitops never "
@@ -87,14 +98,14 @@ class _Walker:
             return None
         target = real(base / entry)
         if not target.is_relative_to(self.root):
-            self.closure.problems.append(
+            self.node.problems.append(
                 Problem(
                     loc, f"'{entry}' points outside the repository; refused", rule="outside-repo"
                 )
             )
             return None
         if not target.exists():
-            self.closure.problems.append(
+            self.node.problems.append(
                 Problem(
                     loc,
                     f"'{entry}' does not exist in the repository (remote bases such as "
@@ -105,61 +116,57 @@ class _Walker:
             return None
         return target
 
-    def kustomization(self, directory: Path, loc: Location | None = None) -> None:
+    def kustomization(self, directory: Path, loc: Location) -> None:
+        """A kustomization named by an entry: a child of the node being read."""
+        if kustomization_file(real(directory)) is None:
+            self.node.problems.append(Problem(loc, "folder has no kustomization file"))
+            return
+        self.node.children.add(real(directory))
+
+    def visit(self, directory: Path) -> _Node | None:
+        """The kustomization in ``directory``, read once."""
         directory = real(directory)
-        if directory in self.closure.kustomizations:
-            return
+        if directory in self.nodes:
+            return self.nodes[directory]
         found = kustomization_file(directory)
-        if found is None:
-            if loc is not None:
-                self.closure.problems.append(Problem(loc, "folder has no kustomization file"))
-            return
-        self.closure.kustomizations.add(directory)
+        node = None if found is None else _Node()
+        self.nodes[directory] = node
+        if found is None or node is None:
+            return None
+        self.node = node
         path = real(found)
         if not path.is_relative_to(self.root):
-            self.closure.problems.append(
+            node.problems.append(
                 Problem(
                     Location(self.label(found)), "symlink points outside the repository; refused"
                 )
             )
-            return
-        self.closure.files.add(path)
+            return node
+        node.files.add(path)
         doc = self._read(found)
         if doc is not None:
             self._entries_of(directory, doc.data(), doc.location)
+        return node
 
     def _read(self, path: Path) -> Document | None:
-        try:
-            if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
-                raise NetpolError(
-                    [Problem(Location(str(path)), "larger than 1 MiB; refused (a kustomization?)")]
-                )
-            text = path.read_bytes().decode("utf-8", "replace")
-            docs = read_documents([(self.label(path), text)])
-        except NetpolError as exc:
-            self.closure.problems.extend(exc.problems)
-            return None
-        except OSError as exc:
-            self.closure.problems.append(
-                Problem(Location(self.label(path)), f"cannot read: {exc.strerror}")
-            )
-            return None
+        """A kustomization file's (first) document: kustomize reads no other."""
+        docs = self._read_all(path)
         return docs[0] if docs else None
 
     def _read_all(self, path: Path) -> list[Document]:
-        """Every document of a plugin config file (kustomize configures one plugin each)."""
+        """Every document of a kustomization or plugin config file, within 1 MiB."""
         try:
             if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
                 raise NetpolError(
-                    [Problem(Location(str(path)), "larger than 1 MiB; refused (a plugin config?)")]
+                    [Problem(Location(self.label(path)), "larger than 1 MiB; refused")]
                 )
             return read_documents(
                 [(self.label(path), path.read_bytes().decode("utf-8", "replace"))]
             )
         except NetpolError as exc:
-            self.closure.problems.extend(exc.problems)
+            self.node.problems.extend(exc.problems)
         except OSError as exc:
-            self.closure.problems.append(
+            self.node.problems.append(
                 Problem(Location(self.label(path)), f"cannot read: {exc.strerror}")
             )
         return []
@@ -171,7 +178,7 @@ class _Walker:
             what = (
                 "Helm chart inflation" if data.get("kind") in HELM_KINDS else "a plugin or function"
             )
-            self.closure.problems.append(
+            self.node.problems.append(
                 Problem(
                     locate(["kind"]),
                     f"{what} ({data.get('kind')}); refused: {NEVER_RUNS} (build it yourself "
@@ -188,7 +195,7 @@ class _Walker:
     ) -> None:
         loc = locate(path)
         if key in HELM_FIELDS:
-            self.closure.problems.append(
+            self.node.problems.append(
                 Problem(
                     loc,
                     f"Helm charts run a program and fetch from the network; refused ({NEVER_RUNS}"
@@ -211,7 +218,7 @@ class _Walker:
             return
         if target.is_dir():
             if key in PLUGINS:  # kustomize builds it: the configs it yields are not these files
-                self.closure.problems.append(
+                self.node.problems.append(
                     Problem(
                         loc,
                         f"'{entry}' is a folder: the plugin configs its kustomization yields "
@@ -222,9 +229,9 @@ class _Walker:
             elif key in KUSTOMIZATIONS:
                 self.kustomization(target, loc)
             else:
-                self.closure.problems.append(Problem(loc, f"'{entry}' is a folder, not a file"))
+                self.node.problems.append(Problem(loc, f"'{entry}' is a folder, not a file"))
             return
-        self.closure.files.add(target)
+        self.node.files.add(target)
         if key in PLUGINS:  # builtin plugin configs, every document: their paths are read too
             for config in self._read_all(target):
                 self._entries_of(base, config.data(), config.location, plugin=True)
@@ -243,8 +250,31 @@ def _within(loc: Location) -> Locate:
     return lambda path: loc.with_field(f"{loc.field} {field_path(path)}")
 
 
+class Kustomizations:
+    """The kustomizations of one repository, each read once however many others name it: a
+    closure is a walk of what was read."""
+
+    def __init__(self, repo_root: Path, label: Callable[[Path], str] = str) -> None:
+        self._walker = _Walker(repo_root, label)
+
+    def closure(self, directory: Path) -> Closure:
+        """The kustomization in ``directory`` and everything it reaches (problems collected)."""
+        out = Closure()
+        stack = [real(directory)]
+        while stack:
+            folder = stack.pop()
+            if folder in out.kustomizations:
+                continue
+            node = self._walker.visit(folder)
+            if node is None:
+                continue
+            out.kustomizations.add(folder)
+            out.files |= node.files
+            out.problems += node.problems
+            stack += sorted(node.children)
+        return out
+
+
 def closure(directory: Path, repo_root: Path, label: Callable[[Path], str] = str) -> Closure:
     """Walk the kustomization in ``directory`` and everything it reaches (problems collected)."""
-    walker = _Walker(repo_root, label)
-    walker.kustomization(directory)
-    return walker.closure
+    return Kustomizations(repo_root, label).closure(directory)

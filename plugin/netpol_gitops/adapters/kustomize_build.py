@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from netpol_gitops.adapters.kustomization import closure, real
+from netpol_gitops.adapters.kustomization import Kustomizations, real
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 
@@ -136,10 +136,12 @@ def build(
     repo_root: Path,
     label: Callable[[Path], str] = str,
     timeout: float = BUILD_TIMEOUT,
+    walked: Kustomizations | None = None,
 ) -> bytes:
-    """``kustomize build DIR`` (else ``kubectl kustomize DIR``) after the walk; never with
-    plugins, exec, Helm or network. Raises NetpolError with every refused entry."""
-    found = closure(directory, repo_root, label)
+    """``kustomize build DIR`` (else ``kubectl kustomize DIR``) after the walk (``walked``: the
+    repository's kustomizations as read already); never with plugins, exec, Helm or network.
+    Raises NetpolError with every refused entry."""
+    found = (walked or Kustomizations(repo_root, label)).closure(directory)
     if found.problems:
         raise NetpolError(found.problems)
     argv = _argv(directory, repo_root)
