@@ -244,17 +244,6 @@ def read_config(path: Path, name: str | None = None) -> Document:
     return docs[0]
 
 
-def config_document(config: str | None, path: str) -> Document | None:
-    """The config named by --config, else the nearest .netpol-gitops.yaml from PATH up."""
-    if config is not None:
-        return read_config(Path(config))
-    if path == "-":
-        return None
-    target = Path(path)
-    found = nearest_config(target if target.is_dir() else target.parent, repo_root(target))
-    return read_config(found) if found else None
-
-
 def load_config(path: Path | None, name: str | None = None) -> Config:
     """The repo config in the file ``path`` (None: all defaults)."""
     return parse_config(read_config(path, name) if path else None)

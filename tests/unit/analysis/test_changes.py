@@ -9,12 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netpol_gitops.adapters.inputs import config_document, read_manifests
+from netpol_gitops.adapters.pipeline import rendered
 from netpol_gitops.analysis.changes import changed
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import iter_analyse
-from netpol_gitops.generate.config import parse_config
-from netpol_gitops.generate.render import render
 from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.portsets import ALL, Conns
 from tests.helpers import EXAMPLE
@@ -51,8 +49,7 @@ def test_lines_out_of_order_are_a_bug_not_a_wrong_answer() -> None:
 
 
 def test_reach_emits_lines_in_strict_source_destination_order() -> None:
-    docs = read_manifests(str(EXAMPLE))
-    result = render(docs, parse_config(config_document(None, str(EXAMPLE))))
-    keys = [(c.src, c.dst) for c in iter_analyse(topology_of(docs, result.generated))]
+    result = rendered(str(EXAMPLE), None)
+    keys = [(c.src, c.dst) for c in iter_analyse(topology_of(result.documents, result.generated))]
     assert len(keys) > 10
     assert all(a < b for a, b in itertools.pairwise(keys))

@@ -12,12 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
-from netpol_gitops.adapters.inputs import config_document, read_manifests
+from netpol_gitops.adapters.inputs import configured_units
 from netpol_gitops.analysis.documents import topology
 from netpol_gitops.analysis.model import Workload
 from netpol_gitops.analysis.reach import analyse
 from netpol_gitops.analysis.topology import Topology
-from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import Rendered, render
 from netpol_gitops.model.intent import (
     Config,
@@ -115,10 +114,9 @@ def test_declared_flows_are_exactly_what_is_allowed(
     source = "input" if (case / "input").is_dir() else "input.yaml"
     if case == EXAMPLE:
         source = "."
-    config = parse_config(
-        config_document("config.yaml" if (case / "config.yaml").exists() else None, source)
-    )
-    result = render(read_manifests(source), config)
+    explicit = "config.yaml" if (case / "config.yaml").exists() else None
+    [(config, docs)] = configured_units(source, explicit)  # one config per case
+    result = render(docs, config)
     assert not any(i.mode is Mode.AUDIT for i in result.intents)  # filtered at collection
     assert_declared_equals_allowed(result, config)
 
