@@ -6,6 +6,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -47,3 +48,13 @@ def require_shared(*parts: str) -> Path:
             pytest.fail(f"{path} is missing (CI lays ../shared beside the checkout)")
         pytest.skip(f"{path} is absent: ../shared is not beside this checkout")
     return path
+
+
+def change_lines(report: dict[str, Any]) -> list[str]:
+    """The connections of a `diff -o json` report as the text report writes them:
+    ``+ src => dst : conns``, ``- ...``, ``~ src => dst : before -> after``."""
+    conns = report["connections"]
+    out = [f"+ {c['src']} => {c['dst']} : {c['conns']}" for c in conns["added"]]
+    out += [f"- {c['src']} => {c['dst']} : {c['conns']}" for c in conns["removed"]]
+    out += [f"~ {c['src']} => {c['dst']} : {c['before']} -> {c['after']}" for c in conns["changed"]]
+    return sorted(out)

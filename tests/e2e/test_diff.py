@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,9 +12,16 @@ import pytest
 
 from netpol_gitops.output.report_markdown import COMMENT_LIMIT, MARKER
 from tests.builders import APPS, CONFIG, FLOW, NS, Repo
-from tests.helpers import ROOT, cli, require_tool
+from tests.helpers import EXAMPLE, ROOT, change_lines, cli, require_tool
 
 GOLDEN_COMMENT = ROOT / "tests" / "diff-comment.expected.md"
+GOLDEN_DIFFS = ROOT / "tests" / "golden-diff"
+# edits of the bundled example's namespaces.yaml, each with its golden comment
+EXAMPLE_EDITS = {
+    "widen-backend-to-database": ("ports: [5432/tcp]", "ports: [5432/tcp, 6379/tcp]"),
+    "deny-ingress-only": ("default-deny: all", "default-deny: ingress"),
+    "drop-the-annotations": ("netpol-gitops.io/default-deny: all", "netpol-gitops.io/mode: 'off'"),
+}
 
 
 @pytest.fixture
@@ -49,7 +57,24 @@ def test_a_namespace_losing_its_annotation_is_a_regression(repo: Repo) -> None:
         "shop/allow-web-to-api-ingress",
         "shop/default-deny-all",
     ]
-    assert "shop/web[Pod] => shop/api[Pod] : All Connections" in report["connections"]["added"]
+    assert "~ shop/web[Pod] => shop/api[Pod] : TCP 8080 -> All Connections" in change_lines(report)
+    assert report["exposed"] == {
+        "shop": {
+            "egress": ["shop/api[Pod]", "shop/web[Pod]"],
+            "ingress": ["shop/api[Pod]", "shop/web[Pod]"],
+        }
+    }
+    assert report["decisions"][:2] == [
+        {
+            "kind": "protection",
+            "message": "shop: egress no longer denied by default; api, web may reach anything",
+        },
+        {
+            "kind": "protection",
+            "message": "shop: ingress no longer denied by default; api, web may be reached "
+            "by anything",
+        },
+    ]
     assert report["findings"][0]["rule"] == "protection-reduced"
     failing = cli("diff", "--repo", str(repo.path), "--base", base, "--fail-on", "unprotected")
     assert failing.code == 1
@@ -63,10 +88,8 @@ def test_a_new_flow_opens_a_connection(repo: Repo) -> None:
     repo.commit("add a flow")
     report = json.loads(diff(repo, base, "-o", "json"))
     assert report["namespaces"] == []
-    assert report["connections"] == {
-        "added": ["shop/web[Pod] => shop/api[Pod] : TCP 8080,9090"],
-        "removed": ["shop/web[Pod] => shop/api[Pod] : TCP 8080"],
-    }
+    assert change_lines(report) == ["~ shop/web[Pod] => shop/api[Pod] : TCP 8080 -> TCP 8080,9090"]
+    assert report["verdict"].startswith("1 connection changed;")
     assert report["policies"]["added"] == [
         "shop/allow-metrics-egress",
         "shop/allow-metrics-ingress",
@@ -81,7 +104,7 @@ def test_a_removed_flow_closes_it_and_a_rename_is_remove_plus_add(repo: Repo) ->
     )
     repo.commit("rename")
     renamed = json.loads(diff(repo, base, "-o", "json"))
-    assert renamed["connections"] == {"added": [], "removed": []}
+    assert change_lines(renamed) == []
     assert renamed["policies"]["removed"] == [
         "shop/allow-web-to-api-egress",
         "shop/allow-web-to-api-ingress",
@@ -93,7 +116,7 @@ def test_a_removed_flow_closes_it_and_a_rename_is_remove_plus_add(repo: Repo) ->
     repo.write("apps/shop/ns.yaml", NS.format(name="shop", flows="      []\n"))
     repo.commit("remove the flow")
     removed = json.loads(diff(repo, base, "-o", "json"))
-    assert removed["connections"]["removed"] == ["shop/web[Pod] => shop/api[Pod] : TCP 8080"]
+    assert change_lines(removed) == ["- shop/web[Pod] => shop/api[Pod] : TCP 8080"]
 
 
 def test_the_comment_is_golden(repo: Repo) -> None:
@@ -122,6 +145,37 @@ def test_the_comment_is_golden(repo: Repo) -> None:
         GOLDEN_COMMENT.write_text(text)
     assert text == GOLDEN_COMMENT.read_text()
     assert text.startswith(MARKER)
+
+
+@pytest.mark.parametrize("case", sorted(EXAMPLE_EDITS))
+def test_comments_on_the_bundled_example_are_golden(case: str, tmp_path: Path) -> None:
+    """The cases a reviewer tried: a widened pair is one changed connection; a namespace
+    that stops denying egress leads the comment, in words, and the internet is one peer."""
+    require_tool("git")
+    repo = Repo(tmp_path / "repo")
+    shutil.copytree(EXAMPLE, repo.path / "apps")
+    base = repo.commit("base")
+    old, new = EXAMPLE_EDITS[case]
+    manifest = repo.path / "apps" / "namespaces.yaml"
+    assert old in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace(old, new, 1))
+    head = repo.commit(case)
+    text = diff(repo, base, "-o", "md").replace(base[:12], "BASE").replace(head[:12], "HEAD")
+    golden = GOLDEN_DIFFS / f"{case}.expected.md"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(text)
+    assert text == golden.read_text()
+    report = json.loads(diff(repo, base, "-o", "json"))
+    # nothing whose meaning did not change: ingress-nginx and coredns reach addresses outside
+    # the cluster as before, whatever the change does to the IP partition
+    unchanged = [
+        c
+        for kind in ("added", "removed", "changed")
+        for c in report["connections"][kind]
+        if c["src"].startswith(("ingress-nginx/", "kube-system/")) and "/" not in c["dst"]
+    ]
+    assert unchanged == []
 
 
 def test_a_huge_change_is_cut_to_fit_a_comment(repo: Repo) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.builders import Repo
+from tests.helpers import change_lines
 
 NAMESPACE = """\
 apiVersion: v1
@@ -94,7 +95,7 @@ def test_a_forged_allow_all_is_reported_by_diff_and_check_and_replaced_by_render
     repo.commit("add a policy labelled as generated")
 
     report = json.loads(run("diff", "--base", base, "-o", "json", cwd=repo.path).stdout)
-    assert report["connections"] == {"added": [], "removed": []}  # what the deliveries apply
+    assert change_lines(report) == []  # what the deliveries apply
     assert report["policies"]["not_generated"] == ["shop/allow-everything"]
     [entry] = report["not_generated"]
     assert entry["policy"] == "shop/allow-everything"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from netpol_gitops.errors import Problem, printable
-from netpol_gitops.model.connection import Connection
+from netpol_gitops.model.connection import Change, Connection
 from netpol_gitops.model.location import Location
-from netpol_gitops.model.portsets import ALL
+from netpol_gitops.model.portsets import ALL, NONE, Conns
 from netpol_gitops.model.severity import Severity
 from netpol_gitops.output.connections import RENDERERS as CONNECTIONS
 from netpol_gitops.output.krm_results import krm_result, krm_stderr_line
@@ -45,8 +45,14 @@ def _markdown_safe(text: str) -> None:
 def diff() -> Diff:
     d = Diff("a" * 40, "b" * 40)
     d.namespaces = [("shop", "all", "none")]
-    d.added = [Connection(PEER, "shop/api[Pod]", ALL)]
-    d.removed = [Connection("shop/api[Pod]", PEER, ALL)]
+    d.exposed = {"shop": {"egress": [PEER]}}
+    d.workloads_added = [PEER]
+    d.connections = [
+        Change(PEER, "shop/api[Pod]", NONE, ALL),
+        Change("shop/api[Pod]", PEER, ALL, NONE),
+        Change(PEER, "other/db[Pod]", Conns.of([("TCP", 1, 1)]), ALL),
+        Change("shop/api[Pod]", "1.2.3.4-1.2.3.4[External]", NONE, ALL),
+    ]
     return d
 
 
@@ -61,7 +67,7 @@ def test_reach_renderers(fmt: str) -> None:
 def test_pr_report_markdown_text_and_graph() -> None:
     _markdown_safe(to_markdown(diff()))
     _clean_lines(to_text(diff()))
-    for line in graph(diff()).splitlines()[1:]:
+    for line in graph(diff().connections).splitlines()[1:]:
         assert line.count('"') in (0, 2), line  # one label a line, nothing added
 
 

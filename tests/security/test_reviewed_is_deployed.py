@@ -16,7 +16,7 @@ import pytest
 from netpol_gitops.adapters.gitrev import materialised
 from tests.builders import APPS, CONFIG, NS, Repo
 from tests.e2e.cmp import cmp_generate
-from tests.helpers import require_tool
+from tests.helpers import change_lines, require_tool
 from tests.security.attack import refused, run
 
 OPEN = """apiVersion: networking.k8s.io/v1
@@ -48,7 +48,7 @@ def review(repo: Repo, base: str, *extra: str) -> dict[str, Any]:
 
 
 def opened_to_api(report: dict[str, Any]) -> list[str]:
-    return [c for c in report["connections"]["added"] if "=> shop/api[Pod]" in c]
+    return [c for c in change_lines(report) if c.startswith("+") and "=> shop/api[Pod]" in c]
 
 
 def deployed_policies(repo: Repo, app: str) -> list[str]:

@@ -1,19 +1,29 @@
-"""Two streams of connections in (source, destination) order, merged: what one has and the
-other has not, neither held whole."""
+"""What a change does to the connections: two streams in (source, destination) order, cut on a
+common refinement of their IP ranges, compared per pair (neither held whole), then the IP
+ranges merged back where the change is the same on neighbouring ranges."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from netpol_gitops.model.connection import Connection
+from netpol_gitops.analysis.reach import Analysis
+from netpol_gitops.model.connection import Change, Connection, ip_peer, ip_span, peer_order
+from netpol_gitops.model.portsets import NONE, Conns
 
 
-def merged(
-    base: Iterable[Connection], head: Iterable[Connection]
-) -> Iterator[tuple[str, Connection]]:
-    """("-", c) for a connection only in ``base``, ("+", c) only in ``head``, by a merge of two
-    streams in (source, destination) order: neither is held whole. A connection whose ports
-    changed is removed and added."""
+def compared(base: Analysis, head: Analysis) -> Iterator[Change]:
+    """The changes from ``base`` to ``head``, both cut on the union of their IP boundaries (a
+    common refinement: a range means the same addresses on both sides), streamed."""
+    (bi, be), (hi, he) = base.cuts(), head.cuts()
+    cuts = (bi | hi, be | he)
+    return changes(base.iter_connections(cuts), head.iter_connections(cuts))
+
+
+def changes(base: Iterable[Connection], head: Iterable[Connection]) -> Iterator[Change]:
+    """One Change per pair whose connections differ, by a merge of two streams in (source,
+    destination) order. Both must cut IP ranges alike (reach's ``cuts``), so that a pair means
+    the same addresses on both sides."""
     bases, heads = iter(base), iter(head)
     b, h = next(bases, None), next(heads, None)
     last = ("", "")
@@ -24,28 +34,59 @@ def merged(
         if key < last:
             raise ValueError(f"connections out of order at {key}")  # a bug, never input
         last = key
-        if kb == kh:
-            assert b is not None and h is not None
-            if b.conns != h.conns:
-                yield "-", b
-                yield "+", h
-            b, h = next(bases, None), next(heads, None)
-        elif kb == key:
+        before: Conns = NONE
+        after: Conns = NONE
+        if kb == key:
             assert b is not None
-            yield "-", b
-            b = next(bases, None)
-        else:
+            before, b = b.conns, next(bases, None)
+        if kh == key:
             assert h is not None
-            yield "+", h
-            h = next(heads, None)
+            after, h = h.conns, next(heads, None)
+        if before != after:
+            yield Change(key[0], key[1], before, after)
 
 
-def changed(
-    base: Iterable[Connection], head: Iterable[Connection]
-) -> tuple[list[Connection], list[Connection]]:
-    """(added, removed) between two streams in (source, destination) order."""
-    added: list[Connection] = []
-    removed: list[Connection] = []
-    for sign, conn in merged(base, head):
-        (added if sign == "+" else removed).append(conn)
-    return added, removed
+def coalesce(found: Iterable[Change]) -> list[Change]:
+    """The changes with IP ranges merged back: changes alike but for an IP-range end whose
+    ranges meet become one. Sorted by source, then destination (IP ranges by address)."""
+    out: list[Change] = []
+    spans: dict[tuple[bool, str, Conns, Conns], list[tuple[int, int]]] = defaultdict(list)
+    for c in found:
+        src, dst = ip_span(c.src), ip_span(c.dst)
+        if src is not None:
+            spans[(True, c.dst, c.before, c.after)].append(src)
+        elif dst is not None:
+            spans[(False, c.src, c.before, c.after)].append(dst)
+        else:
+            out.append(c)
+    for (ip_is_src, other, before, after), ranges in spans.items():
+        for lo, hi in merge_spans(ranges):
+            peer = ip_peer(lo, hi)
+            out.append(Change(*((peer, other) if ip_is_src else (other, peer)), before, after))
+    out.sort(key=lambda c: (peer_order(c.src), peer_order(c.dst)))
+    return out
+
+
+def merge_spans(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Address ranges merged where they meet or overlap."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def with_info(found: list[Change], added: set[str], removed: set[str]) -> list[Change]:
+    """Each change that involves a workload present in one revision only says so, as np-guard's
+    workloads-diff-info does: ``workload A added``, ``workload A and B removed``."""
+    out = []
+    for c in found:
+        info = ""
+        for fresh, word in ((added, "added"), (removed, "removed")):
+            ends = [p for p in (c.src, c.dst) if p in fresh]
+            if ends and not info:
+                info = f"workload {' and '.join(ends)} {word}"
+        out.append(c._replace(info=info) if info else c)
+    return out

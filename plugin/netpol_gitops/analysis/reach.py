@@ -16,12 +16,15 @@ from dataclasses import dataclass
 
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
 from netpol_gitops.analysis.topology import Topology
-from netpol_gitops.model.connection import Connection, Fanout
+from netpol_gitops.model.connection import Connection, Fanout, ip_peer
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 
 MAX_IP = 2**32 - 1
 ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int, str], ...]]
 Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
+# where the IPv4 space is cut into ranges: (for ingress sources, for egress destinations); the
+# union of two analyses' cuts is a common refinement, on which their IP peers compare
+Cuts = tuple[frozenset[int], frozenset[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,20 +40,18 @@ class WorkloadClass:
     egress: Rules | None
 
 
-def ip_peer(lo: int, hi: int) -> str:
-    def dotted(n: int) -> str:
-        return ".".join(str((n >> s) & 255) for s in (24, 16, 8, 0))
-
-    return f"{dotted(lo)}-{dotted(hi)}[External]"
-
-
-def cut(blocks: list[tuple[tuple[int, int], ...]]) -> list[tuple[int, int]]:
-    """The IPv4 space cut at every boundary of every block."""
+def boundaries(blocks: list[tuple[tuple[int, int], ...]]) -> frozenset[int]:
+    """Every first address of a range and first after it, of every block, and the space's."""
     points = {0, MAX_IP + 1}
     for block in blocks:
         for lo, hi in block:
             points.update((lo, hi + 1))
-    edges = sorted(points)
+    return frozenset(points)
+
+
+def cut(points: frozenset[int]) -> list[tuple[int, int]]:
+    """The IPv4 space cut at ``points`` (boundaries)."""
+    edges = sorted(points | {0, MAX_IP + 1})
     return [(a, b - 1) for a, b in itertools.pairwise(edges)]
 
 
@@ -205,15 +206,24 @@ class Analysis:
                 out[c] = out.get(c, NONE) | conns
         return out
 
-    def iter_fanouts(self) -> Iterator[Fanout]:
-        """(source, [(destination, connections)] sorted by destination), sources in order."""
+    def cuts(self) -> Cuts:
+        """Where this analysis cuts the IP space (ingress sources, egress destinations)."""
+        return (
+            boundaries(_blocks(c.ingress for c in self.classes)),
+            boundaries(_blocks(c.egress for c in self.classes)),
+        )
+
+    def iter_fanouts(self, cuts: Cuts | None = None) -> Iterator[Fanout]:
+        """(source, [(destination, connections)] sorted by destination), sources in order. IP
+        ranges are cut where this analysis's ipBlocks cut them, or at ``cuts`` (which must
+        refine them: pass the union of two analyses' cuts to compare their connections)."""
         open_in, into = self._ingress_index()
 
         @functools.lru_cache(maxsize=16)  # a class's members are mostly neighbours in order
         def row_of(i: int) -> dict[int, Conns]:
             return self._class_row(i, open_in, into)
 
-        ext_in, ext_out = self._external()
+        ext_in, ext_out = self._external(cuts or self.cuts())
         by_src: dict[str, list[tuple[int, Workload]]] = {}
         for i, cls in enumerate(self.classes):
             for w in cls.members:
@@ -232,20 +242,19 @@ class Analysis:
             found.sort(key=lambda row: row[0])
             yield Fanout(src, found)
 
-    def iter_connections(self) -> Iterator[Connection]:
+    def iter_connections(self, cuts: Cuts | None = None) -> Iterator[Connection]:
         """Every allowed connection in (source, destination) order, one source at a time."""
-        for fanout in self.iter_fanouts():
+        for fanout in self.iter_fanouts(cuts):
             yield from fanout.connections()
 
     def connections(self) -> list[Connection]:
         return list(self.iter_connections())
 
     def _external(
-        self,
+        self, cuts: Cuts
     ) -> tuple[dict[str, list[tuple[int, Conns]]], dict[int, list[tuple[str, Conns]]]]:
         """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)])."""
-        sources = cut(_blocks(c.ingress for c in self.classes))
-        targets = cut(_blocks(c.egress for c in self.classes))
+        sources, targets = cut(cuts[0]), cut(cuts[1])
         ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
         ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
         for i, cls in enumerate(self.classes):

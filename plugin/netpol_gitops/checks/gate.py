@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from netpol_gitops.analysis.changes import changed
+from netpol_gitops.analysis.changes import compared
 from netpol_gitops.analysis.documents import topology_of
-from netpol_gitops.analysis.reach import iter_analyse
+from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
 from netpol_gitops.errors import NetpolError, Problem
@@ -89,9 +89,11 @@ def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Probl
             dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
         )
     ]
-    now = iter_analyse(topo.with_policies(result.generated))
-    then = iter_analyse(topo.with_policies(enforced))
-    _, lost = changed(now, then)  # a merge: neither analysis is held whole
+    now = Analysis(topo.with_policies(result.generated))
+    then = Analysis(topo.with_policies(enforced))
+    lost = (  # a merge: neither analysis is held whole
+        Connection(c.src, c.dst, c.before) for c in compared(now, then) if c.lost
+    )
     blocked = sorted(lost, key=Connection.line)
     found = []
     for intent in audited:

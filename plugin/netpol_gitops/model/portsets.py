@@ -32,6 +32,24 @@ def intersect_ranges(a: Ranges, b: Ranges) -> Ranges:
     return tuple(out)
 
 
+def subtract_ranges(a: Ranges, b: Ranges) -> Ranges:
+    """The ports of ``a`` not in ``b`` (both merged and sorted)."""
+    out: list[tuple[int, int]] = []
+    for first, hi in a:
+        lo = first
+        for blo, bhi in b:
+            if bhi < lo or blo > hi:
+                continue
+            if blo > lo:
+                out.append((lo, blo - 1))
+            lo = bhi + 1
+            if lo > hi:
+                break
+        if lo <= hi:
+            out.append((lo, hi))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Conns:
     """Allowed ports for SCTP, TCP and UDP (in that order)."""
@@ -53,6 +71,10 @@ class Conns:
 
     def __and__(self, other: Conns) -> Conns:
         a, b, c = (intersect_ranges(x, y) for x, y in zip(self.ports, other.ports, strict=True))
+        return Conns((a, b, c))
+
+    def __sub__(self, other: Conns) -> Conns:
+        a, b, c = (subtract_ranges(x, y) for x, y in zip(self.ports, other.ports, strict=True))
         return Conns((a, b, c))
 
     def text(self) -> str:

@@ -10,8 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from netpol_gitops.model.connection import Connection, conns_text
-from netpol_gitops.review.compare import Diff
+from netpol_gitops.model.connection import Change, Connection, conns_text
 
 MAX_EDGES = 40  # past this, workloads collapse into their namespaces
 
@@ -21,7 +20,7 @@ class Edge(NamedTuple):
     dst: str
     label: str
     dashed: bool = False  # a closed connection
-    sign: str = ""  # "+" opened, "-" closed (namespace counts keep them apart)
+    sign: str = ""  # "+" opened, "-" closed, "~" changed (namespace counts keep them apart)
 
 
 def _namespace(peer: str) -> str:
@@ -54,6 +53,8 @@ def flowchart(edges: Sequence[Edge]) -> str:
         for (a, b, sign, dashed), n in sorted(counts.items()):
             arrow = "-.->" if dashed else "-->"
             label = f"{sign}{n} connection{'s' if n != 1 else ''}"
+            if sign == "~":
+                label = f"{n} changed"
             lines.append(f'  {_node_id(a)} {arrow}|"{label}"| {_node_id(b)}')
         return "\n".join(lines) + "\n"
     groups: dict[str, set[str]] = defaultdict(set)
@@ -63,7 +64,8 @@ def flowchart(edges: Sequence[Edge]) -> str:
     for ns in sorted(groups):
         lines.append(f'  subgraph {_node_id("ns_" + ns)}["{_text(ns)}"]')
         for peer in sorted(groups[ns]):
-            lines.append(f'    {_node_id(peer)}["{_text(peer.split("/", 1)[-1])}"]')
+            label = peer if peer.endswith("[External]") else peer.split("/", 1)[-1]
+            lines.append(f'    {_node_id(peer)}["{_text(label)}"]')
         lines.append("  end")
     for e in edges:
         arrow = "-.->" if e.dashed else "-->"
@@ -76,8 +78,16 @@ def mermaid(conns: list[Connection]) -> str:
     return flowchart([Edge(c.src, c.dst, c.conns.text()) for c in conns])
 
 
-def graph(diff: Diff) -> str:
-    """The flowchart of the changed connections: opened solid, closed dashed."""
-    edges = [Edge(c.src, c.dst, f"opened: {conns_text(c.conns)}", False, "+") for c in diff.added]
-    edges += [Edge(c.src, c.dst, f"closed: {conns_text(c.conns)}", True, "-") for c in diff.removed]
+def graph(changes: Sequence[Change]) -> str:
+    """The flowchart of the changed connections (as the report shows them): opened and
+    changed solid, closed dashed."""
+    edges = []
+    for c in changes:
+        if c.kind == "added":
+            edges.append(Edge(c.src, c.dst, f"opened: {conns_text(c.after)}", False, "+"))
+        elif c.kind == "removed":
+            edges.append(Edge(c.src, c.dst, f"closed: {conns_text(c.before)}", True, "-"))
+        else:
+            label = f"{conns_text(c.before)} → {conns_text(c.after)}"
+            edges.append(Edge(c.src, c.dst, label, False, "~"))
     return flowchart(edges) if edges else ""

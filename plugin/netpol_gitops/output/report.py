@@ -5,21 +5,53 @@ from __future__ import annotations
 import json
 
 from netpol_gitops.errors import printable
-from netpol_gitops.review.compare import DIRECTIONS, Diff, NotGenerated, is_regression
+from netpol_gitops.model.connection import Change, conns_text
+from netpol_gitops.output.decisions import decisions
+from netpol_gitops.output.peers import INTERNET, INTERNET_NOTE, folded
+from netpol_gitops.review.compare import DIRECTIONS, Diff, Edit, NotGenerated, is_regression
 
 
 # ----------------------------------------------------------------------------- renderers
+def _change_json(c: Change) -> dict[str, str]:
+    out = {"src": c.src, "dst": c.dst}
+    if c.kind == "changed":
+        out |= {"before": conns_text(c.before), "after": conns_text(c.after)}
+    else:
+        out["conns"] = conns_text(c.after if c.kind == "added" else c.before)
+    return out | ({"info": c.info} if c.info else {})
+
+
 def report_json(diff: Diff) -> str:
+    shown = folded(diff.connections)
     return (
         json.dumps(
             {
                 "base": diff.base,
                 "head": diff.head,
+                "verdict": verdict(diff, shown),
+                "decisions": [
+                    {"kind": kind, "message": text}
+                    for kind, text in decisions(diff, shown, lambda s: s)
+                ],
                 "namespaces": [{"name": n, "before": b, "after": a} for n, b, a in diff.namespaces],
+                # namespace losing protection -> direction -> its workloads no policy isolates
+                "exposed": diff.exposed,
                 "connections": {
-                    "added": [c.line() for c in diff.added],
-                    "removed": [c.line() for c in diff.removed],
+                    kind: [_change_json(c) for c in diff.of_kind(kind)]
+                    for kind in ("added", "removed", "changed")
                 },
+                "workloads": {"added": diff.workloads_added, "removed": diff.workloads_removed},
+                "input_policies": [
+                    {
+                        "policy": e.policy,
+                        "change": e.kind,
+                        "location": e.location,
+                        "selects_workloads": e.selects,
+                        "labelled_current": e.current,
+                        "why_no_effect": no_effect(e, diff),
+                    }
+                    for e in diff.inputs
+                ],
                 "policies": {
                     "added": diff.policies_added,
                     "removed": diff.policies_removed,
@@ -62,17 +94,43 @@ def report_json(diff: Diff) -> str:
                 ],
             },
             indent=2,
+            ensure_ascii=False,
         )
         + "\n"
     )
 
 
+def no_effect(e: Edit, diff: Diff) -> str:
+    """Why an edited NetworkPolicy of the input changes no connection ("" when it may)."""
+    if e.current:
+        return (
+            "labelled as generated and identical to what the generator makes: the generated "
+            "policy is deployed in its place"
+        )
+    if not e.selects:
+        return "it selects no workload in these manifests"
+    if not diff.connections:
+        return "no connection changes: what it allows is allowed (or not admitted) either way"
+    return ""
+
+
 def to_text(diff: Diff) -> str:
-    out = [f"base {diff.base[:12]} -> head {diff.head[:12]}: {verdict(diff)}"]
+    shown = folded(diff.connections)
+    out = [f"base {diff.base[:12]} -> head {diff.head[:12]}: {verdict(diff, shown)}"]
+    out += [f"! {text}" for _, text in decisions(diff, shown, lambda s: s)]
     for name, before, after in diff.namespaces:
         mark = "  REGRESSION" if is_regression(before, after) else ""
         out.append(f"namespace {name}: {before} -> {after}{mark}")
-    out += [f"+ {c.line()}" for c in diff.added] + [f"- {c.line()}" for c in diff.removed]
+    out += [f"workload added {w}" for w in diff.workloads_added]
+    out += [f"workload removed {w}" for w in diff.workloads_removed]
+    out += [c.line() + (f"  ({c.info})" if c.info else "") for c in shown]
+    if any(INTERNET in (c.src, c.dst) for c in shown):
+        out.append(f"({INTERNET_NOTE.replace('`', '')})")
+    for e in diff.inputs:
+        why = no_effect(e, diff)
+        out.append(
+            f"input policy {e.kind} {e.policy} at {e.location}" + (f": {why}" if why else "")
+        )
     out += [f"policy added {k}" for k in diff.policies_added]
     out += [f"policy removed {k}" for k in diff.policies_removed]
     out += [f"policy changed {k}" for k in diff.policies_changed]
@@ -83,6 +141,21 @@ def to_text(diff: Diff) -> str:
         if x.opens_total > len(x.opens):
             out.append(f"  ... {x.opens_total - len(x.opens)} more")
     return "\n".join(printable(line) for line in out) + "\n"
+
+
+def tally(changes: list[Change], noun: str = "") -> str:
+    """``3 connections opened, 1 changed``: the kinds present, the noun on the first."""
+    words = {"added": "opened", "removed": "closed", "changed": "changed"}
+    counts = [(sum(1 for c in changes if c.kind == k), w) for k, w in words.items()]
+    parts = [f"{n} {w}" for n, w in counts if n]
+    if noun and parts:
+        n = next(n for n, _ in counts if n)
+        parts[0] = f"{n} {noun}{'s' if n != 1 else ''} {parts[0].split(' ', 1)[1]}"
+    return ", ".join(parts)
+
+
+def _n(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 def fate(x: NotGenerated) -> str:
@@ -97,19 +170,20 @@ def fate(x: NotGenerated) -> str:
     )
 
 
-def verdict(diff: Diff) -> str:
+def verdict(diff: Diff, shown: list[Change] | None = None) -> str:
+    """One line: what the change does, in counts (connections as the report shows them)."""
     if not diff.changed:
         return "no change to network policy"
+    shown = folded(diff.connections) if shown is None else shown
     parts = []
     if diff.not_generated:
         n = len(diff.not_generated)
         parts.append(
-            f"{n} polic{'ies' if n != 1 else 'y'} labelled as generated but not what the "
-            "generator makes"
+            f"{_n(n, 'policy', 'policies')} labelled as generated but not what the generator makes"
         )
     if diff.regressions:
         n = len(diff.regressions)
-        parts.append(f"{n} namespace{'s' if n != 1 else ''} lose{'s' if n == 1 else ''} protection")
+        parts.append(f"{_n(n, 'namespace')} lose{'s' if n == 1 else ''} protection")
     gained = [
         n
         for n, b, a in diff.namespaces
@@ -117,10 +191,21 @@ def verdict(diff: Diff) -> str:
     ]
     if gained:
         parts.append(f"{len(gained)} gain{'s' if len(gained) == 1 else ''} protection")
-    parts.append(
-        f"{len(diff.added)} connection{'s' if len(diff.added) != 1 else ''} opened, "
-        f"{len(diff.removed)} closed"
-    )
+    if shown:
+        parts.append(tally(shown, "connection"))
+    elif diff.inputs:
+        parts.append(
+            f"{_n(len(diff.inputs), 'NetworkPolicy', 'NetworkPolicies')} of the input "
+            "edited, no connection changes"
+        )
+    if diff.workloads_added or diff.workloads_removed:
+        parts.append(
+            f"{_n(len(diff.workloads_added), 'workload')} added, "
+            f"{len(diff.workloads_removed)} removed"
+        )
     n_pol = len(diff.policies_added) + len(diff.policies_removed) + len(diff.policies_changed)
-    parts.append(f"{n_pol} generated polic{'ies' if n_pol != 1 else 'y'} changed")
+    if n_pol:
+        parts.append(f"{_n(n_pol, 'generated policy', 'generated policies')} changed")
+    if not parts:
+        parts.append(f"{_n(len(diff.namespaces), 'namespace')} changed protection")
     return "; ".join(parts)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
+from netpol_gitops.model.connection import Change
+from netpol_gitops.output.decisions import decisions, group_of
 from netpol_gitops.output.escape import code_cell, fence
 from netpol_gitops.output.mermaid import graph
-from netpol_gitops.output.report import fate, verdict
+from netpol_gitops.output.peers import INTERNET, INTERNET_NOTE, folded
+from netpol_gitops.output.report import fate, no_effect, tally, verdict
 from netpol_gitops.review.compare import Diff, NotGenerated, is_regression
 
 MARKER = "<!-- netpol-gitops:pr-report -->"
@@ -100,37 +104,110 @@ def fit(text: str, limit: int, note: str) -> str:
     return text[: max(0, limit - len(tail))] + tail
 
 
+MAX_DECISIONS = 40  # sentences in "Needs a decision"; the rest counted
+MAX_NAMES = 20  # workloads named per line of the workloads section
+OPEN_LINES = 30  # a namespace pair's connections show unfolded up to this many
+
+
+def _bounded(
+    items: list[str], budget: int, more: Callable[[int], str], cap: int | None = None
+) -> list[str]:
+    """The first ``items`` (at most ``cap``) while they fit in ``budget`` characters (at
+    least one), then ``more(n)`` for the ``n`` left out."""
+    out: list[str] = []
+    size = 0
+    for item in items[:cap]:
+        if out and size + len(item) + 1 > budget:
+            break
+        out.append(item)
+        size += len(item) + 1
+    if len(out) < len(items):
+        out.append(more(len(items) - len(out)))
+    return out
+
+
+def _decisions_md(diff: Diff, shown: list[Change], budget: int) -> list[str]:
+    """What needs a reviewer's decision, first in the comment."""
+    marks = {"protection": "⚠️", "inbound": "➡️", "egress": "🌐"}
+    items = [f"- {marks[k]} {text}" for k, text in decisions(diff, shown, code_cell)]
+    if not items:
+        return []
+    listed = _bounded(
+        items, budget, lambda n: f"- ... and {n} more in the full report", MAX_DECISIONS
+    )
+    return ["#### Needs a decision", "", *listed, ""]
+
+
+def _workloads_md(diff: Diff) -> list[str]:
+    out = []
+    for word, found in (("added", diff.workloads_added), ("removed", diff.workloads_removed)):
+        if found:
+            names = ", ".join(code_cell(w) for w in found[:MAX_NAMES])
+            extra = f" and {len(found) - MAX_NAMES} more" if len(found) > MAX_NAMES else ""
+            out.append(f"- {word}: {names}{extra}")
+    return ["#### Workloads in one revision only", "", *out, ""] if out else []
+
+
+def _inputs_md(diff: Diff) -> list[str]:
+    """NetworkPolicies of the input that were edited, with why nothing changed where so."""
+    if not diff.inputs:
+        return []
+    out = ["#### NetworkPolicies in the manifests", ""]
+    for e in diff.inputs[:MAX_TABLE_ROWS]:
+        why = no_effect(e, diff)
+        out.append(
+            f"- {code_cell(e.policy)} {e.kind} at {code_cell(e.location)}"
+            + (f": {why}" if why else "")
+        )
+    if len(diff.inputs) > MAX_TABLE_ROWS:
+        out.append(f"- ... and {len(diff.inputs) - MAX_TABLE_ROWS} more in the full report")
+    return [*out, ""]
+
+
+def _connections_md(shown: list[Change], budget: int) -> list[str]:
+    """The changed connections grouped by namespace pair (the internet one peer), in about
+    ``budget`` characters; pairs past it are counted."""
+    pairs: dict[tuple[str, str], list[Change]] = defaultdict(list)
+    for c in shown:
+        pairs[(group_of(c.src), group_of(c.dst))].append(c)
+    blocks = []
+    for (a, b), found in sorted(pairs.items()):
+        text = "".join(c.line() + (f"  ({c.info})" if c.info else "") + "\n" for c in found)
+        state = " open" if len(found) <= OPEN_LINES else ""
+        blocks.append(
+            f"<details{state}><summary>{code_cell(a)} → {code_cell(b)}: {tally(found)}"
+            f"</summary>\n\n{fence(text, 'diff')}\n"
+            "</details>\n"
+        )
+    legend = [f"_{INTERNET_NOTE}._", ""] if any(INTERNET in (c.src, c.dst) for c in shown) else []
+    listed = _bounded(
+        blocks, budget, lambda n: f"_... {n} more namespace pairs in the full report._\n"
+    )
+    return ["#### Connections by namespace", "", *legend, *listed]
+
+
 def to_markdown(diff: Diff, limit: int = COMMENT_LIMIT, full_report_note: str = "") -> str:
-    """The PR comment: the summary first, then as much detail as fits in ``limit``."""
+    """The PR comment: what needs a decision first, then the summary tables, then as much
+    detail as fits in ``limit``."""
     note = full_report_note or ("The full report is in the job summary and the workflow artifact.")
+    shown = folded(diff.connections)
     head = [
         MARKER,
-        f"### netpol-gitops: {verdict(diff)}",
+        f"### netpol-gitops: {verdict(diff, shown)}",
         "",
         f"Base `{diff.base[:12]}` → head `{diff.head[:12]}`.",
         "",
     ]
-    head += _protection_md(diff, limit // 4)
-    head += _not_generated_md(diff.not_generated, limit // 4)
+    head += _decisions_md(diff, shown, limit // 5)
+    head += _protection_md(diff, limit // 6)
+    head += _not_generated_md(diff.not_generated, limit // 6)
+    head += _workloads_md(diff)
+    head += _inputs_md(diff)
     sections: list[str] = []
-    if diff.added or diff.removed:
-        lines = [f"+ {c.line()}\n" for c in diff.added] + [f"- {c.line()}\n" for c in diff.removed]
+    if shown:
         budget = (limit - len("\n".join(head))) // 2  # at most half the comment
-        body: list[str] = []
-        size = 0
-        for line in lines:
-            if size + len(line) > budget:
-                body.append(f"... {len(lines) - len(body)} more lines in the full report\n")
-                break
-            body.append(line)
-            size += len(line)
-        sections.append(
-            f"#### Connections\n\n<details open><summary>{len(diff.added)} opened, "
-            f"{len(diff.removed)} closed</summary>\n\n"
-            f"{fence(''.join(body), 'diff')}\n</details>\n"
-        )
-        mermaid = graph(diff)
-        sections.append(f"#### Changed flows\n\n{fence(mermaid, 'mermaid')}")
+        sections.append("\n".join(_connections_md(shown, budget)))
+        sections.append(f"#### Changed flows\n\n{fence(graph(shown), 'mermaid')}")
     by_ns: dict[str, list[str]] = defaultdict(list)
     for key in sorted(diff.policy_diffs):
         by_ns[key.split("/", 1)[0]].append(key)

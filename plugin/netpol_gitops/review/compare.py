@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from netpol_gitops.analysis.changes import changed, merged
+from netpol_gitops.analysis.changes import coalesce, compared, with_info
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.errors import printable
 from netpol_gitops.generate.render import Rendered
-from netpol_gitops.model.connection import Connection
+from netpol_gitops.model.connection import Change, Connection
 
 DIRECTIONS = {"all": {"ingress", "egress"}, "ingress": {"ingress"}, "egress": {"egress"}}
 MAX_OPENS = 20  # connections listed per policy labelled as generated that is not generated
@@ -39,16 +38,39 @@ class NotGenerated:
 
 
 @dataclass(frozen=True)
+class InputPolicy:
+    """A NetworkPolicy of the input: hand-written (the deliveries keep it) or labelled as
+    generated and equal to what the generator makes (``current``: replaced by its twin)."""
+
+    text: str  # canonical: equal text, equal policy
+    location: str  # FILE:LINE:COL of its metadata.name
+    selects: bool  # it selects a workload of the revision
+    current: bool = False
+
+
+@dataclass(frozen=True)
 class Side:
     """One revision, rendered and analysed."""
 
     sha: str
     protection: dict[str, str]  # namespace -> all|ingress|egress|none|off|audit
-    # reach's connections (input + generated policies) in (source, destination) order, made
-    # when iterated: they can run to millions
-    connections: Callable[[], Iterable[Connection]]
+    # reach of input + generated policies: connections are made when iterated (they can run
+    # to millions), never held
+    analysis: Analysis
     policies: dict[str, str]  # namespace/name -> the generated object's YAML
     not_generated: list[NotGenerated] = field(default_factory=list)
+    inputs: dict[str, InputPolicy] = field(default_factory=dict)  # namespace/name ->
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A NetworkPolicy of the input added, removed or changed."""
+
+    policy: str  # namespace/name
+    kind: str  # added | removed | changed
+    location: str  # where it is (the base's for a removed one)
+    selects: bool  # it selects a workload (at head; at base for a removed one)
+    current: bool  # labelled as generated and equal to what the generator makes
 
 
 @dataclass
@@ -56,8 +78,13 @@ class Diff:
     base: str
     head: str
     namespaces: list[tuple[str, str, str]] = field(default_factory=list)
-    added: list[Connection] = field(default_factory=list)
-    removed: list[Connection] = field(default_factory=list)
+    # per (source, destination) pair whose connections differ, IP ranges merged back
+    connections: list[Change] = field(default_factory=list)
+    workloads_added: list[str] = field(default_factory=list)
+    workloads_removed: list[str] = field(default_factory=list)
+    # a namespace that loses protection -> direction -> its workloads no policy isolates now
+    exposed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    inputs: list[Edit] = field(default_factory=list)  # input NetworkPolicies edited
     policies_added: list[str] = field(default_factory=list)
     policies_removed: list[str] = field(default_factory=list)
     policies_changed: list[str] = field(default_factory=list)
@@ -68,12 +95,18 @@ class Diff:
     def regressions(self) -> list[str]:
         return [name for name, before, after in self.namespaces if is_regression(before, after)]
 
+    def of_kind(self, kind: str) -> list[Change]:
+        """The connection changes that are ``added``, ``removed`` or ``changed``."""
+        return [c for c in self.connections if c.kind == kind]
+
     @property
     def changed(self) -> bool:
         return bool(
             self.namespaces
-            or self.added
-            or self.removed
+            or self.connections
+            or self.workloads_added
+            or self.workloads_removed
+            or self.inputs
             or self.policies_added
             or self.policies_removed
             or self.policies_changed
@@ -86,11 +119,6 @@ def is_regression(before: str, after: str) -> bool:
     if after == "absent":
         return False
     return not DIRECTIONS.get(before, set()) <= DIRECTIONS.get(after, set())
-
-
-def _sort_key(c: Connection) -> tuple[str, str]:
-    """The order of the txt lines: source, then the rest of the line."""
-    return c.src, c.line()[len(c.src) + 4 :]
 
 
 def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[NotGenerated]:
@@ -117,15 +145,11 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
         applied.policies.extend(written)
         spaces = {x.namespace for x in replaced}
 
-        def near(conns: Iterable[Connection]) -> Iterator[Connection]:
-            return (c for c in conns if not spaces.isdisjoint(c.namespaces))
-
-        generated = near(analysis.iter_connections())
-        for sign, conn in merged(generated, near(Analysis(applied).iter_connections())):
-            for ns in conn.namespaces & spaces if sign == "+" else ():
+        for change in compared(analysis, Analysis(applied)):
+            for ns in change.namespaces & spaces if change.gained else ():
                 totals[ns] += 1
                 if len(opens[ns]) < MAX_OPENS:
-                    opens[ns].append(conn)
+                    opens[ns].append(Connection(change.src, change.dst, change.after))
     return sorted(
         (
             NotGenerated(
@@ -144,6 +168,29 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
     )
 
 
+def unisolated(analysis: Analysis, namespace: str, direction: str) -> list[str]:
+    """The workloads of ``namespace`` that no policy isolates in ``direction``."""
+    return sorted(
+        w.peer
+        for i in analysis.by_ns.get(namespace, ())
+        if getattr(analysis.classes[i], direction) is None
+        for w in analysis.classes[i].members
+    )
+
+
+def _edits(base: dict[str, InputPolicy], head: dict[str, InputPolicy]) -> list[Edit]:
+    out = []
+    for key in sorted(set(base) | set(head)):
+        before, after = base.get(key), head.get(key)
+        if after is None:
+            assert before is not None
+            out.append(Edit(key, "removed", before.location, before.selects, before.current))
+        elif before is None or before.text != after.text:
+            kind = "added" if before is None else "changed"
+            out.append(Edit(key, kind, after.location, after.selects, after.current))
+    return out
+
+
 def compare(base: Side, head: Side) -> Diff:
     diff = Diff(base.sha, head.sha)
     for name in sorted(set(base.protection) | set(head.protection)):
@@ -151,9 +198,19 @@ def compare(base: Side, head: Side) -> Diff:
         after = head.protection.get(name, "absent")
         if before != after:
             diff.namespaces.append((name, before, after))
-    added, removed = changed(base.connections(), head.connections())
-    diff.added = sorted(added, key=_sort_key)
-    diff.removed = sorted(removed, key=_sort_key)
+            lost = DIRECTIONS.get(before, set()) - DIRECTIONS.get(after, set())
+            if is_regression(before, after):
+                diff.exposed[name] = {d: unisolated(head.analysis, name, d) for d in sorted(lost)}
+    was = {w.peer for w in base.analysis.topo.workloads}
+    now = {w.peer for w in head.analysis.topo.workloads}
+    diff.workloads_added = sorted(now - was)
+    diff.workloads_removed = sorted(was - now)
+    diff.connections = with_info(
+        coalesce(compared(base.analysis, head.analysis)),
+        set(diff.workloads_added),
+        set(diff.workloads_removed),
+    )
+    diff.inputs = _edits(base.inputs, head.inputs)
     diff.policies_added = sorted(set(head.policies) - set(base.policies))
     diff.policies_removed = sorted(set(base.policies) - set(head.policies))
     diff.policies_changed = sorted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +11,10 @@ from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.rules import denies
 from netpol_gitops.generate.config import parse_config
+from netpol_gitops.generate.labelled import Standing
 from netpol_gitops.generate.render import namespace_objects, render_units
-from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.intent import Mode, NamespaceIntent
-from netpol_gitops.review.compare import DIRECTIONS, Side, not_generated
+from netpol_gitops.review.compare import DIRECTIONS, InputPolicy, Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
 
@@ -26,17 +27,26 @@ class Revision:
     units: list[tuple[Document | None, list[Document]]]  # (config, documents) per unit
 
 
-def handwritten_specs(docs: list[Document]) -> dict[str, list[dict[str, Any]]]:
-    """namespace -> specs of the NetworkPolicies the input keeps (generated ones are replaced,
-    so what is left is what was written by hand)."""
-    specs: dict[str, list[dict[str, Any]]] = {}
+def handwritten_policies(
+    docs: list[Document],
+) -> Iterator[tuple[str, str, dict[str, Any], Document, list[str | int]]]:
+    """(namespace, name, spec, document, path) of each NetworkPolicy the input keeps
+    (generated ones are replaced, so what is left is what was written by hand)."""
     for doc in docs:
         if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
             continue
-        for _, obj in doc.objects():
+        for path, obj in doc.objects():
             if obj.get("kind") == "NetworkPolicy" and isinstance(obj.get("spec"), dict):
                 meta = obj.get("metadata") or {}
-                specs.setdefault(str(meta.get("namespace") or "default"), []).append(obj["spec"])
+                ns = str(meta.get("namespace") or "default")
+                yield ns, str(meta.get("name")), obj["spec"], doc, path
+
+
+def handwritten_specs(docs: list[Document]) -> dict[str, list[dict[str, Any]]]:
+    """namespace -> specs of the NetworkPolicies the input keeps."""
+    specs: dict[str, list[dict[str, Any]]] = {}
+    for ns, _, spec, _, _ in handwritten_policies(docs):
+        specs.setdefault(ns, []).append(spec)
     return specs
 
 
@@ -70,14 +80,36 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         protection[name] = protection_of(intents.get(name), specs.get(name, []))
     topo = topology_of(result.documents, keep=shared is not None)
     analysis = Analysis(topo.with_policies(result.generated))
-
-    def connections() -> Iterator[Connection]:
-        return analysis.iter_connections()
-
+    selecting = {  # (namespace, name) of the policies that select a workload
+        (p.namespace, p.name)
+        for p in analysis.topo.policies
+        for i in analysis.by_ns.get(p.namespace, ())
+        if p.selector.matches(dict(analysis.classes[i].labels))
+    }
+    inputs = {
+        f"{ns}/{name}": InputPolicy(
+            json.dumps(spec, sort_keys=True, default=str),
+            doc.location([*path, "metadata", "name"]).prefix(),
+            (ns, name) in selecting,
+        )
+        for ns, name, spec, doc, path in handwritten_policies(result.documents)
+    }
+    for x in result.labelled:
+        if x.standing is Standing.CURRENT:  # replaced by its twin, which selects as it does
+            text = json.dumps(x.obj, sort_keys=True, default=str)
+            selects = (x.namespace, x.name) in selecting
+            inputs[x.key] = InputPolicy(text, x.location.prefix(), selects, current=True)
     policies = {
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
         for p in result.generated
     }
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
-    return Side(rev.sha, protection, connections, policies, not_generated(result, topo, analysis))
+    return Side(
+        rev.sha,
+        protection,
+        analysis,
+        policies,
+        not_generated(result, topo, analysis),
+        inputs,
+    )

@@ -13,8 +13,8 @@ from werkzeug import Request, Response
 
 from netpol_gitops import __version__
 from netpol_gitops.adapters.github import API_VERSION, Client, GitHubError, ReadOnlyToken
-from netpol_gitops.model.connection import Connection
-from netpol_gitops.model.portsets import ALL
+from netpol_gitops.model.connection import Change
+from netpol_gitops.model.portsets import ALL, NONE
 from netpol_gitops.output.report import report_json
 from netpol_gitops.output.report_markdown import MARKER
 from netpol_gitops.review.compare import Diff
@@ -334,7 +334,7 @@ def _report(tmp_path: Path, diff: Diff) -> Path:
     "diff",
     [
         Diff("a", "b"),
-        Diff("a", "b", added=[Connection("x/web[Pod]", "x/api[Pod]", ALL)]),
+        Diff("a", "b", connections=[Change("x/web[Pod]", "x/api[Pod]", NONE, ALL)]),
         Diff("a", "b", policies_changed=["x/default-deny-all"]),
         Diff("a", "b", namespaces=[("shop", "all", "off"), ("db", "ingress", "all")]),
         Diff("a", "b", namespaces=[("shop", "all", "ingress"), ("db", "all", "none")]),

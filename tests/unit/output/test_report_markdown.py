@@ -3,8 +3,8 @@ decision (regressions) comes first; what is left out is counted."""
 
 from __future__ import annotations
 
-from netpol_gitops.model.connection import Connection
-from netpol_gitops.model.portsets import ALL
+from netpol_gitops.model.connection import Change
+from netpol_gitops.model.portsets import ALL, NONE
 from netpol_gitops.output.report_markdown import (
     COMMENT_LIMIT,
     MARKER,
@@ -20,7 +20,7 @@ def big_diff(n: int) -> Diff:
     diff = Diff("a" * 40, "b" * 40)
     diff.namespaces = [(f"team-{i:05d}", "all", "all" if i % 3 else "none") for i in range(n)]
     diff.namespaces.reverse()  # regressions are not first by name
-    diff.added = [Connection(f"team-{i:05d}/web[Pod]", "x/y[Pod]", ALL) for i in range(n)]
+    diff.connections = [Change(f"team-{i:05d}/web[Pod]", "x/y[Pod]", NONE, ALL) for i in range(n)]
     diff.policy_diffs = {f"team-{i:05d}/p": "-a\n+b\n" * 20 for i in range(n)}
     return diff
 
