@@ -330,3 +330,37 @@ def test_deleting_a_hand_written_default_deny_is_a_regression(repo: Repo) -> Non
     assert {"name": "legacy", "before": "all", "after": "off"} in report["namespaces"]
     failing = cli("diff", "--repo", str(repo.path), "--base", base, "--fail-on", "unprotected")
     assert failing.code == 1 and "less protection in: legacy" in failing.stderr
+
+
+def test_added_network_policies_that_change_nothing_say_why(repo: Repo) -> None:
+    """A NetworkPolicy file added under the path is never summarised as "no change" without
+    a reason: one selecting no workload, one identical to what the generator makes."""
+    base = repo.git("rev-parse", "HEAD")
+    repo.write(
+        "apps/shop/idle.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+        "  name: idle\n  namespace: shop\n"
+        "spec:\n  podSelector: {matchLabels: {app: nothing-has-this}}\n"
+        "  policyTypes: [Ingress]\n",
+    )
+    rendered = cli("render", str(repo.path / "apps"), "--only-generated")
+    assert rendered.code == 0, rendered.stderr
+    twin = rendered.stdout.split("---\n")
+    dns = next(doc for doc in twin if "name: allow-dns" in doc)
+    repo.write("apps/shop/allow-dns.yaml", dns)
+    repo.commit("two policies that change no connection")
+    report = json.loads(diff(repo, base, "-o", "json"))
+    assert change_lines(report) == []
+    assert report["verdict"] == "2 NetworkPolicies of the input edited, no connection changes"
+    assert [(p["policy"], p["change"], p["why_no_effect"]) for p in report["input_policies"]] == [
+        (
+            "shop/allow-dns",
+            "added",
+            "labelled as generated and identical to what the generator makes: the generated "
+            "policy is deployed in its place",
+        ),
+        ("shop/idle", "added", "it selects no workload in these manifests"),
+    ]
+    text = diff(repo, base)
+    assert "input policy added shop/idle at apps/shop/idle.yaml:4:9: it selects no workload" in text
+    assert "no change to network policy" not in text

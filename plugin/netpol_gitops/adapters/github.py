@@ -243,13 +243,13 @@ def step_outputs(report_path: str) -> dict[str, str]:
     ``changed`` ("true"/"false") and ``regressions`` (namespaces, comma-separated)."""
     report = _read_json(report_path, "--report")
     try:
-        connections, policies = report["connections"], report["policies"]
         changed = any(
             [
                 report["namespaces"],
-                connections["added"],
-                connections["removed"],
-                *policies.values(),
+                *report["connections"].values(),
+                *report["workloads"].values(),
+                report["input_policies"],
+                *report["policies"].values(),
             ]
         )
         regressions = [

@@ -94,7 +94,6 @@ def report_json(diff: Diff) -> str:
                 ],
             },
             indent=2,
-            ensure_ascii=False,
         )
         + "\n"
     )

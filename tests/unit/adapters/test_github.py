@@ -14,12 +14,13 @@ from werkzeug import Request, Response
 from netpol_gitops import __version__
 from netpol_gitops.adapters.github import API_VERSION, Client, GitHubError, ReadOnlyToken
 from netpol_gitops.model.connection import Change
-from netpol_gitops.model.portsets import ALL, NONE
+from netpol_gitops.model.portsets import ALL, NONE, Conns
 from netpol_gitops.output.report import report_json
 from netpol_gitops.output.report_markdown import MARKER
-from netpol_gitops.review.compare import Diff
+from netpol_gitops.review.compare import Diff, Edit
 from tests.helpers import Run, cli
 
+ALL_TCP = Conns.of([("TCP", 1, 65535)])
 TOKEN = "ghs_SECRETtoken123"  # a fake token, to prove it never leaks
 REPO = "org/repo"
 COMMENTS = f"/repos/{REPO}/issues/7/comments"
@@ -335,6 +336,9 @@ def _report(tmp_path: Path, diff: Diff) -> Path:
     [
         Diff("a", "b"),
         Diff("a", "b", connections=[Change("x/web[Pod]", "x/api[Pod]", NONE, ALL)]),
+        Diff("a", "b", connections=[Change("x/web[Pod]", "x/api[Pod]", ALL - ALL_TCP, ALL)]),
+        Diff("a", "b", workloads_removed=["x/web[Pod]"]),
+        Diff("a", "b", inputs=[Edit("x/p", "added", "x.yaml:4:9", False, False)]),
         Diff("a", "b", policies_changed=["x/default-deny-all"]),
         Diff("a", "b", namespaces=[("shop", "all", "off"), ("db", "ingress", "all")]),
         Diff("a", "b", namespaces=[("shop", "all", "ingress"), ("db", "all", "none")]),
