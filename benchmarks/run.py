@@ -179,7 +179,7 @@ def variants(n: int, with_plain_reach: bool) -> list[Variant]:
     ]
     if with_plain_reach:
         out.append(Variant("reach", [EXE, "reach", str(stream)], "libyaml load", input_mb=s_mb))
-    if n == 1000:
+    if n in (100, 1000, 3000):
         repo, base, head = git_pair(n)
         out.append(
             Variant(
