@@ -423,8 +423,9 @@ def check(
     Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
     deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
     policies), stale-generated-policy (labelled as generated but not what the generator makes
-    now), and the invalid-* problems render reports. Every format prints a whole document, with
-    input problems as findings.
+    now), deny-breaks-existing (the generated policies block what hand-written ones allow),
+    unmanaged-namespace (workloads without a Namespace manifest), and the invalid-* problems
+    render reports. Every format prints a whole document, with input problems as findings.
 
     Examples:
 

@@ -9,6 +9,7 @@ from netpol_gitops.analysis.changes import compared
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
+from netpol_gitops.checks.brownfield import breaks_existing, unmanaged_namespaces
 from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.labelled import Standing
@@ -16,6 +17,7 @@ from netpol_gitops.generate.policies import build
 from netpol_gitops.generate.render import Rendered, namespace_objects, render
 from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.intent import Config, Mode
+from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
 
 
@@ -73,7 +75,29 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
             result.not_generated,
         )
     )
-    return sorted([*found, *audit_report(result, config, topo)])
+    return sorted(
+        [
+            *found,
+            *audit_report(result, config, topo),
+            *breaks_existing(topo, result.generated, result.intents),
+            *unmanaged_namespaces(topo.workloads, namespaces, first_seen(result.documents), config),
+        ]
+    )
+
+
+def first_seen(docs: list[Document]) -> dict[str, Location]:
+    """Namespace -> where the first object in it is (its metadata.namespace, else its name
+    for an object in `default` by omission)."""
+    where: dict[str, Location] = {}
+    for doc in docs:
+        for path, obj in doc.objects():
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict) or obj.get("kind") == "Namespace":
+                continue
+            ns = meta.get("namespace")
+            key = "namespace" if isinstance(ns, str) and ns else "name"
+            where.setdefault(str(ns or "default"), doc.location([*path, "metadata", key]))
+    return where
 
 
 def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Problem]:

@@ -66,6 +66,16 @@ RULES = {
             Severity.ERROR,
             "A NetworkPolicy labelled as generated is not what the generator makes now",
         ),
+        CheckRule(
+            "deny-breaks-existing",
+            Severity.ERROR,
+            "The generated policies block connections that hand-written NetworkPolicies allow",
+        ),
+        CheckRule(
+            "unmanaged-namespace",
+            Severity.WARNING,
+            "A namespace has workloads but no Namespace manifest",
+        ),
         CheckRule("invalid-annotation", Severity.ERROR, "An annotation value is invalid"),
         CheckRule("invalid-flow", Severity.ERROR, "A flow is invalid"),
         CheckRule("invalid-config", Severity.ERROR, "The repo config is invalid"),

@@ -111,11 +111,27 @@ def new_egress_out(changes: list[Change], name: Name) -> list[str]:
     ]
 
 
+def breaks(diff: Diff, name: Name) -> list[str]:
+    """Per namespace: what its generated policies block that hand-written ones allow."""
+    out = []
+    for ns, (n, found) in sorted(diff.breaks.items()):
+        examples = [
+            f"{name(short(c.src))} → {name(short(c.dst))} ({conns_text(c.lost)})"
+            for c in found[:MAX_EXAMPLES]
+        ]
+        out.append(
+            f"{name(ns)}: the generated policies block {n} connection{'s' if n != 1 else ''} "
+            f"that hand-written NetworkPolicies allow: {_more(examples, n)}"
+        )
+    return out
+
+
 def decisions(diff: Diff, folded: list[Change], name: Name) -> list[tuple[str, str]]:
     """(kind, sentence) for everything that needs a decision, most serious first; kinds:
-    protection, inbound, egress."""
+    protection, breaks, inbound, egress."""
     return [
         *(("protection", s) for s in lost_protection(diff, name)),
+        *(("breaks", s) for s in breaks(diff, name)),
         *(("inbound", s) for s in new_paths_in(folded, name)),
         *(("egress", s) for s in new_egress_out(diff.connections, name)),
     ]

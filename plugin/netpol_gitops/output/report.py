@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from netpol_gitops.errors import printable
-from netpol_gitops.model.connection import Change, conns_text
+from netpol_gitops.model.connection import Change, Connection, conns_text
 from netpol_gitops.output.decisions import decisions
 from netpol_gitops.output.peers import INTERNET, INTERNET_NOTE, folded
 from netpol_gitops.review.compare import DIRECTIONS, Diff, Edit, NotGenerated, is_regression
@@ -91,6 +91,17 @@ def report_json(diff: Diff) -> str:
                         f"generated, but {x.summary}",
                     }
                     for x in diff.not_generated
+                ]
+                + [
+                    {
+                        "rule": "deny-breaks-existing",
+                        "severity": "error",
+                        "namespace": ns,
+                        "message": f"namespace {ns}: the generated policies block {n} connection"
+                        f"{'s' if n != 1 else ''} that hand-written NetworkPolicies allow",
+                        "examples": [Connection(c.src, c.dst, c.lost).line() for c in found],
+                    }
+                    for ns, (n, found) in sorted(diff.breaks.items())
                 ],
             },
             indent=2,
@@ -183,6 +194,11 @@ def verdict(diff: Diff, shown: list[Change] | None = None) -> str:
     if diff.regressions:
         n = len(diff.regressions)
         parts.append(f"{_n(n, 'namespace')} lose{'s' if n == 1 else ''} protection")
+    if diff.breaks:
+        n = len(diff.breaks)
+        parts.append(
+            f"{_n(n, 'namespace')} whose generated policies block what hand-written ones allow"
+        )
     gained = [
         n
         for n, b, a in diff.namespaces

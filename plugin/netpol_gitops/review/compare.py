@@ -60,6 +60,9 @@ class Side:
     policies: dict[str, str]  # namespace/name -> the generated object's YAML
     not_generated: list[NotGenerated] = field(default_factory=list)
     inputs: dict[str, InputPolicy] = field(default_factory=dict)  # namespace/name ->
+    # namespace -> (how many, the first few) connections hand-written NetworkPolicies allow
+    # and its generated policies block
+    breaks: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Diff:
     policies_changed: list[str] = field(default_factory=list)
     policy_diffs: dict[str, str] = field(default_factory=dict)
     not_generated: list[NotGenerated] = field(default_factory=list)  # the head's
+    breaks: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)  # the head's
 
     @property
     def regressions(self) -> list[str]:
@@ -111,6 +115,7 @@ class Diff:
             or self.policies_removed
             or self.policies_changed
             or self.not_generated
+            or self.breaks
         )
 
 
@@ -225,4 +230,5 @@ def compare(base: Side, head: Side) -> Diff:
         )
         diff.policy_diffs[key] = "".join(lines)
     diff.not_generated = list(head.not_generated)
+    diff.breaks = dict(head.breaks)
     return diff

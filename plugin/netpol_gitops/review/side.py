@@ -9,6 +9,7 @@ from typing import Any
 
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
+from netpol_gitops.checks.brownfield import blocked_by_generated
 from netpol_gitops.checks.rules import denies
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.labelled import Standing
@@ -17,6 +18,8 @@ from netpol_gitops.model.intent import Mode, NamespaceIntent
 from netpol_gitops.review.compare import DIRECTIONS, InputPolicy, Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
+
+MAX_BREAKS = 5  # connections kept per namespace whose generated policies break hand-written ones
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,10 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
     }
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
+    breaks = {
+        ns: (len(found), found[:MAX_BREAKS])
+        for ns, found in blocked_by_generated(topo, result.generated).items()
+    }
     return Side(
         rev.sha,
         protection,
@@ -112,4 +119,5 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         policies,
         not_generated(result, topo, analysis),
         inputs,
+        breaks,
     )

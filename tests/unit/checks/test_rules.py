@@ -86,6 +86,34 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
             )
         ],
     ),
+    "deny-breaks-existing": (
+        [
+            ns_block("shop", {"default-deny": "all"}),
+            pod("shop", "a", app="a"),
+            pod("shop", "b", app="b"),
+            policy(
+                "shop",
+                "b-from-a",
+                "{podSelector: {matchLabels: {app: b}}, "
+                "ingress: [{from: [{podSelector: {matchLabels: {app: a}}}]}]}",
+            ),
+        ],
+        [
+            ns_block("shop", {"default-deny": "ingress"}),
+            pod("shop", "a", app="a"),
+            pod("shop", "b", app="b"),
+            policy(
+                "shop",
+                "b-from-a",
+                "{podSelector: {matchLabels: {app: b}}, "
+                "ingress: [{from: [{podSelector: {matchLabels: {app: a}}}]}]}",
+            ),
+        ],
+    ),
+    "unmanaged-namespace": (
+        [pod("shop", "a", app="a")],
+        [ns_block("shop", {}), pod("shop", "a", app="a")],
+    ),
     "audit-would-block": (
         [ns_block("shop", {"mode": "audit"}), pod("shop", "a", app="a"), pod("shop", "b", app="b")],
         [
