@@ -22,6 +22,7 @@ REMOTE = st.one_of(
         {"cidr": st.just("10.1.0.0/16")}, optional={"except": st.just(["10.1.2.0/24"])}
     ),
     st.just({"internet": True}),
+    st.just({"anywhere": True}),
 )
 
 
@@ -31,7 +32,7 @@ def flows(draw: st.DrawFn) -> list[dict[str, object]]:
     for i in range(draw(st.integers(0, 3))):
         remote = draw(REMOTE)
         ports = draw(st.lists(PORT, max_size=2, unique=True))
-        if "cidr" in remote or "internet" in remote:
+        if "cidr" in remote or "internet" in remote or "anywhere" in remote:
             ports = [p for p in ports if p != "http"]
         pair = [draw(LOCAL), remote] if draw(st.booleans()) else [remote, draw(LOCAL)]
         flow: dict[str, object] = {"name": f"f{i}", "from": pair[0], "to": pair[1]}

@@ -91,6 +91,8 @@ def _endpoint(
         )
     if "internet" in raw:
         return Endpoint(EndpointKind.INTERNET)
+    if "anywhere" in raw:
+        return Endpoint(EndpointKind.ANYWHERE)
     cidr = parse_cidr(raw["cidr"], locate_at([*path, "cidr"], False), problems)
     excepts = []
     for j, text in enumerate(raw.get("except", [])):
@@ -124,7 +126,7 @@ def _end_name(end: Endpoint) -> str:
         return "-".join(filter(None, [sel, pods]))
     if end.kind is EndpointKind.CIDR:
         return "cidr-" + str(end.cidr)
-    return "internet"
+    return end.kind.value  # internet, anywhere
 
 
 def dns_label(text: str) -> str:

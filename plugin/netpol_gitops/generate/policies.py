@@ -185,13 +185,15 @@ def _peers(end: Endpoint, config: Config) -> list[dict[str, Any]]:
         if end.except_:
             block["except"] = list(end.except_)
         return [{"ipBlock": block}]
+    if end.kind is EndpointKind.ANYWHERE:
+        return []  # a rule without peers admits every source or destination
     return internet_peers(config)
 
 
 def _rule(
     direction: str, peers: list[dict[str, Any]], ports: tuple[PortSpec, ...]
 ) -> dict[str, Any]:
-    rule: dict[str, Any] = {direction: peers}
+    rule: dict[str, Any] = {direction: peers} if peers else {}
     if ports:
         rule["ports"] = [port_dict(p) for p in ports]
     return rule

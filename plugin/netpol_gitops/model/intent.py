@@ -51,6 +51,7 @@ class EndpointKind(StrEnum):
     NAMESPACES = "namespaces"  # namespaces by label
     CIDR = "cidr"
     INTERNET = "internet"
+    ANYWHERE = "anywhere"  # every pod of every namespace and every address: a rule without peers
 
 
 @dataclass(frozen=True)

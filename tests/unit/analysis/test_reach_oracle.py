@@ -66,7 +66,7 @@ def end_matches(end: Endpoint, home: str, pod: Pod, ns_labels: dict[str, str]) -
         return ns == end.namespace and pods_ok
     if end.kind is EndpointKind.NAMESPACES:
         return all(ns_labels.get(k) == v for k, v in end.namespace_labels or ()) and pods_ok
-    return False  # IP ends never match pods
+    return end.kind is EndpointKind.ANYWHERE  # other IP ends never match pods
 
 
 def side(
