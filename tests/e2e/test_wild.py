@@ -1,0 +1,103 @@
+"""Bugs found on real repositories (issue 14): each through the command where users met it, with
+a manifest like the one in the wild."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import cli
+
+# An unrendered template (Helm, cookiecutter) carries `{{cell}}`: YAML reads a flow mapping whose
+# key is a flow mapping.
+TEMPLATED_NS = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  labels:
+    cell: {{cell}}
+"""
+COMPLEX_KEY_WORKLOAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels:
+    ? [team, tier]
+    : web
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+"""
+MAPPING_KEY = (
+    "error: invalid YAML: a mapping as a mapping key (an unrendered template's '{{ ... }}'? "
+    "render it first); keys must be scalars, as kubectl requires"
+)
+SEQUENCE_KEY = (
+    "error: invalid YAML: a sequence as a mapping key; keys must be scalars, as kubectl requires"
+)
+
+
+def assert_located(command: str, path: Path, where: str, message: str) -> None:
+    """One located error, exit 1: on stderr with nothing on stdout, or as check's finding."""
+    run = cli(command, str(path))
+    assert run.code == 1, run.stderr
+    if command == "check":  # a finding in its report
+        assert run.stdout == f"{path}:{where}: {message.replace(': ', ': [invalid-yaml] ', 1)}\n"
+    else:
+        assert run.stdout == ""
+        assert run.stderr.splitlines()[0] == f"{path}:{where}: {message}"
+
+
+@pytest.mark.parametrize("command", ["render", "check", "reach"])
+def test_a_template_key_in_a_namespace_is_a_located_error(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "ns.yaml"
+    path.write_text(TEMPLATED_NS)
+    assert_located(command, path, "6:12", MAPPING_KEY)
+
+
+@pytest.mark.parametrize("command", ["check", "reach"])
+def test_a_sequence_key_in_a_workload_is_a_located_error(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "web.yaml"
+    path.write_text(COMPLEX_KEY_WORKLOAD)
+    assert_located(command, path, "7:7", SEQUENCE_KEY)
+
+
+def test_render_passes_a_document_it_does_not_read_through_untouched(tmp_path: Path) -> None:
+    """render parses only Namespaces, NetworkPolicies and Lists: a workload or ConfigMap with a
+    complex key is the API server's to refuse, exactly as it came."""
+    path = tmp_path / "web.yaml"
+    path.write_text(COMPLEX_KEY_WORKLOAD)
+    run = cli("render", str(path))
+    assert run.code == 0, run.stderr
+    assert run.stdout == "---\n" + COMPLEX_KEY_WORKLOAD
+
+
+def test_krm_reports_a_template_key_as_an_error_result() -> None:
+    items = "".join("  " + line + "\n" for line in TEMPLATED_NS.splitlines())
+    items = "- " + items[2:]
+    resource_list = f"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{items}"
+    run = cli("krm", stdin=resource_list)
+    assert run.code == 1
+    assert "items[0]:9:14: " + MAPPING_KEY in run.stderr
+    assert "severity: error" in run.stdout and "keys must be scalars" in run.stdout
+
+
+def test_a_sequence_key_inside_the_flows_value_is_located_there(tmp_path: Path) -> None:
+    path = tmp_path / "ns.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n  annotations:\n"
+        "    netpol-gitops.io/flows: |\n"
+        "      - from: {pods: {app: web}}\n"
+        "        to: {pods: {? [a]: b}}\n"
+    )
+    run = cli("render", str(path))
+    assert run.code == 1 and run.stdout == ""
+    assert run.stderr.splitlines()[0] == (
+        f'{path}:8:23: error: metadata.annotations."netpol-gitops.io/flows": invalid YAML in the '
+        "flows value: a sequence as a mapping key; keys must be scalars, as kubectl requires"
+    )
