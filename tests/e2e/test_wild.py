@@ -101,3 +101,53 @@ def test_a_sequence_key_inside_the_flows_value_is_located_there(tmp_path: Path) 
         f'{path}:8:23: error: metadata.annotations."netpol-gitops.io/flows": invalid YAML in the '
         "flows value: a sequence as a mapping key; keys must be scalars, as kubectl requires"
     )
+
+
+KRUISE_DAEMONSET = """\
+apiVersion: apps.kruise.io/v1alpha1
+kind: DaemonSet
+metadata: {name: agent, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers:
+        agent: {image: "agent:1"}
+"""
+VOLCANO_JOB = """\
+apiVersion: batch.volcano.sh/v1alpha1
+kind: Job
+metadata: {name: train, namespace: shop}
+spec:
+  tasks:
+  - name: worker
+    replicas: 2
+    template:
+      metadata: {labels: {app: worker}}
+      spec: {containers: [{name: worker, image: "trainer:1"}]}
+  template:
+    metadata: {labels: {app: volcano}}
+    spec: {containers: [{name: x, image: x}]}
+"""
+WEB_POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\n"
+
+
+def test_custom_resources_named_like_workloads_are_not_workloads(tmp_path: Path) -> None:
+    path = tmp_path / "crds.yaml"
+    path.write_text("---\n".join([KRUISE_DAEMONSET, VOLCANO_JOB, WEB_POD]))
+    run = cli("reach", str(path))
+    assert run.code == 0, run.stderr
+    assert run.stdout == (
+        "0.0.0.0-255.255.255.255[External] => shop/web[Pod] : All Connections\n"
+        "shop/web[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections\n"
+    )
+
+
+def test_a_core_workload_with_containers_as_a_mapping_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "ds.yaml"
+    path.write_text(KRUISE_DAEMONSET.replace("apps.kruise.io/v1alpha1", "apps/v1"))
+    run = cli("reach", str(path))
+    assert run.code == 1 and run.stdout == ""
+    assert run.stderr.splitlines()[0] == (
+        f"{path}:9:9: error: spec.template.spec.containers: expected a list; got a mapping"
+    )

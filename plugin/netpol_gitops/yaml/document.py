@@ -201,12 +201,17 @@ def _fast(node: Node) -> Any:
 
 def list_items(data: dict[str, Any]) -> list[tuple[list[str | int], dict[str, Any]]]:
     """(path, object) for an object, or for each item of a ``*List`` (items of a typed list such
-    as PodList may omit their kind)."""
+    as PodList may omit their kind and apiVersion: the list's own)."""
     kind = data.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
         implied = kind.removesuffix("List") or None
         return [
-            (["items", i], item if "kind" in item or implied is None else {**item, "kind": implied})
+            (
+                ["items", i],
+                item
+                if "kind" in item or implied is None
+                else {"apiVersion": data.get("apiVersion"), **item, "kind": implied},
+            )
             for i, item in enumerate(data["items"])
             if isinstance(item, dict)
         ]
