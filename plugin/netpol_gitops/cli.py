@@ -166,13 +166,18 @@ def render(
       netpol-gitops render overlays/prod/ --only-generated -o json
     """
 
-    from netpol_gitops.adapters.pipeline import rendered  # noqa: PLC0415 - keeps --help fast
+    from netpol_gitops.adapters.pipeline import (  # noqa: PLC0415 - keeps --help fast
+        render_warnings,
+        rendered,
+    )
 
     result = rendered(path, config)  # all problems found before any output
     if output is Output.json:
         sys.stdout.write(result.json(only_generated))
     else:
         sys.stdout.writelines(result.yaml_parts(only_generated))
+    for warning in render_warnings(result):
+        typer.echo(warning.line(), err=True)
 
 
 @app.command()
@@ -421,7 +426,8 @@ def check(
     """Findings a platform team gates merges on, each with a rule id, severity and location.
 
     Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
-    deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
+    deny blocks), selector-matches-nothing, unresolved-named-port (a named port no destination
+    pod declares), redundant-policy and name-clash (hand-written
     policies), stale-generated-policy (labelled as generated but not what the generator makes
     now), and the invalid-* problems render reports. Every format prints a whole document, with
     input problems as findings.

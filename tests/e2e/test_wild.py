@@ -151,3 +151,76 @@ def test_a_core_workload_with_containers_as_a_mapping_is_a_located_error(tmp_pat
     assert run.stderr.splitlines()[0] == (
         f"{path}:9:9: error: spec.template.spec.containers: expected a list; got a mapping"
     )
+
+
+TYPO_PORT = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+  annotations:
+    netpol-gitops.io/flows: |
+      - name: web-to-api
+        from: {pods: {app: web}}
+        to: {pods: {app: api}}
+        ports: [8080, htp]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: api
+        image: api
+        ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9090}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+"""
+UNRESOLVED = (
+    "{path}:7:9: {severity} metadata.annotations.\"netpol-gitops.io/flows\"[0]: flow 'web-to-api': "
+    "ports[1] 'htp': no container of the pods it goes to declares a TCP port of that name (they "
+    "declare http, metrics), so it connects nothing (did you mean 'http'?)"
+)
+
+
+def test_check_reports_a_typo_in_a_named_port(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(TYPO_PORT)
+    run = cli("check", str(path))
+    assert run.code == 1
+    assert (
+        run.stdout == UNRESOLVED.format(path=path, severity="error: [unresolved-named-port]") + "\n"
+    )
+    sarif = cli("check", str(path), "--format", "sarif").stdout
+    assert '"id": "unresolved-named-port"' in sarif
+    path.write_text(TYPO_PORT.replace("htp", "http"))
+    assert cli("check", str(path)).stdout == ""
+
+
+def test_render_warns_about_a_typo_in_a_named_port_and_still_renders(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(TYPO_PORT)
+    run = cli("render", str(path), "--only-generated")
+    assert run.code == 0
+    assert run.stderr == UNRESOLVED.format(path=path, severity="warning:") + "\n"
+    assert "port: htp" in run.stdout  # rendered as declared
+    path.write_text(TYPO_PORT.replace("htp", "http"))
+    assert cli("render", str(path)).stderr == ""
+
+
+def test_krm_warns_about_a_typo_in_a_named_port_and_still_generates() -> None:
+    items = "".join(
+        "- " + doc.replace("\n", "\n  ").rstrip(" ") for doc in TYPO_PORT.split("---\n")
+    )
+    run = cli(
+        "krm", stdin=f"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{items}"
+    )
+    assert run.code == 0
+    assert "kind: NetworkPolicy" in run.stdout
+    assert "severity: warning" in run.stdout and "ports[1] 'htp'" in run.stdout
+    assert "items[0]: warning: Namespace/shop" in run.stderr
