@@ -224,3 +224,60 @@ def test_krm_warns_about_a_typo_in_a_named_port_and_still_generates() -> None:
     assert "kind: NetworkPolicy" in run.stdout
     assert "severity: warning" in run.stdout and "ports[1] 'htp'" in run.stdout
     assert "items[0]: warning: Namespace/shop" in run.stderr
+
+
+# A chart's "allow-all" policy: it selects every pod for ingress, and lets everything in.
+ALLOW_ALL = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: legacy
+  annotations:
+    netpol-gitops.io/default-deny: none
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-all
+  namespace: legacy
+spec:
+  podSelector: {}
+  ingress:
+  - {}
+"""
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "  - {}\n",
+        "  - from: [{namespaceSelector: {}}, {ipBlock: {cidr: 0.0.0.0/0}}]\n",
+        "  - ports: [{protocol: TCP}, {protocol: UDP}, {protocol: SCTP}]\n",
+    ],
+)
+def test_an_allow_all_policy_is_no_default_deny(tmp_path: Path, rule: str) -> None:
+    path = tmp_path / "legacy.yaml"
+    path.write_text(ALLOW_ALL.replace("  - {}\n", rule))
+    run = cli("check", str(path))
+    assert run.code == 1
+    assert run.stdout == (
+        f"{path}:4:9: error: [no-default-deny] metadata.name: namespace legacy has no default deny "
+        "(default-deny is none; NetworkPolicy legacy/allow-all allows all ingress to every pod); "
+        "every pod accepts and sends all traffic\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "  - from: [{podSelector: {}}]\n",  # its own namespace only
+        "  - from: [{namespaceSelector: {}}]\n",  # no IP outside the cluster
+        "  - ports: [{protocol: TCP}]\n",  # TCP only
+        "  []\n",  # a deny
+    ],
+)
+def test_a_policy_that_admits_less_than_everyone_denies(tmp_path: Path, rule: str) -> None:
+    path = tmp_path / "legacy.yaml"
+    path.write_text(ALLOW_ALL.replace("  - {}\n", rule).replace("ingress:\n  []", "ingress: []"))
+    run = cli("check", str(path))
+    assert run.code == 0, run.stdout

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.analysis.model import Selector, Workload
+from netpol_gitops.analysis.objects import Malformed, compile_policy
 from netpol_gitops.errors import Problem, did_you_mean
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
@@ -109,16 +110,32 @@ def finding(rule: str, location: Location, message: str) -> Problem:
     return Problem(location, message, RULES[rule].severity, rule)
 
 
+def allows_all(spec: dict[str, Any], direction: str) -> bool:
+    """Whether a policy selecting every pod admits every peer on every port in this direction
+    (``podSelector: {}`` with ``ingress: [{}]``): it isolates the pods only to let everything
+    in. Judged on the policy as the analysis compiles it."""
+    try:
+        policy = compile_policy({"spec": spec})
+    except (Malformed, TypeError, ValueError, AttributeError, KeyError):
+        return False  # the analysis reports it, located
+    rules = policy.ingress if direction == "Ingress" else policy.egress
+    return policy.selector == Selector() and any(r.admits_everyone() for r in rules or ())
+
+
 def denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
-    """A policy with podSelector {} and this direction in policyTypes (no rules needed: any
-    such policy isolates every pod of the namespace for that direction)."""
+    """Whether the policies of a namespace deny this direction by default: one selects every pod
+    with this direction in its policyTypes (no rules needed: it isolates every pod there), and
+    none selecting every pod admits every peer on every port (an allow-all isolates nothing)."""
+    isolated = False
     for spec in policies:
+        if allows_all(spec, direction):
+            return False
         selector = spec.get("podSelector") or {}
         if selector.get("matchLabels") or selector.get("matchExpressions"):
             continue
         if direction in policy_types(spec):
-            return True
-    return False
+            isolated = True
+    return isolated
 
 
 def check(repo: Repo) -> list[Problem]:
@@ -186,6 +203,13 @@ def _default_deny(
             why = "it is excluded by the repo config"
         else:
             why = "the repo config is opt-in and it carries no netpol-gitops.io/ annotation"
+        why += "".join(
+            f"; NetworkPolicy {name}/{h.name} allows all {d.lower()} to every pod"
+            for h in repo.handwritten
+            if h.namespace == name
+            for d in ("Ingress", "Egress")
+            if allows_all(h.spec, d)
+        )
         found.append(
             finding(
                 "no-default-deny",
