@@ -3,6 +3,8 @@ a manifest like the one in the wild."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -281,3 +283,65 @@ def test_a_policy_that_admits_less_than_everyone_denies(tmp_path: Path, rule: st
     path.write_text(ALLOW_ALL.replace("  - {}\n", rule).replace("ingress:\n  []", "ingress: []"))
     run = cli("check", str(path))
     assert run.code == 0, run.stdout
+
+
+# Windows PowerShell 5's `Out-File` and `>` write UTF-16 LE with a byte order mark.
+SHOP = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop  # café
+  annotations:
+    netpol-gitops.io/default-deny: ingress
+"""
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read_as_kubectl_reads_it(
+    tmp_path: Path, encoding: str
+) -> None:
+    bom = b"\xfe\xff" if encoding == "utf-16-be" else b""  # Python's utf-16 writes its own
+    (tmp_path / "shop.yaml").write_bytes(bom + SHOP.encode(encoding))
+    (tmp_path / "utf8.yaml").write_text(SHOP)
+    run = cli("render", str(tmp_path / "shop.yaml"))
+    assert run.code == 0, run.stderr
+    assert run.stdout == cli("render", str(tmp_path / "utf8.yaml")).stdout
+    assert "# café" in run.stdout and "default-deny-ingress" in run.stdout
+    piped = subprocess.run(
+        [sys.executable, "-m", "netpol_gitops.cli", "render", "-"],
+        input=bom + SHOP.encode(encoding),
+        capture_output=True,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.decode() == run.stdout
+
+
+def test_utf32_which_kubectl_refuses_is_refused_with_how_to_fix(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_bytes(SHOP.encode("utf-32"))
+    run = cli("render", str(path))
+    assert run.code == 1 and run.stdout == ""
+    assert run.stderr.splitlines()[0] == (
+        f"{path}:1:1: error: UTF-32 text (by its byte order mark); kubectl reads UTF-8 and "
+        "UTF-16 only: save it as UTF-8"
+    )
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_bytes(SHOP.encode("utf-16-le"))
+    run = cli("render", str(path))
+    assert run.code == 1 and run.stdout == ""
+
+
+def test_argocd_discovers_an_app_whose_namespace_is_utf16(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    app = tmp_path / "apps" / "shop"
+    app.mkdir(parents=True)
+    (app / "namespace.yaml").write_bytes(SHOP.encode("utf-16"))
+    monkeypatch.chdir(app)
+    run = cli("argocd", "discover")
+    assert (run.code, run.stdout) == (0, "namespace.yaml\n")
