@@ -345,3 +345,30 @@ def test_argocd_discovers_an_app_whose_namespace_is_utf16(
     monkeypatch.chdir(app)
     run = cli("argocd", "discover")
     assert (run.code, run.stdout) == (0, "namespace.yaml\n")
+
+
+def test_problems_sort_numbers_as_numbers() -> None:
+    """A kustomize build hands the function its items without files or lines: the items and the
+    flows are told apart by their numbers only."""
+    flows = ", ".join(
+        f"{{name: f{i}, from: {{pods: {{}}}}, to: {{pods: {{}}}}, ports: [99999]}}"
+        for i in range(20)
+    )
+    items = "".join(
+        f"- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: ns{i}\n"
+        f"    annotations: {{netpol-gitops.io/default-deny: al}}\n"
+        for i in range(11)
+    )
+    items += (
+        "- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n"
+        f"    annotations:\n      netpol-gitops.io/flows: '[{flows}]'\n"
+    )
+    run = cli(
+        "krm", stdin=f"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{items}"
+    )
+    assert run.code == 1
+    where = [line.split(": error: ")[0] for line in run.stderr.splitlines()]
+    assert where[:11] == [f"items[{i}]" for i in range(11)]
+    fields = [line.split(": ")[2] for line in run.stderr.splitlines()[11:]]
+    flows_field = 'Namespace/shop metadata.annotations."netpol-gitops.io/flows"'
+    assert fields == [f"{flows_field}[{i}].ports[0]" for i in range(20)]
