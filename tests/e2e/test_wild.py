@@ -372,3 +372,46 @@ def test_problems_sort_numbers_as_numbers() -> None:
     fields = [line.split(": ")[2] for line in run.stderr.splitlines()[11:]]
     flows_field = 'Namespace/shop metadata.annotations."netpol-gitops.io/flows"'
     assert fields == [f"{flows_field}[{i}].ports[0]" for i in range(20)]
+
+
+HELM_TEMPLATE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "web.fullname" . }}
+  labels:
+    {{- include "web.labels" . | nindent 4 }}
+"""
+CHART_ERROR = "error: Helm chart: render it first (helm template ... | netpol-gitops render -)"
+
+
+def helm_chart(folder: Path) -> None:
+    (folder / "templates").mkdir(parents=True)
+    (folder / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 1.0.0\n")
+    (folder / "values.yaml").write_text("replicaCount: 1\n")
+    (folder / "templates" / "deployment.yaml").write_text(HELM_TEMPLATE)
+
+
+@pytest.mark.parametrize("command", ["render", "reach"])
+def test_a_helm_chart_folder_says_to_render_it_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    helm_chart(tmp_path / "web")
+    monkeypatch.chdir(tmp_path)
+    run = cli(command, "web")
+    assert (run.code, run.stdout) == (1, "")
+    assert run.stderr.splitlines() == [
+        f"web: {CHART_ERROR}",
+        "netpol-gitops: 1 problem; nothing written",
+    ]
+
+
+def test_a_helm_chart_inside_a_folder_read_as_yaml_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helm_chart(tmp_path / "charts" / "web")
+    (tmp_path / "ns.yaml").write_text(SHOP)
+    monkeypatch.chdir(tmp_path)
+    run = cli("render", ".")
+    assert (run.code, run.stdout) == (1, "")
+    assert run.stderr.splitlines()[0] == f"charts/web: {CHART_ERROR}"
