@@ -475,7 +475,11 @@ def reach(
     focus: Annotated[
         str | None,
         typer.Option(
-            "--focus", metavar="NS/NAME", help="Only connections from or to this workload."
+            "--focus",
+            metavar="PEER",
+            help="Only connections from or to this peer, in any form reach prints: a namespace, "
+            "NS/NAME, NS/NAME[Kind] or an IP range (A-B[External]). Exit 1 when it matches "
+            "nothing.",
         ),
     ] = None,
 ) -> None:
@@ -498,7 +502,7 @@ def reach(
         return
     conns = analysed.iter_connections()
     if focus:
-        conns = focused(conns, focus)
+        conns = focused(analysed, conns, focus)
     if output is ReachOutput.txt:
         sys.stdout.writelines(txt_lines(conns))
     else:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli
+from tests.helpers import EXAMPLE, cli
 
 # An unrendered template (Helm, cookiecutter) carries `{{cell}}`: YAML reads a flow mapping whose
 # key is a flow mapping.
@@ -415,3 +415,37 @@ def test_a_helm_chart_inside_a_folder_read_as_yaml_is_named(
     run = cli("render", ".")
     assert (run.code, run.stdout) == (1, "")
     assert run.stderr.splitlines()[0] == f"charts/web: {CHART_ERROR}"
+
+
+@pytest.mark.parametrize(
+    ("focus", "peer"),
+    [
+        ("my-app/backend", "my-app/backend[Deployment]"),
+        ("my-app/backend[Deployment]", "my-app/backend[Deployment]"),  # as reach prints it
+        ("my-app", "my-app/"),
+        ("11.0.0.0-100.63.255.255[External]", "11.0.0.0-100.63.255.255[External]"),
+        ("11.0.0.0-100.63.255.255", "11.0.0.0-100.63.255.255[External]"),
+    ],
+)
+def test_reach_focus_takes_every_form_reach_prints(focus: str, peer: str) -> None:
+    everything = cli("reach", str(EXAMPLE), "--generate").stdout.splitlines()
+    run = cli("reach", str(EXAMPLE), "--generate", "--focus", focus)
+    assert run.code == 0, run.stderr
+    expected = [
+        line
+        for line in everything
+        if any(end.startswith(peer) for end in line.split(" : ")[0].split(" => "))
+    ]
+    assert expected and run.stdout.splitlines() == expected
+
+
+@pytest.mark.parametrize("focus", ["my-app/nope", "my", "my-app/backend[Pod]", "1.2.3.4-1.2.3.5"])
+@pytest.mark.parametrize("output", ["txt", "md"])
+def test_reach_focus_that_matches_nothing_is_an_error(focus: str, output: str) -> None:
+    run = cli("reach", str(EXAMPLE), "--generate", "--focus", focus, "-o", output)
+    assert (run.code, run.stdout) == (1, "")
+    assert run.stderr == (
+        f"netpol-gitops: --focus '{focus}' matches no workload, namespace or IP range of the "
+        "input (give a namespace, NS/NAME, NS/NAME[Kind] or an IP range as reach prints it, "
+        "e.g. 10.0.0.0-10.255.255.255[External])\n"
+    )

@@ -4,6 +4,7 @@ iterator; the CLI writes it."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.gate import findings
 from netpol_gitops.checks.rules import unresolved_ports
-from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.errors import Failure, NetpolError, Problem, printable
 from netpol_gitops.generate import render as render_pipeline
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import Rendered
@@ -67,6 +68,34 @@ def analysis(path: str, config: str | None, *, generate: bool) -> Analysis:
     return Analysis(topology_of(docs, extra))
 
 
-def focused(conns: Iterable[Connection], focus: str) -> Iterator[Connection]:
-    """The connections from or to the workload ``focus`` (NS/NAME)."""
-    return (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
+_RANGE = re.compile(r"[0-9.]+-[0-9.]+(\[External\])?")
+
+
+def focused(analysed: Analysis, conns: Iterable[Connection], focus: str) -> Iterator[Connection]:
+    """The connections from or to ``focus``, in any form reach prints a peer: a namespace,
+    ``ns/name``, ``ns/name[Kind]``, or an IP range (``a-b[External]`` or ``a-b``). A focus that
+    matches no workload of the input, or an IP range that is no peer of any connection, is a
+    Failure (raised before anything is yielded, or once the connections are exhausted)."""
+    want = printable(focus)
+
+    def hits(peer: str) -> bool:
+        return peer == want or peer.startswith((want + "[", want + "/"))
+
+    ip_range = _RANGE.fullmatch(want) is not None
+    if not ip_range and not any(hits(w.peer) for w in analysed.topo.workloads):
+        raise Failure(_no_match(focus))
+    found = 0
+    for conn in conns:
+        if hits(conn.src) or hits(conn.dst):
+            found += 1
+            yield conn
+    if ip_range and not found:
+        raise Failure(_no_match(focus))
+
+
+def _no_match(focus: str) -> str:
+    return (
+        f"--focus {printable(focus)!r} matches no workload, namespace or IP range of the input "
+        "(give a namespace, NS/NAME, NS/NAME[Kind] or an IP range as reach prints it, e.g. "
+        "10.0.0.0-10.255.255.255[External])"
+    )
