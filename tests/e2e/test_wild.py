@@ -3,13 +3,14 @@ a manifest like the one in the wild."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXAMPLE, cli
+from tests.helpers import EXAMPLE, cli, require_tool
 
 # An unrendered template (Helm, cookiecutter) carries `{{cell}}`: YAML reads a flow mapping whose
 # key is a flow mapping.
@@ -449,3 +450,28 @@ def test_reach_focus_that_matches_nothing_is_an_error(focus: str, output: str) -
         "input (give a namespace, NS/NAME, NS/NAME[Kind] or an IP range as reach prints it, "
         "e.g. 10.0.0.0-10.255.255.255[External])\n"
     )
+
+
+def test_check_locates_kustomize_build_findings_at_the_kustomization(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_tool("kubectl")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- ns.yaml\n")
+    (tmp_path / "base" / "ns.yaml").write_text(ALLOW_ALL.split("---\n", maxsplit=1)[0])
+    (tmp_path / "overlays" / "prod").mkdir(parents=True)
+    (tmp_path / "overlays" / "prod" / "kustomization.yaml").write_text("resources:\n- ../../base\n")
+    monkeypatch.chdir(tmp_path)
+    run = cli("check", "overlays/prod")
+    assert run.code == 1
+    assert run.stdout == (
+        "overlays/prod/kustomization.yaml:1:1: error: [no-default-deny] metadata.name: namespace "
+        "legacy has no default deny (default-deny is none); every pod accepts and sends all "
+        "traffic (at <kustomize build overlays/prod>:6:9)\n"
+    )
+    sarif = json.loads(cli("check", "overlays/prod", "--format", "sarif").stdout)
+    (result,) = sarif["runs"][0]["results"]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "overlays/prod/kustomization.yaml"
+    assert physical["region"] == {"startLine": 1, "startColumn": 1}

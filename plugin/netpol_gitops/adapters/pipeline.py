@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units
+from netpol_gitops.adapters.kustomization import kustomization_file
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.gate import findings
@@ -18,6 +20,7 @@ from netpol_gitops.generate import render as render_pipeline
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import Rendered
 from netpol_gitops.model.connection import Connection
+from netpol_gitops.model.location import Location
 from netpol_gitops.model.severity import Severity
 
 
@@ -47,14 +50,41 @@ def checked(path: str, config: str | None) -> list[Problem]:
     try:
         units = read_units(path, config)
     except NetpolError as exc:
-        return list(exc.problems)
+        return sorted(in_kustomization(p) for p in exc.problems)
     found: set[Problem] = set()
     for config_doc, docs in units:
         try:
             found.update(findings(docs, parse_config(config_doc)))
         except NetpolError as exc:
             found.update(exc.problems)
-    return sorted(found)
+    return sorted(in_kustomization(p) for p in found)
+
+
+_BUILT = re.compile(r"<kustomize build (.+)>")
+
+
+def in_kustomization(problem: Problem) -> Problem:
+    """A finding in a kustomize build, located at the kustomization file (line 1), the place in
+    the built stream cited in the message: `<kustomize build DIR>` is no file that code scanning
+    or a GitHub annotation can point at.
+
+    Not in the source file the object came from: kustomize says that only when the
+    kustomization asks for it (``buildMetadata: [originAnnotations]``); it has no flag for it,
+    the user's kustomization is never edited, and a wrapper kustomization of ours around it
+    would be a build of a different root than the one reviewed and deployed. Where the user set
+    it, the origin annotation is not read yet (issue 14 item 4.6, left)."""
+    match = _BUILT.fullmatch(problem.location.source)
+    if match is None:
+        return problem
+    folder = match.group(1)
+    file = kustomization_file(Path(folder))
+    loc = problem.location
+    cited = f" (at {loc.prefix()})" if loc.line else f" (in {loc.source})"
+    return dataclasses.replace(
+        problem,
+        location=Location(str(file) if file else folder, 1, 1, loc.field),
+        message=problem.message + cited,
+    )
 
 
 def analysis(path: str, config: str | None, *, generate: bool) -> Analysis:
