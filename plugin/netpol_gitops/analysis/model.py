@@ -99,7 +99,6 @@ class Rule:
                 ]
         return Conns.of(items)
 
-
     def admits_everyone(self) -> bool:
         """Every peer on every port: all pods of all namespaces and all of IPv4, every port and
         protocol (``from: []``/missing, ``- {}``, or peers and ports that add up to that)."""
