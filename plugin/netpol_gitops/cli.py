@@ -166,13 +166,18 @@ def render(
       netpol-gitops render overlays/prod/ --only-generated -o json
     """
 
-    from netpol_gitops.adapters.pipeline import rendered  # noqa: PLC0415 - keeps --help fast
+    from netpol_gitops.adapters.pipeline import (  # noqa: PLC0415 - keeps --help fast
+        render_warnings,
+        rendered,
+    )
 
     result = rendered(path, config)  # all problems found before any output
     if output is Output.json:
         sys.stdout.write(result.json(only_generated))
     else:
         sys.stdout.writelines(result.yaml_parts(only_generated))
+    for warning in render_warnings(result):
+        typer.echo(warning.line(), err=True)
 
 
 @app.command()
@@ -421,7 +426,8 @@ def check(
     """Findings a platform team gates merges on, each with a rule id, severity and location.
 
     Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
-    deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
+    deny blocks), selector-matches-nothing, unresolved-named-port (a named port no destination
+    pod declares), redundant-policy and name-clash (hand-written
     policies), stale-generated-policy (labelled as generated but not what the generator makes
     now), deny-breaks-existing (the generated policies block what hand-written ones allow),
     unmanaged-namespace (workloads without a Namespace manifest), and the invalid-* problems
@@ -470,7 +476,11 @@ def reach(
     focus: Annotated[
         str | None,
         typer.Option(
-            "--focus", metavar="NS/NAME", help="Only connections from or to this workload."
+            "--focus",
+            metavar="PEER",
+            help="Only connections from or to this peer, in any form reach prints: a namespace, "
+            "NS/NAME, NS/NAME[Kind] or an IP range (A-B[External]). Exit 1 when it matches "
+            "nothing.",
         ),
     ] = None,
 ) -> None:
@@ -493,7 +503,7 @@ def reach(
         return
     conns = analysed.iter_connections()
     if focus:
-        conns = focused(conns, focus)
+        conns = focused(analysed, conns, focus)
     if output is ReachOutput.txt:
         sys.stdout.writelines(txt_lines(conns))
     else:

@@ -37,6 +37,7 @@ from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.stream import split_stream
 
 ENV_PREFIX = "ARGOCD_ENV_"
+_DISCOVERY_CODECS = ("utf-8", "utf-16-le", "utf-16-be")  # what files.decode reads
 CONFIG_KEYS = ("opt-in", "name-prefix")  # settings of the repo config rather than a namespace
 ALL_KEYS = (*KEYS, *CONFIG_KEYS)
 _NAME_PREFIX = re.compile(r"([a-z0-9][-a-z0-9]*)?")
@@ -257,6 +258,7 @@ def discover(app_dir: Path, root: Path | None = None) -> str | None:
         raise NetpolError(found.problems)
     budget = Budget()
     for path in found.files:
-        if PREFIX.encode() in read_bytes(path, str(path.relative_to(app_dir)), budget):
+        data = read_bytes(path, str(path.relative_to(app_dir)), budget)
+        if any(PREFIX.encode(code) in data for code in _DISCOVERY_CODECS):
             return str(path.relative_to(app_dir))
     return None

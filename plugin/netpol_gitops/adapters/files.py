@@ -3,6 +3,7 @@ written whole or not at all."""
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import sys
@@ -17,11 +18,38 @@ MAX_INPUT_BYTES = 512 << 20  # per file or stream
 MAX_TOTAL_MB = 192  # per run: ~3 x that at peak keeps `argocd generate` inside a 1 GiB sidecar
 
 
+_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)  # before UTF-16: FF FE 00 00
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def decode(data: bytes, source: str) -> str:
+    """The text of a manifest, decoded as kubectl decodes it: UTF-8 (an optional BOM dropped),
+    or UTF-16 when a byte order mark says so (kubectl's BOMOverride); its BOM-less UTF-16 and
+    UTF-32 with or without a BOM it refuses, and so does this."""
     if len(data) > MAX_INPUT_BYTES:
         raise NetpolError(
             [Problem(Location(source), f"larger than {MAX_INPUT_BYTES >> 20} MiB; refused")]
         )
+    if data.startswith(_UTF32_BOMS):
+        raise NetpolError(
+            [
+                Problem(
+                    Location(source, 1, 1),
+                    "UTF-32 text (by its byte order mark); kubectl reads UTF-8 and UTF-16 only: "
+                    "save it as UTF-8",
+                )
+            ]
+        )
+    if data.startswith(_UTF16_BOMS):
+        try:
+            return data.decode("utf-16")  # the BOM gives the byte order and is dropped
+        except UnicodeDecodeError as exc:
+            text = data[: exc.start].decode("utf-16", "replace")
+            line = text.count("\n") + 1
+            col = len(text) - (text.rfind("\n") + 1) + 1
+            raise NetpolError(
+                [Problem(Location(source, line, col), f"not UTF-16 text ({exc.reason})")]
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

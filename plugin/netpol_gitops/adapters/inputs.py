@@ -53,11 +53,19 @@ class Scan:
     files: list[Path] = field(default_factory=list)
     kustomizations: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    charts: list[Problem] = field(default_factory=list)  # Helm charts: not read (see scan)
+
+
+def _chart(label: str) -> Problem:
+    return Problem(
+        Location(label), "Helm chart: render it first (helm template ... | netpol-gitops render -)"
+    )
 
 
 def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
     """Walk ``root`` (hidden entries skipped); symlinks, folders included, are followed while
-    they stay inside ``limit`` and refused when they leave it."""
+    they stay inside ``limit`` and refused when they leave it. A Helm chart folder (Chart.yaml
+    beside templates/) is not entered: it is listed in ``charts``."""
     found = Scan()
     limit = real(limit)
     seen: set[Path] = set()
@@ -69,6 +77,11 @@ def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
             dirnames[:] = []
             continue
         seen.add(here)
+        if "Chart.yaml" in filenames and "templates" in dirnames:
+            # its templates are not YAML until helm renders them, which never happens here
+            found.charts.append(_chart(label(Path(dirpath))))
+            dirnames[:] = []
+            continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         if any(name in filenames for name in KUSTOMIZATION_FILES):
             found.kustomizations.append(Path(dirpath))
@@ -88,8 +101,8 @@ def manifest_files(root: Path, top: Path | None = None) -> list[Path]:
     """YAML/JSON files below ``root``, sorted by relative path; hidden entries and kustomize's
     own files skipped. Symlinks must stay inside ``top`` (default ``root``)."""
     found = scan(root, top or root)
-    if found.problems:
-        raise NetpolError(found.problems)
+    if found.problems or found.charts:
+        raise NetpolError([*found.problems, *found.charts])
     return found.files
 
 
@@ -142,7 +155,7 @@ def plan(
     else:
         found = scan(path, root, label)
         walked = walked or Kustomizations(root, label)
-        problems = list(found.problems)
+        problems = [*found.problems, *found.charts]
         consumed: set[Path] = set()
         referenced: set[Path] = set()
         for directory in found.kustomizations:

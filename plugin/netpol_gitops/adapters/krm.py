@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from netpol_gitops.adapters.files import MAX_INPUT_BYTES, decode, read_file
 from netpol_gitops.adapters.inputs import manifest_files
 from netpol_gitops.adapters.kustomization import real
 from netpol_gitops.analysis.documents import reads, topology_of
-from netpol_gitops.checks.rules import unmatched_selectors
+from netpol_gitops.checks.rules import unmatched_selectors, unresolved_ports
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.policies import PolicyObject
@@ -172,8 +172,11 @@ def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outc
         generated = result.generated
         problems = []
         if items.count:  # a generator's flows name workloads built elsewhere
-            workloads = topology_of(items.analysed()).workloads
-            problems = unmatched_selectors(result.intents, workloads)
+            topo = topology_of(items.analysed())
+            problems = unmatched_selectors(result.intents, topo.workloads) + [
+                replace(p, severity=Severity.WARNING)  # a warning, as in render
+                for p in unresolved_ports(result.intents, topo.workloads, topo.namespaces)
+            ]
     except NetpolError as exc:
         problems, dropped, generated = list(exc.problems), set(), []
 

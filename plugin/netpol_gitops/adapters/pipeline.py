@@ -3,18 +3,25 @@ iterator; the CLI writes it."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units
+from netpol_gitops.adapters.kustomization import kustomization_file
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.gate import findings
-from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.checks.rules import unresolved_ports
+from netpol_gitops.errors import Failure, NetpolError, Problem, printable
 from netpol_gitops.generate import render as render_pipeline
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.render import Rendered
 from netpol_gitops.model.connection import Connection
+from netpol_gitops.model.location import Location
+from netpol_gitops.model.severity import Severity
 
 
 def rendered(path: str, config: str | None) -> Rendered:
@@ -23,20 +30,61 @@ def rendered(path: str, config: str | None) -> Rendered:
     return render_pipeline.render_units(configured_units(path, config))
 
 
+def render_warnings(result: Rendered) -> list[Problem]:
+    """What render warns about and still renders: a flow's named port that no container of its
+    destination pods declares (the flow would connect nothing on it, silently). The workloads
+    are read only when some flow names a port."""
+    if not any(p.named for i in result.intents for f in i.flows for p in f.ports):
+        return []
+    try:
+        topo = topology_of(result.documents)
+    except NetpolError:  # a workload too malformed to analyse: check reports it
+        return []
+    found = unresolved_ports(result.intents, topo.workloads, topo.namespaces)
+    return [dataclasses.replace(p, severity=Severity.WARNING) for p in found]
+
+
 def checked(path: str, config: str | None) -> list[Problem]:
     """Every finding of PATH: a problem of the input is a finding too, so every format prints a
     whole document. Each part is checked under the config that applies to it."""
     try:
         units = read_units(path, config)
     except NetpolError as exc:
-        return list(exc.problems)
+        return sorted(in_kustomization(p) for p in exc.problems)
     found: set[Problem] = set()
     for config_doc, docs in units:
         try:
             found.update(findings(docs, parse_config(config_doc)))
         except NetpolError as exc:
             found.update(exc.problems)
-    return sorted(found)
+    return sorted(in_kustomization(p) for p in found)
+
+
+_BUILT = re.compile(r"<kustomize build (.+)>")
+
+
+def in_kustomization(problem: Problem) -> Problem:
+    """A finding in a kustomize build, located at the kustomization file (line 1), the place in
+    the built stream cited in the message: `<kustomize build DIR>` is no file that code scanning
+    or a GitHub annotation can point at.
+
+    Not in the source file the object came from: kustomize says that only when the
+    kustomization asks for it (``buildMetadata: [originAnnotations]``); it has no flag for it,
+    the user's kustomization is never edited, and a wrapper kustomization of ours around it
+    would be a build of a different root than the one reviewed and deployed. Where the user set
+    it, the origin annotation is not read yet (issue 14 item 4.6, left)."""
+    match = _BUILT.fullmatch(problem.location.source)
+    if match is None:
+        return problem
+    folder = match.group(1)
+    file = kustomization_file(Path(folder))
+    loc = problem.location
+    cited = f" (at {loc.prefix()})" if loc.line else f" (in {loc.source})"
+    return dataclasses.replace(
+        problem,
+        location=Location(str(file) if file else folder, 1, 1, loc.field),
+        message=problem.message + cited,
+    )
 
 
 def analysis(path: str, config: str | None, *, generate: bool) -> Analysis:
@@ -50,6 +98,34 @@ def analysis(path: str, config: str | None, *, generate: bool) -> Analysis:
     return Analysis(topology_of(docs, extra))
 
 
-def focused(conns: Iterable[Connection], focus: str) -> Iterator[Connection]:
-    """The connections from or to the workload ``focus`` (NS/NAME)."""
-    return (c for c in conns if any(p.startswith(focus + "[") for p in (c.src, c.dst)))
+_RANGE = re.compile(r"[0-9.]+-[0-9.]+(\[External\])?")
+
+
+def focused(analysed: Analysis, conns: Iterable[Connection], focus: str) -> Iterator[Connection]:
+    """The connections from or to ``focus``, in any form reach prints a peer: a namespace,
+    ``ns/name``, ``ns/name[Kind]``, or an IP range (``a-b[External]`` or ``a-b``). A focus that
+    matches no workload of the input, or an IP range that is no peer of any connection, is a
+    Failure (raised before anything is yielded, or once the connections are exhausted)."""
+    want = printable(focus)
+
+    def hits(peer: str) -> bool:
+        return peer == want or peer.startswith((want + "[", want + "/"))
+
+    ip_range = _RANGE.fullmatch(want) is not None
+    if not ip_range and not any(hits(w.peer) for w in analysed.topo.workloads):
+        raise Failure(_no_match(focus))
+    found = 0
+    for conn in conns:
+        if hits(conn.src) or hits(conn.dst):
+            found += 1
+            yield conn
+    if ip_range and not found:
+        raise Failure(_no_match(focus))
+
+
+def _no_match(focus: str) -> str:
+    return (
+        f"--focus {printable(focus)!r} matches no workload, namespace or IP range of the input "
+        "(give a namespace, NS/NAME, NS/NAME[Kind] or an IP range as reach prints it, e.g. "
+        "10.0.0.0-10.255.255.255[External])"
+    )

@@ -99,6 +99,27 @@ class Rule:
                 ]
         return Conns.of(items)
 
+    def admits_everyone(self) -> bool:
+        """Every peer on every port: all pods of all namespaces and all of IPv4, every port and
+        protocol (``from: []``/missing, ``- {}``, or peers and ports that add up to that)."""
+        if self.conns(None) != ALL:
+            return False
+        if self.peers is None:
+            return True
+        every_pod = any(
+            p.block is None and p.namespaces == Selector() and p.pods in (None, Selector())
+            for p in self.peers
+        )
+        reach, end = 0, 0  # how far from 0 the sorted intervals cover IPv4 without a gap
+        for lo, hi in sorted(iv for p in self.peers for iv in p.block or ()):
+            if lo > reach:
+                break
+            reach = end = max(end, hi + 1)
+        return every_pod and end == IPV4_END
+
+
+IPV4_END = 1 << 32
+
 
 @dataclass(frozen=True)
 class Policy:

@@ -146,17 +146,47 @@ def compile_policy(obj: dict[str, Any]) -> Policy:
     )
 
 
-def _template(obj: dict[str, Any]) -> dict[str, Any]:
+def _template(obj: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The pod template (the Pod itself for a Pod) and its path in the object."""
+    if obj.get("kind") == "Pod":
+        return (), obj
+    at: tuple[str, ...] = ("spec",)
     spec = obj.get("spec") or {}
     if obj.get("kind") == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-    if obj.get("kind") == "Pod":
-        return obj
-    return spec.get("template") or {}
+        at = ("spec", "jobTemplate", "spec")
+        spec = _mapping(_mapping(spec, ("spec",)).get("jobTemplate"), at[:2]).get("spec") or {}
+    template = _mapping(spec, at).get("template") or {}
+    return (*at, "template"), _mapping(template, (*at, "template"))
+
+
+def _mapping(value: Any, at: tuple[str | int, ...]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Malformed(at, f"expected a mapping; got {_what(value)}")
+    return value
+
+
+def _list(value: Any, at: tuple[str | int, ...]) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise Malformed(at, f"expected a list; got {_what(value)}")
+    return value
+
+
+def _what(value: Any) -> str:
+    """What a value is (workloads are read pruned: their values are partial)."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}" if value is not None else "null"
 
 
 def workload(obj: dict[str, Any]) -> Workload | None:
-    """A workload peer, named as the conformance format names it; None for skipped pods."""
+    """A workload peer, named as the conformance format names it; None for skipped pods. A pod
+    template the API server would refuse (containers that are not a list, say) is Malformed."""
     meta = obj.get("metadata") or {}
     kind, name = str(obj.get("kind")), str(meta.get("name"))
     if kind == "Pod":
@@ -166,12 +196,15 @@ def workload(obj: dict[str, Any]) -> Workload | None:
             if ref.get("controller") and ref.get("kind") != "Node":
                 kind, name = str(ref.get("kind") or "Pod"), str(ref.get("name"))
                 break
-    template = _template(obj)
-    labels = (template.get("metadata") or {}).get("labels") or {}
+    at, template = _template(obj)
+    labels = _mapping((template.get("metadata") or {}).get("labels"), (*at, "metadata", "labels"))
     ports: list[Port] = []
-    for c in (template.get("spec") or {}).get("containers") or ():
-        for p in c.get("ports") or ():
-            number = p.get("containerPort")
+    pod_spec = _mapping(template.get("spec"), (*at, "spec"))
+    containers = _list(pod_spec.get("containers"), (*at, "spec", "containers"))
+    for i, c in enumerate(containers):
+        c_at: tuple[str | int, ...] = (*at, "spec", "containers", i)
+        for j, p in enumerate(_list(_mapping(c, c_at).get("ports"), (*c_at, "ports"))):
+            number = _mapping(p, (*c_at, "ports", j)).get("containerPort")
             if p.get("name") and isinstance(number, int) and not isinstance(number, bool):
                 ports.append((str(p["name"]), number, str(p.get("protocol") or "TCP")))
     return Workload(

@@ -10,15 +10,26 @@ from netpol_gitops.analysis.model import Policy, Workload
 from netpol_gitops.analysis.objects import compile_policy, workload
 from netpol_gitops.model.kube import NS_NAME_LABEL
 
-TEMPLATE_KINDS = (
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "ReplicationController",
-    "Job",
-)
-WORKLOAD_KINDS = frozenset({*TEMPLATE_KINDS, "CronJob", "Pod"})
+# The workloads of core Kubernetes, by kind and the one apiVersion the API serves them as. A
+# custom resource of the same kind (OpenKruise's apps.kruise.io DaemonSet, Volcano's
+# batch.volcano.sh Job) is not one: its spec is its own, and the analysis ignores it.
+WORKLOAD_API_VERSIONS = {
+    "Pod": "v1",
+    "ReplicationController": "v1",
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+}
+WORKLOAD_KINDS = frozenset(WORKLOAD_API_VERSIONS)
+
+
+def is_workload(obj: dict[str, Any]) -> bool:
+    """Whether the object is a core workload (its kind and apiVersion both)."""
+    kind = obj.get("kind")
+    return isinstance(kind, str) and WORKLOAD_API_VERSIONS.get(kind) == obj.get("apiVersion")
 
 
 @dataclass
@@ -51,7 +62,7 @@ class Topology:
             self.namespaces[name] = {**labels, NS_NAME_LABEL: name}
         elif kind == "NetworkPolicy":
             self.policies.append(compile_policy(obj))
-        elif kind in WORKLOAD_KINDS:
+        elif is_workload(obj):
             w = workload(obj)
             if w is not None and (w.namespace, w.name, w.kind) not in self._seen:
                 self._seen.add((w.namespace, w.name, w.kind))

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.analysis.model import Selector, Workload
-from netpol_gitops.errors import Problem
+from netpol_gitops.analysis.objects import Malformed, compile_policy
+from netpol_gitops.errors import Problem, did_you_mean
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
 from netpol_gitops.model.intent import Config, Endpoint, EndpointKind, Mode, NamespaceIntent
@@ -45,6 +46,11 @@ RULES = {
             "selector-matches-nothing",
             Severity.WARNING,
             "A flow's pod selector matches no workload",
+        ),
+        CheckRule(
+            "unresolved-named-port",
+            Severity.ERROR,
+            "A flow's named port is declared by no container of the pods it goes to",
         ),
         CheckRule(
             "redundant-policy",
@@ -114,16 +120,32 @@ def finding(rule: str, location: Location, message: str) -> Problem:
     return Problem(location, message, RULES[rule].severity, rule)
 
 
+def allows_all(spec: dict[str, Any], direction: str) -> bool:
+    """Whether a policy selecting every pod admits every peer on every port in this direction
+    (``podSelector: {}`` with ``ingress: [{}]``): it isolates the pods only to let everything
+    in. Judged on the policy as the analysis compiles it."""
+    try:
+        policy = compile_policy({"spec": spec})
+    except (Malformed, TypeError, ValueError, AttributeError, KeyError):
+        return False  # the analysis reports it, located
+    rules = policy.ingress if direction == "Ingress" else policy.egress
+    return policy.selector == Selector() and any(r.admits_everyone() for r in rules or ())
+
+
 def denies(policies: Iterable[dict[str, Any]], direction: str) -> bool:
-    """A policy with podSelector {} and this direction in policyTypes (no rules needed: any
-    such policy isolates every pod of the namespace for that direction)."""
+    """Whether the policies of a namespace deny this direction by default: one selects every pod
+    with this direction in its policyTypes (no rules needed: it isolates every pod there), and
+    none selecting every pod admits every peer on every port (an allow-all isolates nothing)."""
+    isolated = False
     for spec in policies:
+        if allows_all(spec, direction):
+            return False
         selector = spec.get("podSelector") or {}
         if selector.get("matchLabels") or selector.get("matchExpressions"):
             continue
         if direction in policy_types(spec):
-            return True
-    return False
+            isolated = True
+    return isolated
 
 
 def check(repo: Repo) -> list[Problem]:
@@ -138,6 +160,7 @@ def check(repo: Repo) -> list[Problem]:
     found += _dns(repo)
     found += _half_open(repo, intents)
     found += unmatched_selectors(repo.intents, repo.workloads)
+    found += unresolved_ports(repo.intents, repo.workloads, repo.namespace_labels)
     found += _redundant(repo)
     found += not_generated(repo.not_generated)
     return sorted(found)
@@ -190,6 +213,13 @@ def _default_deny(
             why = "it is excluded by the repo config"
         else:
             why = "the repo config is opt-in and it carries no netpol-gitops.io/ annotation"
+        why += "".join(
+            f"; NetworkPolicy {name}/{h.name} allows all {d.lower()} to every pod"
+            for h in repo.handwritten
+            if h.namespace == name
+            for d in ("Ingress", "Egress")
+            if allows_all(h.spec, d)
+        )
         found.append(
             finding(
                 "no-default-deny",
@@ -288,6 +318,63 @@ def unmatched_selectors(
                             f"labels {dict(end.pods or ())}",
                         )
                     )
+    return found
+
+
+def _destinations(
+    intent: NamespaceIntent,
+    end: Endpoint,
+    workloads: Iterable[Workload],
+    namespace_labels: Mapping[str, dict[str, str]],
+) -> list[Workload]:
+    """The workloads of the repository that a flow's destination end selects."""
+    if end.kind is EndpointKind.PODS:
+        homes = {intent.name}
+    elif end.kind is EndpointKind.NAMESPACE:
+        homes = {str(end.namespace)}
+    elif end.kind is EndpointKind.NAMESPACES:
+        selector = Selector(end.namespace_labels or ())
+        homes = {name for name, labels in namespace_labels.items() if selector.matches(labels)}
+    else:
+        return []  # an IP block: named ports are refused towards one
+    pods = Selector(end.pods or ())
+    return [w for w in workloads if w.namespace in homes and pods.matches(dict(w.labels))]
+
+
+def unresolved_ports(
+    intents: Iterable[NamespaceIntent],
+    workloads: Iterable[Workload],
+    namespace_labels: Mapping[str, dict[str, str]],
+) -> list[Problem]:
+    """Errors: a flow's named port that no container of its destination pods declares (with
+    its protocol). A named port resolves on the destination pod; where none declares it, the
+    policy admits nothing there and the flow is silently dropped. Destinations with no workload
+    in the repository are not judged (selector-matches-nothing covers the local ones)."""
+    every = list(workloads)
+    found = []
+    for intent in intents:
+        for flow in intent.flows:
+            named = [(i, p) for i, p in enumerate(flow.ports) if p.named]
+            if not named:
+                continue
+            targets = _destinations(intent, flow.dst, every, namespace_labels)
+            if not targets:
+                continue
+            declared = {(name, proto) for w in targets for name, _, proto in w.ports}
+            for i, port in named:
+                if (port.port, port.protocol) in declared:
+                    continue
+                names = sorted({name for name, _ in declared})
+                has = f"they declare {', '.join(names)}" if names else "they declare none"
+                found.append(
+                    finding(
+                        "unresolved-named-port",
+                        flow.location,
+                        f"flow '{flow.name}': ports[{i}] '{port.port}': no container of the "
+                        f"pods it goes to declares a {port.protocol} port of that name ({has}), "
+                        f"so it connects nothing{did_you_mean(str(port.port), names)}",
+                    )
+                )
     return found
 
 

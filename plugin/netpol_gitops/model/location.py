@@ -2,18 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property, total_ordering
 
 
-@dataclass(frozen=True, order=True)
+def natural(text: str) -> tuple[str | int, ...]:
+    """A sort key that compares runs of digits as numbers: ``flows[2]`` before ``flows[19]``,
+    ``ns2.yaml`` before ``ns10.yaml`` (strings at even places, numbers at odd ones)."""
+    return tuple(int(part) if i % 2 else part for i, part in enumerate(_DIGITS.split(text)))
+
+
+_DIGITS = re.compile(r"([0-9]+)")
+
+
+@total_ordering
+@dataclass(frozen=True)
 class Location:
-    """Where a problem is: source (a path, ``<stdin>``), 1-based line and column, field path."""
+    """Where a problem is: source (a path, ``<stdin>``), 1-based line and column, field path.
+    Ordered by source, line, column and field, numbers in names compared as numbers."""
 
     source: str
     line: int = 0
     col: int = 0
     field: str = ""
+
+    @cached_property
+    def _key(self) -> tuple[tuple[str | int, ...], int, int, tuple[str | int, ...]]:
+        return natural(self.source), self.line, self.col, natural(self.field)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Location):
+            return NotImplemented
+        return self._key < other._key
 
     def with_field(self, name: str) -> Location:
         return Location(self.source, self.line, self.col, name)

@@ -9,9 +9,9 @@ from typing import Any
 
 import ruamel.yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import Node
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from netpol_gitops.errors import NetpolError, Problem
@@ -125,11 +125,45 @@ class _Unusual(Exception):
 def construct(node: Node) -> Any:
     """Python data of a composed document: the fast path for plain str/map/seq nodes with
     duplicate-key checks, and ruamel.yaml's safe constructor for everything else (so explicit
-    tags such as ``!!python/object`` are refused exactly as the safe loader refuses them)."""
+    tags such as ``!!python/object`` are refused exactly as the safe loader refuses them).
+
+    A mapping or sequence used as a mapping key (``cell: {{cell}}`` in an unrendered template,
+    ``? [a, b]``) is a ConstructorError at the key: kubectl refuses such a document too."""
     try:
         return _fast(node)
     except _Unusual:
+        _scalar_keys(node)  # ruamel.yaml's constructor would make a sequence key a tuple
         return LOADER.constructor.construct_document(node)
+
+
+def _complex_key(key_node: Node) -> ConstructorError:
+    if isinstance(key_node, MappingNode):  # ``{{cell}}`` is a flow mapping in a flow mapping
+        what = "a mapping as a mapping key (an unrendered template's '{{ ... }}'? render it first)"
+    else:
+        what = "a sequence as a mapping key"
+    return ConstructorError(
+        problem=f"{what}; keys must be scalars, as kubectl requires",
+        problem_mark=key_node.start_mark,
+    )
+
+
+def _scalar_keys(root: Node) -> None:
+    """Raise at the first mapping key that is not a scalar (each node visited once: aliases
+    share nodes)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    raise _complex_key(key_node)
+                todo.append(value_node)
+        elif isinstance(node, SequenceNode):
+            todo.extend(node.value)
 
 
 def _fast(node: Node) -> Any:
@@ -142,6 +176,8 @@ def _fast(node: Node) -> Any:
     if uri == _MAP:
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise _complex_key(key_node)
             key = _fast(key_node)
             if key in out:
                 raise DuplicateKeyError(
@@ -165,12 +201,17 @@ def _fast(node: Node) -> Any:
 
 def list_items(data: dict[str, Any]) -> list[tuple[list[str | int], dict[str, Any]]]:
     """(path, object) for an object, or for each item of a ``*List`` (items of a typed list such
-    as PodList may omit their kind)."""
+    as PodList may omit their kind and apiVersion: the list's own)."""
     kind = data.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
         implied = kind.removesuffix("List") or None
         return [
-            (["items", i], item if "kind" in item or implied is None else {**item, "kind": implied})
+            (
+                ["items", i],
+                item
+                if "kind" in item or implied is None
+                else {"apiVersion": data.get("apiVersion"), **item, "kind": implied},
+            )
             for i, item in enumerate(data["items"])
             if isinstance(item, dict)
         ]

@@ -26,6 +26,7 @@ def pod(
     namespace: str, name: str, ports: list[dict[str, Any]] | None = None, **labels: str
 ) -> dict[str, Any]:
     return {
+        "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": labels},
         "spec": {"containers": [{"name": "c", "ports": ports or []}]},
@@ -346,7 +347,7 @@ def test_deny_all_both_ways_without_allows_gives_no_connection() -> None:
 def test_with_policies_shares_no_container_with_the_original() -> None:
     namespace = {"kind": "Namespace", "metadata": {"name": "a", "labels": {"team": "x"}}}
     meta: dict[str, Any] = {"name": "p", "namespace": "a", "labels": {"app": "p"}}
-    pod = {"kind": "Pod", "metadata": meta}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta}
     deny = {
         "kind": "NetworkPolicy",
         "metadata": {"name": "deny", "namespace": "a"},

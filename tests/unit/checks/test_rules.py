@@ -31,6 +31,14 @@ def policy(namespace: str, name: str, spec: str) -> str:
 
 
 FLOW = "'[{name: web-to-pay, from: {pods: {app: web}}, to: {namespace: pay}, ports: [443]}]'"
+NAMED = (
+    "'[{{name: web-to-api, from: {{pods: {{app: web}}}}, to: {{pods: {{app: api}}}}, "
+    "ports: [{port}]}}]'"
+)
+API_WITH_HTTP = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop, labels: {app: api}}\n"
+    "spec: {containers: [{name: api, ports: [{name: http, containerPort: 8080}]}]}\n"
+)
 # rule -> (a stream that trips it, the same with the cause removed)
 CASES: dict[str, tuple[list[str], list[str]]] = {
     "no-default-deny": (
@@ -58,6 +66,18 @@ CASES: dict[str, tuple[list[str], list[str]]] = {
     "selector-matches-nothing": (
         [ns_block("shop", {"flows": FLOW.replace("web", "ghost")}), ns_block("pay", {})],
         [ns_block("shop", {"flows": FLOW}), ns_block("pay", {}), pod("shop", "web", app="web")],
+    ),
+    "unresolved-named-port": (
+        [
+            ns_block("shop", {"flows": NAMED.format(port="htp")}),
+            pod("shop", "web", app="web"),
+            API_WITH_HTTP,
+        ],
+        [
+            ns_block("shop", {"flows": NAMED.format(port="http")}),
+            pod("shop", "web", app="web"),
+            API_WITH_HTTP,
+        ],
     ),
     "redundant-policy": (
         [

@@ -82,7 +82,8 @@ def test_a_50_mb_document_passes_through() -> None:
 
 
 def test_binary_junk_and_nul_bytes() -> None:
-    refused(b"\xff\xfe\x00garbage\x00", "not UTF-8")
+    refused(b"\xff\x00garbage\x00", "not UTF-8")
+    refused(b"\xff\xfe\x00garbage\x00", "not UTF-16 text")  # a UTF-16 BOM, as kubectl reads it
     refused('kind: ConfigMap\ndata: {a: "\x00"}\n', "invalid YAML")
 
 
