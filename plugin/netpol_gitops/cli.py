@@ -450,6 +450,70 @@ def check(
         raise typer.Exit(1)
 
 
+class AdoptOutput(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def adopt(
+    path: PathArg,
+    config: ConfigOpt = None,
+    output: Annotated[
+        AdoptOutput,
+        typer.Option("--output", "-o", help="text (annotation blocks) or json."),
+    ] = AdoptOutput.text,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Write the proven annotations into the Namespace manifests, in place (only "
+            "that document changes), or create namespace-NAME.yaml beside PATH. Deletes nothing.",
+        ),
+    ] = False,
+) -> None:
+    """Propose annotations that replace a namespace's hand-written NetworkPolicies, proven to
+    allow exactly the same connections.
+
+    For each namespace with hand-written NetworkPolicies: the default deny their policyTypes
+    imply, one flow per rule and peer, flows that keep open the workloads no policy isolated,
+    allow-dns and allow-same-namespace off. Then the proof: the repository analysed with the
+    hand-written policies and with the annotations instead (rendered again) must give the same
+    connections for every (source, destination) pair; a namespace whose proposal differs is
+    shown with the pairs that differ, and nothing is proposed for it. Policies the vocabulary
+    cannot say (matchExpressions, an item of a List) are kept as written and listed. The
+    policies a proposal replaces are listed for you to remove: adopt never deletes.
+
+    Exit 0 when every proposal is proven (or there is nothing to adopt); 1 when a namespace
+    could not be proven, or on an input problem.
+
+    Examples:
+
+      netpol-gitops adopt apps/
+
+      netpol-gitops adopt apps/ --write && git diff
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from netpol_gitops.adapters.adopt_write import write as write_files  # noqa: PLC0415
+    from netpol_gitops.adapters.pipeline import adopted  # noqa: PLC0415
+    from netpol_gitops.adopt.propose import summary  # noqa: PLC0415
+    from netpol_gitops.output.adopted import to_json, to_text  # noqa: PLC0415
+
+    if write and path == "-":
+        raise typer.BadParameter(
+            "needs files to write into, not a stream on stdin", param_hint="--write"
+        )
+    proposals = adopted(path, config)
+    written = write_files(proposals, Path(path)) if write else []
+    sys.stdout.write((to_json if output is AdoptOutput.json else to_text)(proposals))
+    for file in written:
+        sys.stderr.write(f"wrote {file}\n")
+    _, unproven = summary(proposals)
+    if unproven:
+        raise typer.Exit(1)
+
+
 class ReachOutput(StrEnum):
     txt = "txt"
     json = "json"

@@ -11,6 +11,7 @@ from typing import Any
 
 from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units
 from netpol_gitops.adapters.kustomization import kustomization_file
+from netpol_gitops.adopt.propose import Proposal, propose
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.gate import findings
@@ -42,6 +43,11 @@ def render_warnings(result: Rendered) -> list[Problem]:
         return []
     found = unresolved_ports(result.intents, topo.workloads, topo.namespaces)
     return [dataclasses.replace(p, severity=Severity.WARNING) for p in found]
+
+
+def adopted(path: str, config: str | None) -> list[Proposal]:
+    """`adopt`'s proposals for PATH, each part under the config that applies to it."""
+    return [p for cfg, docs in configured_units(path, config) for p in propose(docs, cfg)]
 
 
 def checked(path: str, config: str | None) -> list[Problem]:

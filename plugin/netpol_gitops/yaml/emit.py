@@ -35,7 +35,7 @@ _NOT_PLAIN = re.compile(  # what a YAML 1.1 or 1.2 reader would take for a non-s
 )
 
 
-def _scalar(value: Any) -> str:
+def scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -64,7 +64,7 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
     """Block-style YAML of plain data (dict, list, str, int, bool) in kustomize's layout."""
     if isinstance(value, dict):
         for key, item in value.items():
-            head = f"{indent}{_scalar(key)}:"
+            head = f"{indent}{scalar(key)}:"
             if isinstance(item, dict | list) and item:
                 out.append(head + "\n")
                 _emit(item, indent + "  " if isinstance(item, dict) else indent, out)
@@ -87,7 +87,7 @@ def _flow_empty(value: Any) -> str:
         return "{}"
     if isinstance(value, list):
         return "[]"
-    return _scalar(value)
+    return scalar(value)
 
 
 def dump_objects(objects: Sequence[Any]) -> str:

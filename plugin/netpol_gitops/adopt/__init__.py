@@ -1,0 +1,1 @@
+"""`adopt`: annotations proposed from hand-written NetworkPolicies, proven equivalent."""
