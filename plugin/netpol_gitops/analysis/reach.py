@@ -206,6 +206,17 @@ class Analysis:
                 out[c] = out.get(c, NONE) | conns
         return out
 
+    def admitted(self) -> dict[int, dict[int, Conns]]:
+        """src class -> dst class -> what the ingress rules of the (ingress-isolated) dst class
+        admit from it; classes not isolated for ingress are absent as destinations."""
+        return self._ingress_index()[1]
+
+    def egress_targets(self, s: int) -> dict[int, Conns] | None:
+        """dst class -> what the egress rules of class ``s`` allow to it; None when ``s`` is
+        not isolated for egress (it may send anywhere)."""
+        rules = self.classes[s].egress
+        return None if rules is None else self._targets(rules)
+
     def cuts(self) -> Cuts:
         """Where this analysis cuts the IP space (ingress sources, egress destinations)."""
         return (

@@ -3,11 +3,11 @@ break, and the namespaces it cannot see. Pure."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from netpol_gitops.analysis.changes import compared
 from netpol_gitops.analysis.model import Workload
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
@@ -17,44 +17,63 @@ from netpol_gitops.generate.namespaces import is_unmanaged
 from netpol_gitops.model.connection import Change, Connection
 from netpol_gitops.model.intent import Config, NamespaceIntent
 from netpol_gitops.model.location import Location
+from netpol_gitops.model.portsets import ALL, NONE, Conns
 
 MAX_EXAMPLES = 3  # connections quoted per finding
 
 
-def _isolated(analysis: Analysis, direction: str) -> set[str]:
-    """The workloads a policy isolates in ``direction`` (peers)."""
-    return {
-        w.peer
-        for cls in analysis.classes
-        if getattr(cls, direction) is not None
-        for w in cls.members
-    }
+MAX_KEPT = 5  # examples kept per namespace
 
 
 def blocked_by_generated(
     topo: Topology, generated: list[dict[str, Any]]
-) -> dict[str, list[Change]]:
-    """Namespace -> the connections that hand-written NetworkPolicies allow (a workload they
-    isolate admits it) and that the policies generated for that namespace block or narrow,
-    because they isolate a direction the hand-written ones left open.
+) -> dict[str, tuple[int, list[Change]]]:
+    """Namespace -> (how many, the first few) connections that hand-written NetworkPolicies
+    allow (a workload they isolate admits it) and that the policies generated for that
+    namespace block or narrow, because they isolate a direction the hand-written ones left open.
 
-    ``topo`` holds the input (hand-written policies included), not the generated ones."""
+    ``topo`` holds the input (hand-written policies included), not the generated ones. Only
+    those pairs can lose (where both directions were isolated, more policies only add), so the
+    work follows what the hand-written policies select, never all pairs."""
     if not generated or not topo.policies:
         return {}
     before = Analysis(topo)
-    after = Analysis(topo.with_policies(generated))
-    allowed_in, allowed_out = _isolated(before, "ingress"), _isolated(before, "egress")
-    newly_in = _isolated(after, "ingress") - allowed_in
-    newly_out = _isolated(after, "egress") - allowed_out
-    found: dict[str, list[Change]] = defaultdict(list)
-    for c in compared(before, after):
-        if not c.lost or not (c.dst in allowed_in or c.src in allowed_out):
-            continue
-        blockers = {p.split("/", 1)[0] for p in (c.src,) if p in newly_out}
-        blockers |= {p.split("/", 1)[0] for p in (c.dst,) if p in newly_in}
-        for ns in blockers:
-            found[ns].append(c)
-    return dict(found)
+    after = Analysis(topo.with_policies(generated))  # the same workloads: the same classes
+    into_before, into_after = before.admitted(), after.admitted()
+    targets_after = functools.cache(after.egress_targets)
+    counts: dict[str, int] = defaultdict(int)
+    examples: dict[str, list[Change]] = defaultdict(list)
+
+    def now(s: int, d: int) -> Conns:
+        out = targets_after(s)
+        conns = ALL if out is None else out.get(d, NONE)
+        if after.classes[d].ingress is not None:
+            conns = conns & into_after.get(s, {}).get(d, NONE)
+        return conns
+
+    def record(s: int, d: int, was: Conns, blocker: str) -> None:
+        after_conns = now(s, d)
+        if not was - after_conns:
+            return
+        srcs, dsts = before.classes[s].members, before.classes[d].members
+        pairs = len(srcs) * len(dsts) - (len(srcs) if s == d else 0)
+        counts[blocker] += pairs
+        kept = examples[blocker]
+        for a in srcs:
+            for b in dsts:
+                if len(kept) < MAX_KEPT and a is not b:
+                    kept.append(Change(a.peer, b.peer, was, after_conns))
+
+    for s, cls in enumerate(before.classes):
+        if cls.egress is None and after.classes[s].egress is not None:
+            for d, conns in into_before.get(s, {}).items():  # admitted by a hand-written policy
+                record(s, d, conns, cls.namespace)
+        if cls.egress is not None:
+            for d, conns in (before.egress_targets(s) or {}).items():
+                target = before.classes[d]
+                if target.ingress is None and after.classes[d].ingress is not None:
+                    record(s, d, conns, target.namespace)
+    return {ns: (n, examples[ns]) for ns, n in sorted(counts.items()) if n}
 
 
 def breaks_existing(
@@ -64,8 +83,7 @@ def breaks_existing(
     hand-written NetworkPolicies allow, with the count and examples."""
     where = {i.name: i.location for i in intents}
     found = []
-    for ns, changes in sorted(blocked_by_generated(topo, generated).items()):
-        n = len(changes)
+    for ns, (n, changes) in blocked_by_generated(topo, generated).items():
         shown = "; ".join(
             Connection(c.src, c.dst, c.lost).line() for c in changes[:MAX_EXAMPLES]
         ) + ("; ..." if n > MAX_EXAMPLES else "")

@@ -93,7 +93,8 @@ class Diff:
     policies_changed: list[str] = field(default_factory=list)
     policy_diffs: dict[str, str] = field(default_factory=dict)
     not_generated: list[NotGenerated] = field(default_factory=list)  # the head's
-    breaks: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)  # the head's
+    # the head's, where they differ from the base's
+    breaks: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)
 
     @property
     def regressions(self) -> list[str]:
@@ -230,5 +231,6 @@ def compare(base: Side, head: Side) -> Diff:
         )
         diff.policy_diffs[key] = "".join(lines)
     diff.not_generated = list(head.not_generated)
-    diff.breaks = dict(head.breaks)
+    # what this change breaks: a namespace's breakage as it was before is not news
+    diff.breaks = {ns: v for ns, v in head.breaks.items() if base.breaks.get(ns) != v}
     return diff

@@ -19,8 +19,6 @@ from netpol_gitops.review.compare import DIRECTIONS, InputPolicy, Side, not_gene
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
 
-MAX_BREAKS = 5  # connections kept per namespace whose generated policies break hand-written ones
-
 
 @dataclass(frozen=True)
 class Revision:
@@ -108,10 +106,7 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
     }
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
-    breaks = {
-        ns: (len(found), found[:MAX_BREAKS])
-        for ns, found in blocked_by_generated(topo, result.generated).items()
-    }
+    breaks = blocked_by_generated(topo, result.generated)
     return Side(
         rev.sha,
         protection,
