@@ -12,12 +12,45 @@ from netpol_gitops.model.connection import Change, Connection, ip_peer, ip_span,
 from netpol_gitops.model.portsets import NONE, Conns
 
 
-def compared(base: Analysis, head: Analysis) -> Iterator[Change]:
+def compared(
+    base: Analysis, head: Analysis, only: frozenset[str] | None = None
+) -> Iterator[Change]:
     """The changes from ``base`` to ``head``, both cut on the union of their IP boundaries (a
-    common refinement: a range means the same addresses on both sides), streamed."""
+    common refinement: a range means the same addresses on both sides), streamed. With
+    ``only``, the pairs with an end in those namespaces (see ``touched``)."""
     (bi, be), (hi, he) = base.cuts(), head.cuts()
     cuts = (bi | hi, be | he)
-    return changes(base.iter_connections(cuts), head.iter_connections(cuts))
+    return changes(base.iter_connections(cuts, only), head.iter_connections(cuts, only))
+
+
+def _signatures(analysis: Analysis) -> dict[str, tuple[object, ...]]:
+    """Namespace -> all that decides the connections with an end in it: its workloads (names,
+    labels, ports), its labels, its policies."""
+    topo = analysis.topo
+    workloads: dict[str, list[object]] = defaultdict(list)
+    for w in topo.workloads:
+        workloads[w.namespace].append((w.peer, w.labels, w.ports))
+    policies: dict[str, list[str]] = defaultdict(list)
+    for p in topo.policies:
+        policies[p.namespace].append(repr(p))
+    names = set(workloads) | set(policies) | set(topo.namespaces)
+    return {
+        ns: (
+            tuple(sorted(map(repr, workloads.get(ns, ())))),
+            tuple(sorted(topo.namespace_labels(ns).items())),
+            tuple(sorted(policies.get(ns, ()))),
+        )
+        for ns in names
+    }
+
+
+def touched(base: Analysis, head: Analysis) -> frozenset[str]:
+    """The namespaces whose workloads, labels or policies differ. A pair's connections depend
+    only on its source's egress (the policies of its namespace), its destination's ingress
+    (likewise) and the labels of both and of their namespaces, so every pair whose
+    connections differ has an end in one of these."""
+    a, b = _signatures(base), _signatures(head)
+    return frozenset(ns for ns in set(a) | set(b) if a.get(ns) != b.get(ns))
 
 
 def changes(base: Iterable[Connection], head: Iterable[Connection]) -> Iterator[Change]:

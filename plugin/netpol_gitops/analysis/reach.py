@@ -171,18 +171,27 @@ class Analysis:
         return open_in, into
 
     def _class_row(
-        self, s: int, open_in: list[int], into: dict[int, dict[int, Conns]]
+        self,
+        s: int,
+        open_in: list[int],
+        into: dict[int, dict[int, Conns]],
+        within: frozenset[int] | None = None,
     ) -> dict[int, Conns]:
-        """dst class -> connections allowed from class ``s`` (non-empty only). Rows are made
+        """dst class -> connections allowed from class ``s`` (non-empty only), among the
+        classes ``within`` when given (``open_in`` must then hold only those). Rows are made
         one source at a time: open egress to open ingress is quadratic, and never held whole."""
         eg = self.classes[s].egress
         admitted = into.get(s, {})
+        if within is not None:
+            admitted = {d: c for d, c in admitted.items() if d in within}
         if eg is None:
             row = dict.fromkeys(open_in, ALL)
             row.update(admitted)
             return row
         row = {}
         for d, out in self._targets(eg).items():
+            if within is not None and d not in within:
+                continue
             conns = out if self.classes[d].ingress is None else out & admitted.get(d, NONE)
             if conns:
                 row[d] = conns
@@ -224,17 +233,30 @@ class Analysis:
             boundaries(_blocks(c.egress for c in self.classes)),
         )
 
-    def iter_fanouts(self, cuts: Cuts | None = None) -> Iterator[Fanout]:
+    def iter_fanouts(
+        self, cuts: Cuts | None = None, only: frozenset[str] | None = None
+    ) -> Iterator[Fanout]:
         """(source, [(destination, connections)] sorted by destination), sources in order. IP
         ranges are cut where this analysis's ipBlocks cut them, or at ``cuts`` (which must
-        refine them: pass the union of two analyses' cuts to compare their connections)."""
+        refine them: pass the union of two analyses' cuts to compare their connections).
+
+        With ``only``, just the connections with an end in one of those namespaces (IP ranges
+        are in none), at a cost that follows them: what a change to those namespaces can
+        alter, and nothing else."""
         open_in, into = self._ingress_index()
+        keep: frozenset[int] | None = None
+        open_kept = open_in
+        if only is not None:
+            keep = frozenset(i for ns in only for i in self.by_ns.get(ns, ()))
+            open_kept = [d for d in open_in if d in keep]
 
         @functools.lru_cache(maxsize=16)  # a class's members are mostly neighbours in order
         def row_of(i: int) -> dict[int, Conns]:
-            return self._class_row(i, open_in, into)
+            if keep is None or i in keep:
+                return self._class_row(i, open_in, into)
+            return self._class_row(i, open_kept, into, keep)
 
-        ext_in, ext_out = self._external(cuts or self.cuts())
+        ext_in, ext_out = self._external(cuts or self.cuts(), keep)
         by_src: dict[str, list[tuple[int, Workload]]] = {}
         for i, cls in enumerate(self.classes):
             for w in cls.members:
@@ -250,25 +272,32 @@ class Analysis:
             found += [
                 (w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.classes[i].members
             ]
-            found.sort(key=lambda row: row[0])
-            yield Fanout(src, found)
+            if found or keep is None:
+                found.sort(key=lambda row: row[0])
+                yield Fanout(src, found)
 
-    def iter_connections(self, cuts: Cuts | None = None) -> Iterator[Connection]:
-        """Every allowed connection in (source, destination) order, one source at a time."""
-        for fanout in self.iter_fanouts(cuts):
+    def iter_connections(
+        self, cuts: Cuts | None = None, only: frozenset[str] | None = None
+    ) -> Iterator[Connection]:
+        """Every allowed connection in (source, destination) order, one source at a time (with
+        ``only``: those with an end in one of these namespaces)."""
+        for fanout in self.iter_fanouts(cuts, only):
             yield from fanout.connections()
 
     def connections(self) -> list[Connection]:
         return list(self.iter_connections())
 
     def _external(
-        self, cuts: Cuts
+        self, cuts: Cuts, keep: frozenset[int] | None = None
     ) -> tuple[dict[str, list[tuple[int, Conns]]], dict[int, list[tuple[str, Conns]]]]:
-        """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)])."""
+        """(ip source -> [(dst class, conns)], src class -> [(ip destination, conns)]), for the
+        classes ``keep`` when given."""
         sources, targets = cut(cuts[0]), cut(cuts[1])
         ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
         ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
         for i, cls in enumerate(self.classes):
+            if keep is not None and i not in keep:
+                continue
             ing, eg = cls.ingress, cls.egress
             for lo, hi in sources:
                 conns = ALL if ing is None else self._allowed_ip(ing, lo, hi, i)

@@ -7,7 +7,7 @@ import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from netpol_gitops.analysis.changes import coalesce, compared, with_info
+from netpol_gitops.analysis.changes import coalesce, compared, touched, with_info
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
@@ -151,7 +151,7 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
         applied.policies.extend(written)
         spaces = {x.namespace for x in replaced}
 
-        for change in compared(analysis, Analysis(applied)):
+        for change in compared(analysis, Analysis(applied), frozenset(spaces)):
             for ns in change.namespaces & spaces if change.gained else ():
                 totals[ns] += 1
                 if len(opens[ns]) < MAX_OPENS:
@@ -211,8 +211,11 @@ def compare(base: Side, head: Side) -> Diff:
     now = {w.peer for w in head.analysis.topo.workloads}
     diff.workloads_added = sorted(now - was)
     diff.workloads_removed = sorted(was - now)
+    # only the pairs with an end in a namespace that changed can differ: the cost of a review
+    # follows the change, not the repository
+    only = touched(base.analysis, head.analysis)
     diff.connections = with_info(
-        coalesce(compared(base.analysis, head.analysis)),
+        coalesce(compared(base.analysis, head.analysis, only) if only else ()),
         set(diff.workloads_added),
         set(diff.workloads_removed),
     )

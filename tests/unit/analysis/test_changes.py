@@ -9,16 +9,17 @@ import itertools
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netpol_gitops.adapters.pipeline import rendered
-from netpol_gitops.analysis.changes import changes, coalesce, compared, with_info
+from netpol_gitops.analysis.changes import changes, coalesce, compared, touched, with_info
 from netpol_gitops.analysis.documents import topology, topology_of
 from netpol_gitops.analysis.reach import MAX_IP, Analysis, iter_analyse
 from netpol_gitops.model.connection import Change, Connection, ip_peer, ip_span
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 from tests.helpers import EXAMPLE
+from tests.unit.analysis.test_reach import POLICY as POLICY_ANY
 from tests.unit.analysis.test_reach import ns, pod, policy
 
 PEERS = st.sampled_from(["a/web", "a/api", "b/db", "b/x-1", "0.0.0.0/0", "10.0.0.0/8"])
@@ -194,3 +195,54 @@ def test_workloads_in_one_revision_are_said_so_as_np_guard_says_it() -> None:
         "workload d/new[Pod] and d/other[Pod] added",
         "workload d/gone[Pod] removed",
     ]
+
+
+# ------------------------------------------------------ the cost of a review follows the change
+EDITS = st.sampled_from(["policy", "namespace-labels", "pod-labels", "new-pod", "ip-block", "none"])
+
+
+def _edited(
+    policies: list[dict[str, Any]], edit: str, extra: dict[str, Any]
+) -> list[dict[str, Any]]:
+    from tests.unit.analysis.test_reach import WORLD, _named  # noqa: PLC0415
+
+    world = [dict(o) for o in WORLD]
+    objs = _named(policies)
+    if edit == "policy":
+        objs = _named([*policies, extra])
+    elif edit == "namespace-labels":
+        world[1] = ns("b", team="x")  # now selected where team=x is
+    elif edit == "pod-labels":
+        world[3] = pod("a", "p2", app="x")
+    elif edit == "new-pod":
+        world.append(pod("b", "p5", app="y"))
+    elif edit == "ip-block":
+        objs = _named(
+            [
+                *policies,
+                policy(
+                    "b",
+                    {
+                        "podSelector": {},
+                        "policyTypes": ["Egress"],
+                        "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/9"}}]}],
+                    },
+                ),
+            ]
+        )
+    return [*world, *objs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(POLICY_ANY, min_size=1, max_size=3), EDITS, POLICY_ANY)
+def test_comparing_only_touched_namespaces_equals_the_full_comparison(
+    policies: list[dict[str, Any]], edit: str, extra: dict[str, Any]
+) -> None:
+    from tests.unit.analysis.test_reach import WORLD, _named  # noqa: PLC0415
+
+    old = Analysis(topology([*WORLD, *_named(policies)]))
+    new = Analysis(topology(_edited(policies, edit, extra)))
+    only = touched(old, new)
+    full = list(compared(old, new))
+    assert list(compared(old, new, only)) == full
+    assert all(c.namespaces & only for c in full)  # every changed pair has an end in one
