@@ -1,9 +1,17 @@
-"""Who can reach whom under Kubernetes NetworkPolicy semantics. Pure.
+"""Who can reach whom under Kubernetes NetworkPolicy semantics and the cluster policy tiers
+around it (AdminNetworkPolicy / ClusterNetworkPolicy Admin, then NetworkPolicy, then
+BaselineAdminNetworkPolicy / ClusterNetworkPolicy Baseline, then allow: see stack.py). Pure.
 
 Work is done on classes of workloads with equal namespace, labels and named ports (they are
 indistinguishable to every policy), so rules are matched once per class, not once per pod pair.
 A connection needs the source's egress AND the destination's ingress; a pod is isolated for a
 direction iff a policy of its own namespace selects it for that direction.
+
+Each direction of a class decides its peers in two parts: ``explicit``, the peer classes some
+rule selects by name or label (what the rules select, never every pair), and a ``default`` for
+every other peer, decided by the rules that match every pod (``namespaces: {}``, a peer-less
+NetworkPolicy rule) alone. A connection is the source's egress decision for the destination
+AND the destination's ingress decision for the source.
 """
 
 from __future__ import annotations
@@ -11,10 +19,12 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from netpol_gitops.analysis.cluster import ADMIN, BASELINE, TierRule, ordered
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
+from netpol_gitops.analysis.stack import NO_TIERS, Tiers, covers, decide, tiers_of
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.model.connection import Connection, Fanout, ip_peer
 from netpol_gitops.model.portsets import ALL, NONE, Conns
@@ -25,6 +35,16 @@ Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
 # where the IPv4 space is cut into ranges: (for ingress sources, for egress destinations); the
 # union of two analyses' cuts is a common refinement, on which their IP peers compare
 Cuts = tuple[frozenset[int], frozenset[int]]
+Ports = tuple[tuple[str, int, str], ...]  # a class's named container ports
+Admitted = dict[int, dict[int, Conns]]  # src class -> dst class -> what dst's ingress admits
+
+
+def _everything(ports: Ports) -> Conns:
+    return ALL
+
+
+def _nothing(ports: Ports) -> Conns:
+    return NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +100,11 @@ class Analysis:
         policies: dict[str, list[Policy]] = defaultdict(list)
         for p in topo.policies:
             policies[p.namespace].append(p)
+        tiered = [*ordered(topo.cluster_policies, ADMIN), *ordered(topo.cluster_policies, BASELINE)]
         self.classes: list[WorkloadClass] = []
         self.by_ns: dict[str, list[int]] = defaultdict(list)
+        # the cluster-policy rules of each class: (ingress, egress), NO_TIERS for most
+        self._tiers: list[tuple[Tiers, Tiers]] = []
         for i, key in enumerate(sorted(groups)):
             ns, labels, ports = key
             lab = dict(labels)
@@ -97,6 +120,9 @@ class Analysis:
                     [(p.namespace, r) for p in ing for r in p.ingress or ()] if ing else None,
                     [(p.namespace, r) for p in eg for r in p.egress or ()] if eg else None,
                 )
+            )
+            self._tiers.append(
+                tiers_of(tiered, topo.namespace_labels(ns), lab) if tiered else (NO_TIERS, NO_TIERS)
             )
             self.by_ns[ns].append(i)
         self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
@@ -135,6 +161,10 @@ class Analysis:
             self._matched[key] = found
         return found
 
+    def _selected(self, rule: TierRule) -> frozenset[int]:
+        """Classes a cluster-policy rule selects by its selectors (not counting ``everyone``)."""
+        return frozenset().union(*(self._matches("", p) for p in rule.peers))
+
     def _allowed_ip(self, rules: Rules, lo: int, hi: int, dst: int | None) -> Conns:
         out = NONE
         ports = self.classes[dst].ports if dst is not None else None
@@ -142,6 +172,26 @@ class Analysis:
             if rule.peers is None or any(_in_block(p, lo, hi) for p in rule.peers):
                 out = out | rule.conns(ports)
         return out
+
+    def _decide_ip(self, i: int, ingress: bool, lo: int, hi: int) -> Conns:
+        """What class ``i`` admits from (ingress) or to (egress) the IP range lo-hi."""
+        cls = self.classes[i]
+        rules = cls.ingress if ingress else cls.egress
+        dst = i if ingress else None
+        tiers = self._tiers[i][0 if ingress else 1]
+        if not tiers:
+            return ALL if rules is None else self._allowed_ip(rules, lo, hi, dst)
+        ports = cls.ports if ingress else None
+
+        def matched(tier: tuple[TierRule, ...]) -> list[tuple[str, Conns]]:
+            return [
+                (r.action, covers(r, ports))
+                for r in tier
+                if any(_in_block(p, lo, hi) for p in r.peers)
+            ]
+
+        np = None if rules is None else self._allowed_ip(rules, lo, hi, dst)
+        return decide(matched(tiers.admin), np, matched(tiers.baseline))
 
     def _targets(self, rules: Rules) -> dict[int, Conns]:
         """Class -> connections the rules admit, for the classes they select."""
@@ -156,37 +206,108 @@ class Analysis:
                 out[c] = out.get(c, NONE) | rule.conns(self.classes[c].ports)
         return out
 
-    def _ingress_index(self) -> tuple[list[int], dict[int, dict[int, Conns]]]:
-        """(classes open to all ingress, src class -> dst class -> what its ingress admits).
+    def _stacked(
+        self, tiers: Tiers, rules: Rules | None, np: dict[int, Conns], ports: Ports | None
+    ) -> tuple[dict[int, Conns], Callable[[Ports], Conns]]:
+        """(peer class -> decision, for the peers some rule selects; the decision for any other
+        peer, by its container ports) of a direction with cluster-policy rules. ``np``: what
+        its NetworkPolicy rules admit per peer; ``ports``: the subject's (ingress: named ports
+        resolve on it), None for egress (they resolve on each peer)."""
+        sets = {id(r): self._selected(r) for r in tiers.rules()}
+        explicit: set[int] = set(np).union(*sets.values())
+
+        def matched(
+            tier: tuple[TierRule, ...], peer: int | None, dst: Ports
+        ) -> list[tuple[str, Conns]]:
+            return [
+                (r.action, covers(r, dst))
+                for r in tier
+                if r.everyone or (peer is not None and peer in sets[id(r)])
+            ]
+
+        out: dict[int, Conns] = {}
+        for peer in explicit:
+            dst = ports if ports is not None else self.classes[peer].ports
+            verdict = None if rules is None else np.get(peer, NONE)
+            out[peer] = decide(
+                matched(tiers.admin, peer, dst), verdict, matched(tiers.baseline, peer, dst)
+            )
+
+        @functools.cache
+        def default(dst: Ports) -> Conns:
+            verdict = None if rules is None else NONE
+            dst = ports if ports is not None else dst
+            return decide(
+                matched(tiers.admin, None, dst), verdict, matched(tiers.baseline, None, dst)
+            )
+
+        return out, default
+
+    def _ingress_of(self, d: int) -> tuple[dict[int, Conns], Conns]:
+        """(source class -> what the ingress of class ``d`` admits, for the sources its rules
+        select; what it admits from every other source)."""
+        cls, tiers = self.classes[d], self._tiers[d][0]
+        rules = cls.ingress
+        np = {} if rules is None else self._targets_ingress(rules, d)
+        if not tiers:
+            return np, (ALL if rules is None else NONE)
+        explicit, default = self._stacked(tiers, rules, np, cls.ports)
+        return explicit, default(cls.ports)
+
+    def _egress_of(self, s: int) -> tuple[dict[int, Conns], Callable[[Ports], Conns]]:
+        """(destination class -> what the egress of class ``s`` admits, for the destinations
+        its rules select; what it admits to any other destination, by its ports)."""
+        cls, tiers = self.classes[s], self._tiers[s][1]
+        rules = cls.egress
+        np = {} if rules is None else self._targets(rules)
+        if not tiers:
+            return np, (_everything if rules is None else _nothing)
+        return self._stacked(tiers, rules, np, None)
+
+    def _ingress_index(self) -> tuple[dict[Ports, list[tuple[int, Conns]]], Admitted]:
+        """(container ports -> [(class, what its ingress admits from sources it does not
+        name)] for non-empty ones, src class -> dst class -> what dst's ingress admits from
+        the sources it names (empty sets included: they override the default)).
 
         Cost follows what the rules select, not the number of class pairs."""
-        open_in = [d for d, c in enumerate(self.classes) if c.ingress is None]
-        into: dict[int, dict[int, Conns]] = defaultdict(dict)
+        open_in: dict[Ports, list[tuple[int, Conns]]] = defaultdict(list)
+        into: Admitted = defaultdict(dict)
+        self._in_default: list[Conns] = []
         for d, c in enumerate(self.classes):
-            rules = c.ingress
-            if rules is None:
-                continue
-            for src, conns in self._targets_ingress(rules, d).items():
+            explicit, default = self._ingress_of(d)
+            self._in_default.append(default)
+            if default:
+                open_in[c.ports].append((d, default))
+            for src, conns in explicit.items():
                 into[src][d] = conns
         return open_in, into
 
     def _class_row(
-        self, s: int, open_in: list[int], into: dict[int, dict[int, Conns]]
+        self, s: int, open_in: dict[Ports, list[tuple[int, Conns]]], into: Admitted
     ) -> dict[int, Conns]:
         """dst class -> connections allowed from class ``s`` (non-empty only). Rows are made
         one source at a time: open egress to open ingress is quadratic, and never held whole."""
-        eg = self.classes[s].egress
+        named, default = self._egress_of(s)
         admitted = into.get(s, {})
-        if eg is None:
-            row = dict.fromkeys(open_in, ALL)
-            row.update(admitted)
-            return row
-        row = {}
-        for d, out in self._targets(eg).items():
-            conns = out if self.classes[d].ingress is None else out & admitted.get(d, NONE)
+        row: dict[int, Conns] = {}
+        for d, out in named.items():
+            conns = out & admitted[d] if d in admitted else out & self._in_default[d]
             if conns:
                 row[d] = conns
-        return row
+        for d, admits in admitted.items():
+            if d not in named:
+                conns = default(self.classes[d].ports) & admits
+                if conns:
+                    row[d] = conns
+        for ports, members in open_in.items():
+            out = default(ports)
+            if not out:
+                continue
+            for d, admits in members:
+                if d in named or d in admitted:
+                    continue
+                row[d] = admits if out == ALL else (out if admits == ALL else out & admits)
+        return {d: c for d, c in row.items() if c}
 
     def _targets_ingress(self, rules: Rules, d: int) -> dict[int, Conns]:
         """Source class -> connections the ingress rules of class ``d`` admit."""
@@ -208,9 +329,16 @@ class Analysis:
 
     def cuts(self) -> Cuts:
         """Where this analysis cuts the IP space (ingress sources, egress destinations)."""
+        networks = [
+            p.block
+            for _, eg in self._tiers
+            for r in eg.rules()
+            for p in r.peers
+            if p.block is not None
+        ]
         return (
             boundaries(_blocks(c.ingress for c in self.classes)),
-            boundaries(_blocks(c.egress for c in self.classes)),
+            boundaries([*_blocks(c.egress for c in self.classes), *networks]),
         )
 
     def iter_fanouts(self, cuts: Cuts | None = None) -> Iterator[Fanout]:
@@ -257,14 +385,13 @@ class Analysis:
         sources, targets = cut(cuts[0]), cut(cuts[1])
         ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
         ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
-        for i, cls in enumerate(self.classes):
-            ing, eg = cls.ingress, cls.egress
+        for i in range(len(self.classes)):
             for lo, hi in sources:
-                conns = ALL if ing is None else self._allowed_ip(ing, lo, hi, i)
+                conns = self._decide_ip(i, True, lo, hi)
                 if conns:
                     ext_in[ip_peer(lo, hi)].append((i, conns))
             for lo, hi in targets:
-                conns = ALL if eg is None else self._allowed_ip(eg, lo, hi, None)
+                conns = self._decide_ip(i, False, lo, hi)
                 if conns:
                     ext_out[i].append((ip_peer(lo, hi), conns))
         return ext_in, ext_out
