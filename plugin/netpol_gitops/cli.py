@@ -487,6 +487,8 @@ def reach(
     from netpol_gitops.output.connections import RENDERERS, fanout_lines, txt_lines  # noqa: PLC0415
 
     analysed = analysis(path, config, generate=generate)  # every problem before any output
+    for warning in analysed.topo.warnings:  # what the analysis skipped (nodes, domainNames)
+        typer.echo(warning.line(), err=True)
     if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
         sys.stdout.writelines(fanout_lines(analysed.iter_fanouts()))
         return

@@ -46,6 +46,7 @@ class TierRule:
     ports: tuple[PortRule, ...] | None  # None: every port and protocol
     everyone: bool
     name: str
+    policy: str = field(default="", compare=False)  # "Kind name" of the policy it is in
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,23 @@ class ClusterPolicy:
     ingress: tuple[TierRule, ...]
     egress: tuple[TierRule, ...]
     warnings: tuple[tuple[Path, str], ...] = field(default=(), compare=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    def covers(self, ns_labels: dict[str, str]) -> bool:
+        """Its subject is every pod of a namespace with these labels."""
+        return self.namespaces.matches(ns_labels) and (
+            self.pods is None or not (self.pods.labels or self.pods.expressions)
+        )
+
+    def denies(self, direction: str) -> bool:
+        """It has a rule that denies this direction (ingress or egress) to or from every pod on
+        every port: a default deny of the tier (earlier rules are its exceptions)."""
+        return any(
+            r.action == DENY and r.everyone and r.ports is None for r in getattr(self, direction)
+        )
 
     @property
     def order(self) -> tuple[int, str, str]:
@@ -291,7 +309,7 @@ def compile_cluster_policy(obj: dict[str, Any]) -> ClusterPolicy:
                 if v2
                 else _v1alpha1_ports(r.get("ports"), (*at, "ports"))
             )
-            out.append(TierRule(action, peers, ports, everyone, str(r.get("name") or i)))
+            out.append(TierRule(action, peers, ports, everyone, str(r.get("name") or i), label))
         return tuple(out)
 
     return ClusterPolicy(

@@ -165,6 +165,19 @@ class Analysis:
         """Classes a cluster-policy rule selects by its selectors (not counting ``everyone``)."""
         return frozenset().union(*(self._matches("", p) for p in rule.peers))
 
+    def tiers(self, i: int) -> tuple[Tiers, Tiers]:
+        """The cluster-policy rules of class ``i``: (ingress, egress)."""
+        return self._tiers[i]
+
+    def admitted(self, rules: Rules, i: int, ingress: bool) -> dict[int, Conns]:
+        """Peer class -> what these NetworkPolicy rules of class ``i`` admit, for the peers
+        they select (ingress: from those sources; egress: to those destinations)."""
+        return self._targets_ingress(rules, i) if ingress else self._targets(rules)
+
+    def selected(self, rule: TierRule) -> frozenset[int]:
+        """Classes a cluster-policy rule selects by its selectors (not counting ``everyone``)."""
+        return self._selected(rule)
+
     def _allowed_ip(self, rules: Rules, lo: int, hi: int, dst: int | None) -> Conns:
         out = NONE
         ports = self.classes[dst].ports if dst is not None else None

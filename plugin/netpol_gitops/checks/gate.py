@@ -7,6 +7,7 @@ from typing import Any
 
 from netpol_gitops.analysis.changes import compared
 from netpol_gitops.analysis.documents import topology_of
+from netpol_gitops.analysis.overrides import Override, overridden
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
@@ -71,9 +72,19 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
             handwritten,
             result.generated,
             result.not_generated,
+            topo.cluster_policies,
+            overrides_of(topo, result.generated),
         )
     )
-    return sorted([*found, *audit_report(result, config, topo)])
+    return sorted([*found, *topo.warnings, *audit_report(result, config, topo)])
+
+
+def overrides_of(topo: Topology, generated: list[dict[str, Any]]) -> list[Override]:
+    """The NetworkPolicy allows (input and generated) an Admin-tier Deny overrides; none
+    without an Admin-tier policy (no analysis is built)."""
+    if not topo.cluster_policies:
+        return []
+    return list(overridden(Analysis(topo.with_policies(generated))))
 
 
 def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Problem]:
