@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netpol_gitops.analysis.cluster import ADMIN, BASELINE, TierRule, ordered
@@ -36,15 +36,8 @@ Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
 # union of two analyses' cuts is a common refinement, on which their IP peers compare
 Cuts = tuple[frozenset[int], frozenset[int]]
 Ports = tuple[tuple[str, int, str], ...]  # a class's named container ports
+ROW_CACHE = 256  # rows kept for reuse by classes alike (see _class_row)
 Admitted = dict[int, dict[int, Conns]]  # src class -> dst class -> what dst's ingress admits
-
-
-def _everything(ports: Ports) -> Conns:
-    return ALL
-
-
-def _nothing(ports: Ports) -> Conns:
-    return NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +98,7 @@ class Analysis:
         self.by_ns: dict[str, list[int]] = defaultdict(list)
         # the cluster-policy rules of each class: (ingress, egress), NO_TIERS for most
         self._tiers: list[tuple[Tiers, Tiers]] = []
+        interned: dict[tuple[int, ...], tuple[Tiers, Tiers]] = {}  # equal tiers, one object
         for i, key in enumerate(sorted(groups)):
             ns, labels, ports = key
             lab = dict(labels)
@@ -122,10 +116,15 @@ class Analysis:
                 )
             )
             self._tiers.append(
-                tiers_of(tiered, topo.namespace_labels(ns), lab) if tiered else (NO_TIERS, NO_TIERS)
+                tiers_of(tiered, topo.namespace_labels(ns), lab, interned)
+                if tiered
+                else (NO_TIERS, NO_TIERS)
             )
             self.by_ns[ns].append(i)
         self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
+        self._sigs: dict[int, dict[int, int]] = {}  # id(Tiers) -> peer class -> rule bits
+        self._decisions: dict[tuple[int, int, Conns | None, Ports], Conns] = {}
+        self._rows: dict[tuple[int, bool, tuple[int, ...]], dict[int, Conns]] = {}
         # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
         self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
         for name in self.by_ns:
@@ -219,80 +218,83 @@ class Analysis:
                 out[c] = out.get(c, NONE) | rule.conns(self.classes[c].ports)
         return out
 
-    def _stacked(
-        self, tiers: Tiers, rules: Rules | None, np: dict[int, Conns], ports: Ports | None
-    ) -> tuple[dict[int, Conns], Callable[[Ports], Conns]]:
-        """(peer class -> decision, for the peers some rule selects; the decision for any other
-        peer, by its container ports) of a direction with cluster-policy rules. ``np``: what
-        its NetworkPolicy rules admit per peer; ``ports``: the subject's (ingress: named ports
-        resolve on it), None for egress (they resolve on each peer)."""
-        sets = {id(r): self._selected(r) for r in tiers.rules()}
-        explicit: set[int] = set(np).union(*sets.values())
+    def _signatures(self, tiers: Tiers) -> dict[int, int]:
+        """Peer class -> the rules of ``tiers`` (bit j: its j-th rule, Admin then Baseline) that
+        select it by selectors, for every class some rule selects; made once per distinct
+        ``tiers`` (classes with the same cluster policies share it)."""
+        key = id(tiers)
+        found = self._sigs.get(key)
+        if found is None:
+            found = {}
+            for j, rule in enumerate(tiers.rules()):
+                for peer in self._selected(rule):
+                    found[peer] = found.get(peer, 0) | (1 << j)
+            self._sigs[key] = found
+        return found
 
-        def matched(
-            tier: tuple[TierRule, ...], peer: int | None, dst: Ports
-        ) -> list[tuple[str, Conns]]:
-            return [
-                (r.action, covers(r, dst))
-                for r in tier
-                if r.everyone or (peer is not None and peer in sets[id(r)])
-            ]
+    def _decision(self, tiers: Tiers, sig: int, np: Conns | None, ports: Ports) -> Conns:
+        """What a direction with these cluster-policy rules admits of a peer that the rules in
+        ``sig`` select (and the every-pod rules), NetworkPolicy admitting ``np`` (None: not
+        isolated), towards a destination with ``ports``; few distinct keys, so cached."""
+        key = (id(tiers), sig, np, ports)
+        found = self._decisions.get(key)
+        if found is None:
+            n = len(tiers.admin)
 
-        out: dict[int, Conns] = {}
-        for peer in explicit:
-            dst = ports if ports is not None else self.classes[peer].ports
-            verdict = None if rules is None else np.get(peer, NONE)
-            out[peer] = decide(
-                matched(tiers.admin, peer, dst), verdict, matched(tiers.baseline, peer, dst)
-            )
+            def matched(rules: tuple[TierRule, ...], first: int) -> list[tuple[str, Conns]]:
+                return [
+                    (r.action, covers(r, ports))
+                    for j, r in enumerate(rules, first)
+                    if r.everyone or sig >> j & 1
+                ]
 
-        @functools.cache
-        def default(dst: Ports) -> Conns:
-            verdict = None if rules is None else NONE
-            dst = ports if ports is not None else dst
-            return decide(
-                matched(tiers.admin, None, dst), verdict, matched(tiers.baseline, None, dst)
-            )
+            found = decide(matched(tiers.admin, 0), np, matched(tiers.baseline, n))
+            self._decisions[key] = found
+        return found
 
-        return out, default
-
-    def _ingress_of(self, d: int) -> tuple[dict[int, Conns], Conns]:
-        """(source class -> what the ingress of class ``d`` admits, for the sources its rules
-        select; what it admits from every other source)."""
-        cls, tiers = self.classes[d], self._tiers[d][0]
-        rules = cls.ingress
-        np = {} if rules is None else self._targets_ingress(rules, d)
+    def _egress(self, s: int, d: int, named: dict[int, Conns]) -> Conns:
+        """What class ``s``'s egress admits to class ``d`` (``named``: its NetworkPolicy
+        targets)."""
+        rules, tiers = self.classes[s].egress, self._tiers[s][1]
+        np = None if rules is None else named.get(d, NONE)
         if not tiers:
-            return np, (ALL if rules is None else NONE)
-        explicit, default = self._stacked(tiers, rules, np, cls.ports)
-        return explicit, default(cls.ports)
+            return ALL if np is None else np
+        sig = self._signatures(tiers).get(d, 0)
+        return self._decision(tiers, sig, np, self.classes[d].ports)
 
-    def _egress_of(self, s: int) -> tuple[dict[int, Conns], Callable[[Ports], Conns]]:
-        """(destination class -> what the egress of class ``s`` admits, for the destinations
-        its rules select; what it admits to any other destination, by its ports)."""
-        cls, tiers = self.classes[s], self._tiers[s][1]
-        rules = cls.egress
-        np = {} if rules is None else self._targets(rules)
+    def _ingress(self, d: int, s: int, admitted: dict[int, Conns]) -> Conns:
+        """What class ``d``'s ingress admits from class ``s`` (``admitted``: what the
+        NetworkPolicies of each class admit from ``s``)."""
+        rules, tiers = self.classes[d].ingress, self._tiers[d][0]
+        np = None if rules is None else admitted.get(d, NONE)
         if not tiers:
-            return np, (_everything if rules is None else _nothing)
-        return self._stacked(tiers, rules, np, None)
+            return ALL if np is None else np
+        sig = self._signatures(tiers).get(s, 0)
+        return self._decision(tiers, sig, np, self.classes[d].ports)
 
     def _ingress_index(self) -> tuple[dict[Ports, list[tuple[int, Conns]]], Admitted]:
-        """(container ports -> [(class, what its ingress admits from sources it does not
-        name)] for non-empty ones, src class -> dst class -> what dst's ingress admits from
-        the sources it names (empty sets included: they override the default)).
+        """(container ports -> [(class, what its ingress admits from a source no rule of it
+        names)] for non-empty ones, src class -> dst class -> what dst's NetworkPolicies
+        admit from src, for the sources they select).
 
         Cost follows what the rules select, not the number of class pairs."""
         open_in: dict[Ports, list[tuple[int, Conns]]] = defaultdict(list)
         into: Admitted = defaultdict(dict)
-        self._in_default: list[Conns] = []
+        # classes by their ingress cluster-policy rules: a source some rule selects must look
+        # at each of them
+        self._tiered_in: dict[int, tuple[Tiers, list[int]]] = {}
         for d, c in enumerate(self.classes):
-            explicit, default = self._ingress_of(d)
-            self._in_default.append(default)
+            rules, tiers = c.ingress, self._tiers[d][0]
+            if rules is not None:
+                for src, conns in self._targets_ingress(rules, d).items():
+                    into[src][d] = conns
+            if tiers:
+                self._tiered_in.setdefault(id(tiers), (tiers, []))[1].append(d)
+                default = self._decision(tiers, 0, None if rules is None else NONE, c.ports)
+            else:
+                default = ALL if rules is None else NONE
             if default:
                 open_in[c.ports].append((d, default))
-            for src, conns in explicit.items():
-                into[src][d] = conns
         return open_in, into
 
     def _class_row(
@@ -300,27 +302,65 @@ class Analysis:
     ) -> dict[int, Conns]:
         """dst class -> connections allowed from class ``s`` (non-empty only). Rows are made
         one source at a time: open egress to open ingress is quadratic, and never held whole."""
-        named, default = self._egress_of(s)
+        cls, tiers = self.classes[s], self._tiers[s][1]
+        named = {} if cls.egress is None else self._targets(cls.egress)
         admitted = into.get(s, {})
-        row: dict[int, Conns] = {}
-        for d, out in named.items():
-            conns = out & admitted[d] if d in admitted else out & self._in_default[d]
+        if not tiers and not self._tiered_in:  # NetworkPolicy alone
+            return self._np_row(cls.egress is None, named, open_in, admitted)
+        open_out = cls.egress is None
+        # what decides a row, but for the peers this class's NetworkPolicies name: its egress
+        # tiers, whether its egress is isolated, and which ingress tier rules select it
+        key = (
+            id(tiers),
+            open_out,
+            tuple(self._signatures(t).get(s, 0) for t, _ in self._tiered_in.values()),
+        )
+        base = self._rows.get(key)
+        if base is None:
+            if len(self._rows) >= ROW_CACHE:
+                self._rows.clear()
+            base = self._rows[key] = self._base_row(s)
+        row = dict(base)
+        for d in {*named, *admitted}:
+            out = self._egress(s, d, named)
+            conns = out & self._ingress(d, s, admitted) if out else NONE
             if conns:
                 row[d] = conns
-        for d, admits in admitted.items():
-            if d not in named:
-                conns = default(self.classes[d].ports) & admits
+            else:
+                row.pop(d, None)
+        return row
+
+    def _base_row(self, s: int) -> dict[int, Conns]:
+        """The row of class ``s`` as if its own and its peers' NetworkPolicies named no peer
+        (each isolated direction admits nothing it does not name): every class is looked at,
+        once per distinct key of _class_row."""
+        row = {}
+        for d in range(len(self.classes)):
+            out = self._egress(s, d, {})
+            if out:
+                conns = out & self._ingress(d, s, {})
                 if conns:
                     row[d] = conns
-        for ports, members in open_in.items():
-            out = default(ports)
-            if not out:
-                continue
-            for d, admits in members:
-                if d in named or d in admitted:
-                    continue
-                row[d] = admits if out == ALL else (out if admits == ALL else out & admits)
-        return {d: c for d, c in row.items() if c}
+        return row
+
+    def _np_row(
+        self,
+        open_out: bool,
+        named: dict[int, Conns],
+        open_in: dict[Ports, list[tuple[int, Conns]]],
+        admitted: dict[int, Conns],
+    ) -> dict[int, Conns]:
+        """A row under NetworkPolicy alone (no cluster policy anywhere)."""
+        if open_out:
+            row = {d: ALL for members in open_in.values() for d, _ in members}
+            row.update(admitted)
+            return row
+        row = {}
+        for d, out in named.items():
+            conns = out if self.classes[d].ingress is None else out & admitted.get(d, NONE)
+            if conns:
+                row[d] = conns
+        return row
 
     def _targets_ingress(self, rules: Rules, d: int) -> dict[int, Conns]:
         """Source class -> connections the ingress rules of class ``d`` admit."""

@@ -74,12 +74,23 @@ NO_TIERS = Tiers()
 
 
 def tiers_of(
-    policies: Sequence[ClusterPolicy], ns_labels: dict[str, str], labels: dict[str, str]
+    policies: Sequence[ClusterPolicy],
+    ns_labels: dict[str, str],
+    labels: dict[str, str],
+    interned: dict[tuple[int, ...], tuple[Tiers, Tiers]],
 ) -> tuple[Tiers, Tiers]:
-    """(ingress, egress) tiers of a class, from ``policies`` already in evaluation order."""
+    """(ingress, egress) tiers of a class, from ``policies`` already in evaluation order;
+    classes selected by the same policies get the same objects (``interned``)."""
     chosen = [p for p in policies if p.selects(ns_labels, labels)]
     if not chosen:
         return NO_TIERS, NO_TIERS
+    key = tuple(id(p) for p in chosen)
+    if key not in interned:
+        interned[key] = _tiers(chosen)
+    return interned[key]
+
+
+def _tiers(chosen: list[ClusterPolicy]) -> tuple[Tiers, Tiers]:
 
     def of(direction: str) -> Tiers:
         admin = tuple(r for p in chosen if p.tier == ADMIN for r in getattr(p, direction))
