@@ -423,8 +423,9 @@ def check(
     Rules: no-default-deny, egress-without-dns, half-open-flow (a flow the other namespace's
     deny blocks), selector-matches-nothing, redundant-policy and name-clash (hand-written
     policies), stale-generated-policy (labelled as generated but not what the generator makes
-    now), and the invalid-* problems render reports. Every format prints a whole document, with
-    input problems as findings.
+    now), overridden-allow and undecidable-peer (cluster policies: AdminNetworkPolicy,
+    BaselineAdminNetworkPolicy, ClusterNetworkPolicy), and the invalid-* problems render
+    reports. Every format prints a whole document, with input problems as findings.
 
     Examples:
 
@@ -475,7 +476,8 @@ def reach(
 ) -> None:
     """Who can reach whom: every allowed connection between workloads (Pod, Deployment,
     StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) and external IP
-    ranges, under Kubernetes NetworkPolicy semantics.
+    ranges, under Kubernetes NetworkPolicy semantics and the cluster policy tiers around it
+    (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy).
 
     Examples:
 
