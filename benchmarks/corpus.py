@@ -55,3 +55,69 @@ def corpus(namespaces: int, form: str = "--single-file") -> Path:
             path.write_text(translate(path.read_text()))
         marker.write_text("ok\n")
     return out
+
+
+ENVS = ("prod", "staging", "dev")
+
+
+def admin_policy(k: int) -> str:
+    """One Admin-tier ClusterNetworkPolicy of the benchmark: a realistic platform rule set on
+    the namespaces of one env (Accept from monitoring, Deny dev to the databases' port, Pass the
+    rest of the env's traffic to NetworkPolicy; egress Deny to one /16, Accept to the env)."""
+    env, other = ENVS[k % 3], ENVS[(k + 1) % 3]
+    return f"""apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata:
+  name: platform-{k:02d}
+spec:
+  tier: Admin
+  priority: {k}
+  subject:
+    namespaces:
+      matchLabels: {{env: {env}}}
+  ingress:
+  - name: monitoring
+    action: Accept
+    from: [{{namespaces: {{matchLabels: {{kubernetes.io/metadata.name: monitoring}}}}}}]
+  - name: no-{other}-databases
+    action: Deny
+    from: [{{namespaces: {{matchLabels: {{env: {other}}}}}}}]
+    protocols: [{{tcp: {{destinationPort: {{number: {5432 + k}}}}}}}]
+  - name: same-env
+    action: Pass
+    from: [{{namespaces: {{matchLabels: {{env: {env}}}}}}}]
+  egress:
+  - name: no-legacy-range
+    action: Deny
+    to: [{{networks: [10.{k}.0.0/16]}}]
+  - name: same-env
+    action: Accept
+    to: [{{namespaces: {{matchLabels: {{env: {env}}}}}}}]
+"""
+
+
+BASELINE = """apiVersion: policy.networking.k8s.io/v1alpha1
+kind: BaselineAdminNetworkPolicy
+metadata:
+  name: default
+spec:
+  subject:
+    namespaces:
+      matchLabels: {env: prod}
+  ingress:
+  - name: deny-all
+    action: Deny
+    from: [{namespaces: {}}]
+"""
+
+
+def with_admin_policies(namespaces: int, count: int = 50) -> Path:
+    """The single-file corpus plus ``count`` Admin-tier ClusterNetworkPolicies and a Baseline
+    (issue 20: the analysis stays linear in policies + output)."""
+    out = WORK / f"{namespaces}-admin-{count}"
+    if not (out / "tiers.yaml").exists():
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "stream.yaml").write_text((corpus(namespaces) / "stream.yaml").read_text())
+        tiers = [admin_policy(k) for k in range(count)]
+        (out / "tiers.yaml").write_text("---\n".join([*tiers, BASELINE]))
+    return out

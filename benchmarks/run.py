@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import ROOT, WORK, corpus
+from corpus import ROOT, WORK, corpus, with_admin_policies
 from harness import BASELINE_LOAD, BASELINE_LOAD_DUMP, machine, median
 
 BIN = Path(sys.executable).parent
@@ -179,6 +179,16 @@ def variants(n: int, with_plain_reach: bool) -> list[Variant]:
     ]
     if with_plain_reach:
         out.append(Variant("reach", [EXE, "reach", str(stream)], "libyaml load", input_mb=s_mb))
+    if n == 1000:
+        tiered = with_admin_policies(n)
+        out.append(
+            Variant(
+                "reach --generate (+ 50 admin policies)",
+                [EXE, "reach", "--generate", str(tiered)],
+                "libyaml load",
+                input_mb=s_mb,
+            )
+        )
     if n in (100, 1000, 3000):
         repo, base, head = git_pair(n)
         out.append(

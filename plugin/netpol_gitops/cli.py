@@ -430,8 +430,10 @@ def check(
     pod declares), redundant-policy and name-clash (hand-written
     policies), stale-generated-policy (labelled as generated but not what the generator makes
     now), deny-breaks-existing (the generated policies block what hand-written ones allow),
-    unmanaged-namespace (workloads without a Namespace manifest), and the invalid-* problems
-    render reports. Every format prints a whole document, with input problems as findings.
+    unmanaged-namespace (workloads without a Namespace manifest), overridden-allow and
+    undecidable-peer (cluster policies: AdminNetworkPolicy, BaselineAdminNetworkPolicy,
+    ClusterNetworkPolicy), and the invalid-* problems render reports. Every format prints a
+    whole document, with input problems as findings.
 
     Examples:
 
@@ -550,7 +552,8 @@ def reach(
 ) -> None:
     """Who can reach whom: every allowed connection between workloads (Pod, Deployment,
     StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) and external IP
-    ranges, under Kubernetes NetworkPolicy semantics.
+    ranges, under Kubernetes NetworkPolicy semantics and the cluster policy tiers around it
+    (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy).
 
     Examples:
 
@@ -562,6 +565,8 @@ def reach(
     from netpol_gitops.output.connections import RENDERERS, fanout_lines, txt_lines  # noqa: PLC0415
 
     analysed = analysis(path, config, generate=generate)  # every problem before any output
+    for warning in analysed.topo.warnings:  # what the analysis skipped (nodes, domainNames)
+        typer.echo(warning.line(), err=True)
     if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
         sys.stdout.writelines(fanout_lines(analysed.iter_fanouts()))
         return

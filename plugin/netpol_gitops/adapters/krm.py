@@ -21,6 +21,7 @@ from typing import Any
 from netpol_gitops.adapters.files import MAX_INPUT_BYTES, decode, read_file
 from netpol_gitops.adapters.inputs import manifest_files
 from netpol_gitops.adapters.kustomization import real
+from netpol_gitops.analysis.cluster import KINDS as CLUSTER_KINDS
 from netpol_gitops.analysis.documents import reads, topology_of
 from netpol_gitops.checks.rules import unmatched_selectors, unresolved_ports
 from netpol_gitops.errors import NetpolError, Problem
@@ -243,7 +244,9 @@ def _is_json(data: str | bytes) -> bool:
 
 
 def _workload(kind: str | None) -> bool:
-    return kind not in READ_KINDS and reads(kind)
+    """A kind read only for its workloads (the flows' selectors): not the cluster policies,
+    which the analysis reads but the KRM function, which analyses no connection, does not."""
+    return kind not in READ_KINDS and kind not in CLUSTER_KINDS and reads(kind)
 
 
 def run_parsed(text: str, cwd: Path) -> KrmResult:

@@ -45,11 +45,16 @@ def _signatures(analysis: Analysis) -> dict[str, tuple[object, ...]]:
 
 
 def touched(base: Analysis, head: Analysis) -> frozenset[str]:
-    """The namespaces whose workloads, labels or policies differ. A pair's connections depend
-    only on its source's egress (the policies of its namespace), its destination's ingress
-    (likewise) and the labels of both and of their namespaces, so every pair whose
-    connections differ has an end in one of these."""
+    """The namespaces whose workloads, labels or policies differ (every namespace when a
+    cluster-scoped policy differs). A pair's connections depend only on its source's egress
+    (the policies of its namespace), its destination's ingress (likewise), the labels of both
+    and of their namespaces, and the cluster policies, so every pair whose connections differ
+    has an end in one of these."""
     a, b = _signatures(base), _signatures(head)
+    if sorted(map(repr, base.topo.cluster_policies)) != sorted(
+        map(repr, head.topo.cluster_policies)
+    ):
+        return frozenset(a) | frozenset(b)  # a cluster policy changed: it may touch any pair
     return frozenset(ns for ns in set(a) | set(b) if a.get(ns) != b.get(ns))
 
 

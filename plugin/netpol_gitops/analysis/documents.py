@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from netpol_gitops.analysis.cluster import KINDS as CLUSTER_KINDS
 from netpol_gitops.analysis.objects import Malformed
 from netpol_gitops.analysis.topology import WORKLOAD_KINDS, Topology
 from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.model.severity import Severity
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.partial import ANY, Unusual, pruned
 
@@ -24,7 +26,10 @@ def topology(objects: Sequence[dict[str, Any]]) -> Topology:
 def reads(kind: str | None) -> bool:
     """Whether a document of this top-level kind can matter to the analysis."""
     return kind is not None and (
-        kind in WORKLOAD_KINDS or kind.endswith("List") or kind in ("Namespace", "NetworkPolicy")
+        kind in WORKLOAD_KINDS
+        or kind.endswith("List")
+        or kind in ("Namespace", "NetworkPolicy")
+        or kind in CLUSTER_KINDS
     )
 
 
@@ -79,6 +84,7 @@ def topology_of(
         if not reads(doc.kind):
             continue
         for path, obj in _objects(doc, keep):
+            known = len(topo.cluster_policies)
             try:
                 topo.add(obj)
             except Malformed as exc:
@@ -90,6 +96,11 @@ def topology_of(
                         f"cannot analyse this {obj.get('kind')}: {type(exc).__name__}: {exc}",
                     )
                 )
+            for cp in topo.cluster_policies[known:]:  # undecidable peers: warned, skipped
+                topo.warnings += [
+                    Problem(doc.location([*path, *at]), text, Severity.WARNING, "undecidable-peer")
+                    for at, text in cp.warnings
+                ]
     if problems:
         raise NetpolError(problems)
     for obj in extra:

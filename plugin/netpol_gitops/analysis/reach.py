@@ -1,9 +1,17 @@
-"""Who can reach whom under Kubernetes NetworkPolicy semantics. Pure.
+"""Who can reach whom under Kubernetes NetworkPolicy semantics and the cluster policy tiers
+around it (AdminNetworkPolicy / ClusterNetworkPolicy Admin, then NetworkPolicy, then
+BaselineAdminNetworkPolicy / ClusterNetworkPolicy Baseline, then allow: see stack.py). Pure.
 
 Work is done on classes of workloads with equal namespace, labels and named ports (they are
 indistinguishable to every policy), so rules are matched once per class, not once per pod pair.
 A connection needs the source's egress AND the destination's ingress; a pod is isolated for a
 direction iff a policy of its own namespace selects it for that direction.
+
+Each direction of a class decides its peers in two parts: ``explicit``, the peer classes some
+rule selects by name or label (what the rules select, never every pair), and a ``default`` for
+every other peer, decided by the rules that match every pod (``namespaces: {}``, a peer-less
+NetworkPolicy rule) alone. A connection is the source's egress decision for the destination
+AND the destination's ingress decision for the source.
 """
 
 from __future__ import annotations
@@ -14,7 +22,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from netpol_gitops.analysis.cluster import ADMIN, BASELINE, TierRule, ordered
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
+from netpol_gitops.analysis.stack import NO_TIERS, Tiers, covers, decide, tiers_of
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.model.connection import Connection, Fanout, ip_peer
 from netpol_gitops.model.portsets import ALL, NONE, Conns
@@ -25,6 +35,9 @@ Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
 # where the IPv4 space is cut into ranges: (for ingress sources, for egress destinations); the
 # union of two analyses' cuts is a common refinement, on which their IP peers compare
 Cuts = tuple[frozenset[int], frozenset[int]]
+Ports = tuple[tuple[str, int, str], ...]  # a class's named container ports
+ROW_CACHE = 256  # rows kept for reuse by classes alike (see _class_row)
+Admitted = dict[int, dict[int, Conns]]  # src class -> dst class -> what dst's ingress admits
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +93,12 @@ class Analysis:
         policies: dict[str, list[Policy]] = defaultdict(list)
         for p in topo.policies:
             policies[p.namespace].append(p)
+        tiered = [*ordered(topo.cluster_policies, ADMIN), *ordered(topo.cluster_policies, BASELINE)]
         self.classes: list[WorkloadClass] = []
         self.by_ns: dict[str, list[int]] = defaultdict(list)
+        # the cluster-policy rules of each class: (ingress, egress), NO_TIERS for most
+        self._tiers: list[tuple[Tiers, Tiers]] = []
+        interned: dict[tuple[int, ...], tuple[Tiers, Tiers]] = {}  # equal tiers, one object
         for i, key in enumerate(sorted(groups)):
             ns, labels, ports = key
             lab = dict(labels)
@@ -98,8 +115,16 @@ class Analysis:
                     [(p.namespace, r) for p in eg for r in p.egress or ()] if eg else None,
                 )
             )
+            self._tiers.append(
+                tiers_of(tiered, topo.namespace_labels(ns), lab, interned)
+                if tiered
+                else (NO_TIERS, NO_TIERS)
+            )
             self.by_ns[ns].append(i)
         self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
+        self._sigs: dict[int, dict[int, int]] = {}  # id(Tiers) -> peer class -> rule bits
+        self._decisions: dict[tuple[int, int, Conns | None, Ports], Conns] = {}
+        self._rows: dict[tuple[int, bool, tuple[int, ...]], dict[int, Conns]] = {}
         # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
         self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
         for name in self.by_ns:
@@ -135,6 +160,23 @@ class Analysis:
             self._matched[key] = found
         return found
 
+    def _selected(self, rule: TierRule) -> frozenset[int]:
+        """Classes a cluster-policy rule selects by its selectors (not counting ``everyone``)."""
+        return frozenset().union(*(self._matches("", p) for p in rule.peers))
+
+    def tiers(self, i: int) -> tuple[Tiers, Tiers]:
+        """The cluster-policy rules of class ``i``: (ingress, egress)."""
+        return self._tiers[i]
+
+    def admitted(self, rules: Rules, i: int, ingress: bool) -> dict[int, Conns]:
+        """Peer class -> what these NetworkPolicy rules of class ``i`` admit, for the peers
+        they select (ingress: from those sources; egress: to those destinations)."""
+        return self._targets_ingress(rules, i) if ingress else self._targets(rules)
+
+    def selected(self, rule: TierRule) -> frozenset[int]:
+        """Classes a cluster-policy rule selects by its selectors (not counting ``everyone``)."""
+        return self._selected(rule)
+
     def _allowed_ip(self, rules: Rules, lo: int, hi: int, dst: int | None) -> Conns:
         out = NONE
         ports = self.classes[dst].ports if dst is not None else None
@@ -142,6 +184,26 @@ class Analysis:
             if rule.peers is None or any(_in_block(p, lo, hi) for p in rule.peers):
                 out = out | rule.conns(ports)
         return out
+
+    def _decide_ip(self, i: int, ingress: bool, lo: int, hi: int) -> Conns:
+        """What class ``i`` admits from (ingress) or to (egress) the IP range lo-hi."""
+        cls = self.classes[i]
+        rules = cls.ingress if ingress else cls.egress
+        dst = i if ingress else None
+        tiers = self._tiers[i][0 if ingress else 1]
+        if not tiers:
+            return ALL if rules is None else self._allowed_ip(rules, lo, hi, dst)
+        ports = cls.ports if ingress else None
+
+        def matched(tier: tuple[TierRule, ...]) -> list[tuple[str, Conns]]:
+            return [
+                (r.action, covers(r, ports))
+                for r in tier
+                if any(_in_block(p, lo, hi) for p in r.peers)
+            ]
+
+        np = None if rules is None else self._allowed_ip(rules, lo, hi, dst)
+        return decide(matched(tiers.admin), np, matched(tiers.baseline))
 
     def _targets(self, rules: Rules) -> dict[int, Conns]:
         """Class -> connections the rules admit, for the classes they select."""
@@ -156,42 +218,153 @@ class Analysis:
                 out[c] = out.get(c, NONE) | rule.conns(self.classes[c].ports)
         return out
 
-    def _ingress_index(self) -> tuple[list[int], dict[int, dict[int, Conns]]]:
-        """(classes open to all ingress, src class -> dst class -> what its ingress admits).
+    def _signatures(self, tiers: Tiers) -> dict[int, int]:
+        """Peer class -> the rules of ``tiers`` (bit j: its j-th rule, Admin then Baseline) that
+        select it by selectors, for every class some rule selects; made once per distinct
+        ``tiers`` (classes with the same cluster policies share it)."""
+        key = id(tiers)
+        found = self._sigs.get(key)
+        if found is None:
+            found = {}
+            for j, rule in enumerate(tiers.rules()):
+                for peer in self._selected(rule):
+                    found[peer] = found.get(peer, 0) | (1 << j)
+            self._sigs[key] = found
+        return found
+
+    def _decision(self, tiers: Tiers, sig: int, np: Conns | None, ports: Ports) -> Conns:
+        """What a direction with these cluster-policy rules admits of a peer that the rules in
+        ``sig`` select (and the every-pod rules), NetworkPolicy admitting ``np`` (None: not
+        isolated), towards a destination with ``ports``; few distinct keys, so cached."""
+        key = (id(tiers), sig, np, ports)
+        found = self._decisions.get(key)
+        if found is None:
+            n = len(tiers.admin)
+
+            def matched(rules: tuple[TierRule, ...], first: int) -> list[tuple[str, Conns]]:
+                return [
+                    (r.action, covers(r, ports))
+                    for j, r in enumerate(rules, first)
+                    if r.everyone or sig >> j & 1
+                ]
+
+            found = decide(matched(tiers.admin, 0), np, matched(tiers.baseline, n))
+            self._decisions[key] = found
+        return found
+
+    def _egress(self, s: int, d: int, named: dict[int, Conns]) -> Conns:
+        """What class ``s``'s egress admits to class ``d`` (``named``: its NetworkPolicy
+        targets)."""
+        rules, tiers = self.classes[s].egress, self._tiers[s][1]
+        np = None if rules is None else named.get(d, NONE)
+        if not tiers:
+            return ALL if np is None else np
+        sig = self._signatures(tiers).get(d, 0)
+        return self._decision(tiers, sig, np, self.classes[d].ports)
+
+    def _ingress(self, d: int, s: int, admitted: dict[int, Conns]) -> Conns:
+        """What class ``d``'s ingress admits from class ``s`` (``admitted``: what the
+        NetworkPolicies of each class admit from ``s``)."""
+        rules, tiers = self.classes[d].ingress, self._tiers[d][0]
+        np = None if rules is None else admitted.get(d, NONE)
+        if not tiers:
+            return ALL if np is None else np
+        sig = self._signatures(tiers).get(s, 0)
+        return self._decision(tiers, sig, np, self.classes[d].ports)
+
+    def _ingress_index(self) -> tuple[dict[Ports, list[tuple[int, Conns]]], Admitted]:
+        """(container ports -> [(class, what its ingress admits from a source no rule of it
+        names)] for non-empty ones, src class -> dst class -> what dst's NetworkPolicies
+        admit from src, for the sources they select).
 
         Cost follows what the rules select, not the number of class pairs."""
-        open_in = [d for d, c in enumerate(self.classes) if c.ingress is None]
-        into: dict[int, dict[int, Conns]] = defaultdict(dict)
+        open_in: dict[Ports, list[tuple[int, Conns]]] = defaultdict(list)
+        into: Admitted = defaultdict(dict)
+        # classes by their ingress cluster-policy rules: a source some rule selects must look
+        # at each of them
+        self._tiered_in: dict[int, tuple[Tiers, list[int]]] = {}
         for d, c in enumerate(self.classes):
-            rules = c.ingress
-            if rules is None:
-                continue
-            for src, conns in self._targets_ingress(rules, d).items():
-                into[src][d] = conns
+            rules, tiers = c.ingress, self._tiers[d][0]
+            if rules is not None:
+                for src, conns in self._targets_ingress(rules, d).items():
+                    into[src][d] = conns
+            if tiers:
+                self._tiered_in.setdefault(id(tiers), (tiers, []))[1].append(d)
+                default = self._decision(tiers, 0, None if rules is None else NONE, c.ports)
+            else:
+                default = ALL if rules is None else NONE
+            if default:
+                open_in[c.ports].append((d, default))
         return open_in, into
 
     def _class_row(
         self,
         s: int,
-        open_in: list[int],
-        into: dict[int, dict[int, Conns]],
+        open_in: dict[Ports, list[tuple[int, Conns]]],
+        into: Admitted,
         within: frozenset[int] | None = None,
     ) -> dict[int, Conns]:
         """dst class -> connections allowed from class ``s`` (non-empty only), among the
         classes ``within`` when given (``open_in`` must then hold only those). Rows are made
         one source at a time: open egress to open ingress is quadratic, and never held whole."""
-        eg = self.classes[s].egress
+        cls, tiers = self.classes[s], self._tiers[s][1]
+        named = {} if cls.egress is None else self._targets(cls.egress)
         admitted = into.get(s, {})
         if within is not None:
+            named = {d: c for d, c in named.items() if d in within}
             admitted = {d: c for d, c in admitted.items() if d in within}
-        if eg is None:
-            row = dict.fromkeys(open_in, ALL)
+        if not tiers and not self._tiered_in:  # NetworkPolicy alone
+            return self._np_row(cls.egress is None, named, open_in, admitted)
+        open_out = cls.egress is None
+        # what decides a row, but for the peers this class's NetworkPolicies name: its egress
+        # tiers, whether its egress is isolated, and which ingress tier rules select it
+        key = (
+            id(tiers),
+            open_out,
+            tuple(self._signatures(t).get(s, 0) for t, _ in self._tiered_in.values()),
+        )
+        base = self._rows.get(key)
+        if base is None:
+            if len(self._rows) >= ROW_CACHE:
+                self._rows.clear()
+            base = self._rows[key] = self._base_row(s)
+        row = dict(base) if within is None else {d: c for d, c in base.items() if d in within}
+        for d in {*named, *admitted}:
+            out = self._egress(s, d, named)
+            conns = out & self._ingress(d, s, admitted) if out else NONE
+            if conns:
+                row[d] = conns
+            else:
+                row.pop(d, None)
+        return row
+
+    def _base_row(self, s: int) -> dict[int, Conns]:
+        """The row of class ``s`` as if its own and its peers' NetworkPolicies named no peer
+        (each isolated direction admits nothing it does not name): every class is looked at,
+        once per distinct key of _class_row."""
+        row = {}
+        for d in range(len(self.classes)):
+            out = self._egress(s, d, {})
+            if out:
+                conns = out & self._ingress(d, s, {})
+                if conns:
+                    row[d] = conns
+        return row
+
+    def _np_row(
+        self,
+        open_out: bool,
+        named: dict[int, Conns],
+        open_in: dict[Ports, list[tuple[int, Conns]]],
+        admitted: dict[int, Conns],
+    ) -> dict[int, Conns]:
+        """A row under NetworkPolicy alone (no cluster policy anywhere)."""
+        if open_out:
+            row = {d: ALL for members in open_in.values() for d, _ in members}
             row.update(admitted)
             return row
         row = {}
-        for d, out in self._targets(eg).items():
-            if within is not None and d not in within:
-                continue
+        for d, out in named.items():
             conns = out if self.classes[d].ingress is None else out & admitted.get(d, NONE)
             if conns:
                 row[d] = conns
@@ -215,9 +388,9 @@ class Analysis:
                 out[c] = out.get(c, NONE) | conns
         return out
 
-    def admitted(self) -> dict[int, dict[int, Conns]]:
-        """src class -> dst class -> what the ingress rules of the (ingress-isolated) dst class
-        admit from it; classes not isolated for ingress are absent as destinations."""
+    def admitted_into(self) -> dict[int, dict[int, Conns]]:
+        """src class -> dst class -> what the NetworkPolicy ingress rules of the (isolated)
+        dst class admit from it; classes not isolated for ingress are absent as destinations."""
         return self._ingress_index()[1]
 
     def egress_targets(self, s: int) -> dict[int, Conns] | None:
@@ -228,9 +401,16 @@ class Analysis:
 
     def cuts(self) -> Cuts:
         """Where this analysis cuts the IP space (ingress sources, egress destinations)."""
+        networks = [
+            p.block
+            for _, eg in self._tiers
+            for r in eg.rules()
+            for p in r.peers
+            if p.block is not None
+        ]
         return (
             boundaries(_blocks(c.ingress for c in self.classes)),
-            boundaries(_blocks(c.egress for c in self.classes)),
+            boundaries([*_blocks(c.egress for c in self.classes), *networks]),
         )
 
     def iter_fanouts(
@@ -248,7 +428,10 @@ class Analysis:
         open_kept = open_in
         if only is not None:
             keep = frozenset(i for ns in only for i in self.by_ns.get(ns, ()))
-            open_kept = [d for d in open_in if d in keep]
+            open_kept = {
+                ports: [(d, c) for d, c in members if d in keep]
+                for ports, members in open_in.items()
+            }
 
         @functools.lru_cache(maxsize=16)  # a class's members are mostly neighbours in order
         def row_of(i: int) -> dict[int, Conns]:
@@ -295,16 +478,15 @@ class Analysis:
         sources, targets = cut(cuts[0]), cut(cuts[1])
         ext_in: dict[str, list[tuple[int, Conns]]] = defaultdict(list)
         ext_out: dict[int, list[tuple[str, Conns]]] = defaultdict(list)
-        for i, cls in enumerate(self.classes):
+        for i in range(len(self.classes)):
             if keep is not None and i not in keep:
                 continue
-            ing, eg = cls.ingress, cls.egress
             for lo, hi in sources:
-                conns = ALL if ing is None else self._allowed_ip(ing, lo, hi, i)
+                conns = self._decide_ip(i, True, lo, hi)
                 if conns:
                     ext_in[ip_peer(lo, hi)].append((i, conns))
             for lo, hi in targets:
-                conns = ALL if eg is None else self._allowed_ip(eg, lo, hi, None)
+                conns = self._decide_ip(i, False, lo, hi)
                 if conns:
                     ext_out[i].append((ip_peer(lo, hi), conns))
         return ext_in, ext_out

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netpol_gitops.analysis.cluster import ClusterPolicy, compile_cluster_policy, is_cluster_policy
 from netpol_gitops.analysis.model import Policy, Workload
 from netpol_gitops.analysis.objects import compile_policy, workload
+from netpol_gitops.errors import Problem
 from netpol_gitops.model.kube import NS_NAME_LABEL
 
 # The workloads of core Kubernetes, by kind and the one apiVersion the API serves them as. A
@@ -37,20 +39,30 @@ class Topology:
     workloads: list[Workload] = field(default_factory=list)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     policies: list[Policy] = field(default_factory=list)
+    # AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy, as read
+    cluster_policies: list[ClusterPolicy] = field(default_factory=list)
 
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
+    # what the analysis could not decide and skipped (a nodes or domainNames peer), located
+    warnings: list[Problem] = field(default_factory=list)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         return self.namespaces.get(name) or {NS_NAME_LABEL: name}
 
     def with_policies(self, objects: Sequence[dict[str, Any]]) -> Topology:
-        """A copy with the same workloads and namespaces and these NetworkPolicies added; it
-        shares no container with this one (adding to either leaves the other as it was)."""
+        """A copy with the same workloads and namespaces and these NetworkPolicies (and cluster
+        policies) added; it shares no container with this one (adding to either leaves the other
+        as it was)."""
         return Topology(
             list(self.workloads),
             {name: dict(labels) for name, labels in self.namespaces.items()},
-            [*self.policies, *(compile_policy(o) for o in objects)],
+            [*self.policies, *(compile_policy(o) for o in objects if not is_cluster_policy(o))],
+            [
+                *self.cluster_policies,
+                *(compile_cluster_policy(o) for o in objects if is_cluster_policy(o)),
+            ],
             set(self._seen),
+            list(self.warnings),
         )
 
     def add(self, obj: dict[str, Any]) -> None:
@@ -62,6 +74,8 @@ class Topology:
             self.namespaces[name] = {**labels, NS_NAME_LABEL: name}
         elif kind == "NetworkPolicy":
             self.policies.append(compile_policy(obj))
+        elif is_cluster_policy(obj):
+            self.cluster_policies.append(compile_cluster_policy(obj))
         elif is_workload(obj):
             w = workload(obj)
             if w is not None and (w.namespace, w.name, w.kind) not in self._seen:

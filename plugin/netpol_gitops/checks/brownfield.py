@@ -39,7 +39,7 @@ def blocked_by_generated(
         return {}
     before = Analysis(topo)
     after = Analysis(topo.with_policies(generated))  # the same workloads: the same classes
-    into_before, into_after = before.admitted(), after.admitted()
+    into_before, into_after = before.admitted_into(), after.admitted_into()
     targets_after = functools.cache(after.egress_targets)
     counts: dict[str, int] = defaultdict(int)
     examples: dict[str, list[Change]] = defaultdict(list)

@@ -7,6 +7,7 @@ from typing import Any
 
 from netpol_gitops.analysis.changes import compared
 from netpol_gitops.analysis.documents import topology_of
+from netpol_gitops.analysis.overrides import Override, overridden
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.checks.brownfield import breaks_existing, unmanaged_namespaces
@@ -73,11 +74,14 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
             handwritten,
             result.generated,
             result.not_generated,
+            topo.cluster_policies,
+            overrides_of(topo, result.generated),
         )
     )
     return sorted(
         [
             *found,
+            *topo.warnings,
             *audit_report(result, config, topo),
             *breaks_existing(topo, result.generated, result.intents),
             *unmanaged_namespaces(topo.workloads, namespaces, first_seen(result.documents), config),
@@ -98,6 +102,14 @@ def first_seen(docs: list[Document]) -> dict[str, Location]:
             key = "namespace" if isinstance(ns, str) and ns else "name"
             where.setdefault(str(ns or "default"), doc.location([*path, "metadata", key]))
     return where
+
+
+def overrides_of(topo: Topology, generated: list[dict[str, Any]]) -> list[Override]:
+    """The NetworkPolicy allows (input and generated) an Admin-tier Deny overrides; none
+    without an Admin-tier policy (no analysis is built)."""
+    if not topo.cluster_policies:
+        return []
+    return list(overridden(Analysis(topo.with_policies(generated))))
 
 
 def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Problem]:

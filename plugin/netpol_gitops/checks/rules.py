@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from netpol_gitops.analysis.cluster import ClusterPolicy
 from netpol_gitops.analysis.model import Selector, Workload
 from netpol_gitops.analysis.objects import Malformed, compile_policy
+from netpol_gitops.analysis.overrides import Override, tier_denials
 from netpol_gitops.errors import Problem, did_you_mean
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
@@ -82,6 +84,16 @@ RULES = {
             Severity.WARNING,
             "A namespace has workloads but no Namespace manifest",
         ),
+        CheckRule(
+            "overridden-allow",
+            Severity.WARNING,
+            "A NetworkPolicy allow that an Admin-tier Deny overrides",
+        ),
+        CheckRule(
+            "undecidable-peer",
+            Severity.WARNING,
+            "A cluster policy peer (nodes, domainNames) that manifests cannot decide",
+        ),
         CheckRule("invalid-annotation", Severity.ERROR, "An annotation value is invalid"),
         CheckRule("invalid-flow", Severity.ERROR, "A flow is invalid"),
         CheckRule("invalid-config", Severity.ERROR, "The repo config is invalid"),
@@ -114,6 +126,10 @@ class Repo:
     generated: list[dict[str, Any]]
     # input NetworkPolicies labelled managed-by netpol-gitops that the generator does not make
     not_generated: list[Labelled] = field(default_factory=list)
+    # AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy of the input, and
+    # the NetworkPolicy allows an Admin-tier Deny overrides (analysis.overrides)
+    cluster_policies: list[ClusterPolicy] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
 
 
 def finding(rule: str, location: Location, message: str) -> Problem:
@@ -163,6 +179,7 @@ def check(repo: Repo) -> list[Problem]:
     found += unresolved_ports(repo.intents, repo.workloads, repo.namespace_labels)
     found += _redundant(repo)
     found += not_generated(repo.not_generated)
+    found += overridden_allows(repo, intents)
     return sorted(found)
 
 
@@ -220,6 +237,10 @@ def _default_deny(
             for d in ("Ingress", "Egress")
             if allows_all(h.spec, d)
         )
+        tiers = tier_denials(repo.cluster_policies, repo.namespace_labels.get(name) or {})
+        if tiers:  # a cluster policy's deny is its default deny
+            found.append(tier_protected(name, loc, why, tiers))
+            continue
         found.append(
             finding(
                 "no-default-deny",
@@ -227,6 +248,49 @@ def _default_deny(
                 f"namespace {name} has no default deny "
                 f"({why}); every pod accepts and sends "
                 "all traffic",
+            )
+        )
+    return found
+
+
+def tier_protected(
+    name: str, loc: Location, why: str, tiers: Mapping[str, ClusterPolicy]
+) -> Problem:
+    """A note, not an error: a namespace without a default deny of its own that a cluster
+    policy's deny protects (named, per direction)."""
+    by = "; ".join(f"{d} is denied by {p.tier} {p.label}" for d, p in sorted(tiers.items()))
+    return Problem(
+        loc,
+        f"namespace {name} has no default deny of its own ({why}); {by}",
+        Severity.NOTE,
+        "no-default-deny",
+    )
+
+
+def overridden_allows(repo: Repo, intents: Mapping[str, NamespaceIntent]) -> list[Problem]:
+    """Warnings: a NetworkPolicy allow that an Admin-tier Deny overrides, one per (policy,
+    cluster policy), located at the hand-written policy or at the Namespace that generates it."""
+    where = {(h.namespace, h.name): h.location for h in repo.handwritten}
+    grouped: dict[tuple[str, str, str], list[Override]] = {}
+    for o in repo.overrides:
+        grouped.setdefault((o.namespace, o.policy, o.by), []).append(o)
+    found = []
+    for (ns, name, by), items in sorted(grouped.items()):
+        loc = where.get((ns, name)) or repo.namespaces.get(ns)
+        if loc is None:
+            intent = intents.get(ns)
+            loc = intent.location if intent is not None else Location(ns, 0, 0)
+        shown = [
+            f"{o.peer} => {o.subject}" if o.direction == "ingress" else f"{o.subject} => {o.peer}"
+            for o in items[:3]
+        ]
+        more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+        found.append(
+            finding(
+                "overridden-allow",
+                loc,
+                f"NetworkPolicy {ns}/{name} allows what {by} (Admin tier) denies first, so the "
+                f"flow cannot work: {'; '.join(shown)} ({items[0].conns.text()}){more}",
             )
         )
     return found

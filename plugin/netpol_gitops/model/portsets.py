@@ -7,6 +7,7 @@ from dataclasses import dataclass
 PROTOCOLS = ("SCTP", "TCP", "UDP")  # the canonical (string) order of the txt format
 Ranges = tuple[tuple[int, int], ...]
 FULL: Ranges = ((1, 65535),)
+FULL3 = (FULL, FULL, FULL)  # every port of every protocol
 
 
 def merge(ranges: list[tuple[int, int]]) -> Ranges:
@@ -70,6 +71,10 @@ class Conns:
         return Conns((a, b, c))
 
     def __and__(self, other: Conns) -> Conns:
+        if self is other or other.ports == FULL3:
+            return self
+        if self.ports == FULL3:
+            return other
         a, b, c = (intersect_ranges(x, y) for x, y in zip(self.ports, other.ports, strict=True))
         return Conns((a, b, c))
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from netpol_gitops.analysis.documents import topology_of
+from netpol_gitops.analysis.overrides import tier_denials
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.checks.brownfield import blocked_by_generated
 from netpol_gitops.checks.rules import denies
@@ -51,10 +52,13 @@ def handwritten_specs(docs: list[Document]) -> dict[str, list[dict[str, Any]]]:
     return specs
 
 
-def protection_of(intent: NamespaceIntent | None, specs: list[dict[str, Any]]) -> str:
+def protection_of(
+    intent: NamespaceIntent | None, specs: list[dict[str, Any]], tiers: Iterable[str] = ()
+) -> str:
     """The protection a namespace ends up with, judged as `check` judges it: the directions its
     intent denies, and those a hand-written policy selecting every pod denies (deleting such a
-    policy is a regression like dropping the annotation)."""
+    policy is a regression like dropping the annotation), or a cluster policy's deny (``tiers``:
+    the directions an Admin or Baseline deny covers for the whole namespace)."""
     denied: set[str] = set()
     if intent is None or intent.mode is Mode.OFF:
         label = "off"
@@ -62,7 +66,7 @@ def protection_of(intent: NamespaceIntent | None, specs: list[dict[str, Any]]) -
         label = "audit"
     else:
         label, denied = intent.deny.value, set(DIRECTIONS.get(intent.deny.value, ()))
-    by_hand = {d for d in ("ingress", "egress") if denies(specs, d.capitalize())}
+    by_hand = {d for d in ("ingress", "egress") if denies(specs, d.capitalize())} | set(tiers)
     if by_hand <= denied:
         return label
     both = denied | by_hand
@@ -81,6 +85,10 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         protection[name] = protection_of(intents.get(name), specs.get(name, []))
     topo = topology_of(result.documents, keep=shared is not None)
     analysis = Analysis(topo.with_policies(result.generated))
+    if topo.cluster_policies:  # a cluster policy's deny protects as a default deny does
+        for name in protection:
+            tiers = tier_denials(topo.cluster_policies, topo.namespace_labels(name))
+            protection[name] = protection_of(intents.get(name), specs.get(name, []), tiers)
     selecting = {  # (namespace, name) of the policies that select a workload
         (p.namespace, p.name)
         for p in analysis.topo.policies
