@@ -133,13 +133,14 @@ class _Read:
         generated: list[PolicyObject] = []
         for intent in self.intents:
             made: dict[str, str] = {}  # name -> what it is generated from
+            flows = {f"Namespace/{intent.name} {f.origin}": f.location for f in intent.flows}
             for policy in build(intent, self.config):
                 meta = policy["metadata"]
                 origin = meta["annotations"][SOURCE_ANNOTATION]
                 if meta["name"] in made:
                     self.problems.append(
                         Problem(
-                            intent.location,
+                            flows.get(origin, intent.location),
                             f"NetworkPolicy {meta['namespace']}/{meta['name']} would be "
                             f"generated twice, from {made[meta['name']]} and from {origin}; "
                             "rename a flow or a default-deny-pods entry",
