@@ -164,12 +164,6 @@ class NamespaceIntent:
     # allow-from-namespaces entries with a pod selector: (namespace, matchLabels)
     allow_from_pods: tuple[tuple[str, Labels], ...] = ()
 
-    def denies(self, ingress: bool) -> bool:
-        """Whether any pod of the namespace is denied this direction (all of them, or those
-        of a ``default-deny-pods`` entry)."""
-        wide = self.deny.ingress if ingress else self.deny.egress
-        return wide or any((d.deny.ingress if ingress else d.deny.egress) for d in self.deny_pods)
-
     def source_of(self, key: str) -> str:
         for setting, origin in self.sources:
             if setting == key:
