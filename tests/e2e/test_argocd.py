@@ -130,6 +130,7 @@ def test_bad_settings_name_their_source(repo: Path) -> None:
                 for k in (
                     "mode",
                     "default-deny",
+                    "default-deny-pods",
                     "allow-dns",
                     "allow-same-namespace",
                     "allow-from-namespaces",

@@ -9,12 +9,14 @@ from typing import Any
 
 from netpol_gitops.errors import Problem
 from netpol_gitops.generate import schemas
-from netpol_gitops.generate.ports import labels_of, parse_cidr, parse_ports
+from netpol_gitops.generate.ports import parse_cidr, parse_ports, selector_of
 from netpol_gitops.model.intent import (
     Endpoint,
     EndpointKind,
+    Expressions,
     Flow,
 )
+from netpol_gitops.model.kube import Labels
 from netpol_gitops.model.location import Location, Locator
 
 
@@ -22,7 +24,10 @@ from netpol_gitops.model.location import Location, Locator
 def parse_flows(
     data: Any, locate_at: Locator, origin: str, problems: list[Problem], name_prefix: str = ""
 ) -> tuple[Flow, ...]:
-    """A flow list (already YAML-parsed) -> Flows; schema first, then meaning."""
+    """A flow list (already YAML-parsed) -> Flows; schema first, then meaning.
+
+    A flow whose ``from`` (or ``to``) is a list of several ends becomes one Flow per end of the
+    list, each with the other side and ``listed`` set: together they make one rule."""
     if not isinstance(data, list):
         problems.extend(schemas.problems(schemas.validator("flows"), data, locate_at))
         return ()
@@ -40,12 +45,15 @@ def parse_flows(
         if found:
             problems.extend(found)
             continue
-        src = _endpoint(item["from"], [i, "from"], locate_at, problems)
-        dst = _endpoint(item["to"], [i, "to"], locate_at, problems)
+        srcs = _ends(item["from"], "from", at, problems)
+        dsts = _ends(item["to"], "to", at, problems)
         ports = parse_ports(item.get("ports", []), lambda j: at(["ports", j], False), problems)
-        if src is None or dst is None or len(problems) > before:
+        if len(problems) > before:
             continue
-        if not (src.local or dst.local):
+        listed = _listed_side(srcs, dsts, at, problems)
+        if len(problems) > before:
+            continue
+        if listed is None and not (srcs[0].local or dsts[0].local):
             problems.append(
                 Problem(
                     loc,
@@ -54,15 +62,17 @@ def parse_flows(
                 )
             )
             continue
-        if any(p.named for p in ports) and dst.kind in (EndpointKind.CIDR, EndpointKind.INTERNET):
+        if any(p.named for p in ports) and any(
+            d.kind in (EndpointKind.CIDR, EndpointKind.INTERNET) for d in dsts
+        ):
             problems.append(
                 Problem(
-                    locate_at([i, "ports"], False),
+                    at(["ports"], False),
                     "a named port needs pods at the 'to' end, not an IP range",
                 )
             )
             continue
-        name = name_prefix + (item.get("name") or derive_flow_name(src, dst))
+        name = name_prefix + (item.get("name") or derive_flow_name(srcs, dsts))
         if name in names:
             problems.append(
                 Problem(
@@ -73,21 +83,89 @@ def parse_flows(
             )
             continue
         names[name] = i
-        flows.append(Flow(name, src, dst, ports, f"{origin}[{i}]", loc))
+        where = f"{origin}[{i}]"
+        if listed is None:
+            flows.append(Flow(name, srcs[0], dsts[0], ports, where, loc))
+        elif listed == "from":
+            flows += [
+                Flow(name, s, dsts[0], ports, where, loc, ("from", j)) for j, s in enumerate(srcs)
+            ]
+        else:
+            flows += [
+                Flow(name, srcs[0], d, ports, where, loc, ("to", j)) for j, d in enumerate(dsts)
+            ]
     return tuple(flows)
+
+
+def _ends(raw: Any, side: str, at: Locator, problems: list[Problem]) -> list[Endpoint]:
+    """The ends of one side: a single end, or the items of a list of ends."""
+    if not isinstance(raw, list):
+        end = _endpoint(raw, [side], at, problems)
+        return [end] if end is not None else []
+    ends = []
+    for j, item in enumerate(raw):
+        end = _endpoint(item, [side, j], at, problems)
+        if end is not None and end.kind is EndpointKind.ANYWHERE and len(raw) > 1:
+            problems.append(
+                Problem(
+                    at([side, j], False),
+                    "anywhere already admits every peer: write it alone, not in a list",
+                )
+            )
+        elif end is not None:
+            ends.append(end)
+    return ends
+
+
+def _listed_side(
+    srcs: list[Endpoint], dsts: list[Endpoint], at: Locator, problems: list[Problem]
+) -> str | None:
+    """Which side is a list of several ends (None: neither), after checking that the other
+    side is a single pods end of this namespace: the pods the one rule is for."""
+    if len(srcs) > 1 and len(dsts) > 1:
+        problems.append(
+            Problem(
+                at([], False),
+                "'from' and 'to' cannot both be lists: one side is a single pods end of this "
+                "namespace (the pods the rule is for), the other may list several ends",
+            )
+        )
+        return None
+    for listed, other, ends in (("from", "to", dsts), ("to", "from", srcs)):
+        if len(srcs if listed == "from" else dsts) > 1:
+            if not ends[0].local:
+                problems.append(
+                    Problem(
+                        at([other], False),
+                        f"when '{listed}' is a list of ends, '{other}' must be a single pods "
+                        "end of this namespace ({pods: ...})",
+                    )
+                )
+            return listed
+    return None
 
 
 def _endpoint(
     raw: dict[str, Any], path: list[str | int], locate_at: Locator, problems: list[Problem]
 ) -> Endpoint | None:
-    pods = labels_of(raw["pods"]) if "pods" in raw else None
+    pods, pod_exprs = selector_of(raw["pods"]) if "pods" in raw else (None, ())
     if "pods" in raw and len(raw) == 1:
-        return Endpoint(EndpointKind.PODS, pods=pods)
+        return Endpoint(EndpointKind.PODS, pods=pods, pod_expressions=pod_exprs)
     if "namespace" in raw:
-        return Endpoint(EndpointKind.NAMESPACE, pods=pods, namespace=raw["namespace"])
-    if "namespaces" in raw:
         return Endpoint(
-            EndpointKind.NAMESPACES, pods=pods, namespace_labels=labels_of(raw["namespaces"])
+            EndpointKind.NAMESPACE,
+            pods=pods,
+            namespace=raw["namespace"],
+            pod_expressions=pod_exprs,
+        )
+    if "namespaces" in raw:
+        labels, exprs = selector_of(raw["namespaces"])
+        return Endpoint(
+            EndpointKind.NAMESPACES,
+            pods=pods,
+            namespace_labels=labels,
+            pod_expressions=pod_exprs,
+            namespace_expressions=exprs,
         )
     if "internet" in raw:
         return Endpoint(EndpointKind.INTERNET)
@@ -111,18 +189,31 @@ def _inside(sub: str, net: str) -> bool:
     return a.version == b.version and a.subnet_of(b) and a != b  # type: ignore[arg-type]
 
 
-def derive_flow_name(src: Endpoint, dst: Endpoint) -> str:
-    return dns_label(f"{_end_name(src)}-to-{_end_name(dst)}")
+def derive_flow_name(src: Endpoint | Sequence[Endpoint], dst: Endpoint | Sequence[Endpoint]) -> str:
+    """``<from>-to-<to>``, each side named by its ends (a list: their names joined)."""
+    sides = [[e] if isinstance(e, Endpoint) else list(e) for e in (src, dst)]
+    src_name, dst_name = ("-".join(_end_name(e) for e in ends) for ends in sides)
+    return dns_label(f"{src_name}-to-{dst_name}")
+
+
+def selector_name(labels: Labels | None, expressions: Expressions) -> str:
+    """A selector as a name: its label values, then per expression its values (In), ``not-``
+    and its values (NotIn), its key (Exists) or ``no-`` and its key (DoesNotExist)."""
+    parts = [v for _, v in labels or ()]
+    for key, op, values in expressions:
+        named = {"In": list(values), "NotIn": ["not", *values], "Exists": [key]}
+        parts += named.get(op, ["no", key])
+    return "-".join(parts)
 
 
 def _end_name(end: Endpoint) -> str:
-    pods = "-".join(v for _, v in end.pods) if end.pods else ""
+    pods = selector_name(end.pods, end.pod_expressions)
     if end.kind is EndpointKind.PODS:
         return pods or "all-pods"
     if end.kind is EndpointKind.NAMESPACE:
         return "-".join(filter(None, [end.namespace, pods]))
     if end.kind is EndpointKind.NAMESPACES:
-        sel = "-".join(v for _, v in end.namespace_labels or ()) or "all-namespaces"
+        sel = selector_name(end.namespace_labels, end.namespace_expressions) or "all-namespaces"
         return "-".join(filter(None, [sel, pods]))
     if end.kind is EndpointKind.CIDR:
         return "cidr-" + str(end.cidr)

@@ -16,6 +16,8 @@ from netpol_gitops.errors import Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_value
 from netpol_gitops.generate.flows import parse_flows
 from netpol_gitops.generate.ports import parse_ports
+from netpol_gitops.generate.profiles import profile_flows, profile_names
+from netpol_gitops.generate.scoped import parse_deny_pods
 from netpol_gitops.model.intent import (
     Config,
     Deny,
@@ -23,9 +25,10 @@ from netpol_gitops.model.intent import (
     Mode,
     NamespaceIntent,
     PortSpec,
+    ScopedDeny,
 )
-from netpol_gitops.model.kube import PREFIX, SYSTEM_NAMESPACES
-from netpol_gitops.model.location import Location
+from netpol_gitops.model.kube import PREFIX, SYSTEM_NAMESPACES, Labels
+from netpol_gitops.model.location import Location, Locator
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.embedded import parse_embedded, parse_plain
 
@@ -75,23 +78,42 @@ def namespace_intent(
         return str(values[key][0]) if key in values else default
 
     deny = Deny(get("default-deny", "all"))
+    deny_pods = _deny_pods(doc, base, values, problems)
     flows = _flows(doc, base, values, config, problems)
     internet_ports = _internet_ports(values, problems)
     _unique_names(flows, problems)
     if len(problems) > before:
         return None
+    egress_denied = deny.egress or any(d.deny.egress for d in deny_pods)
+    whole, some = _from_namespaces(get("allow-from-namespaces", ""))
     return NamespaceIntent(
         name=name,
         mode=Mode(get("mode", "enforce")),
         deny=deny,
-        allow_dns=get("allow-dns", "true" if deny.egress else "false") == "true",
+        allow_dns=get("allow-dns", "true" if egress_denied else "false") == "true",
         allow_same_namespace=get("allow-same-namespace", "false") == "true",
-        allow_from_namespaces=tuple(sorted(set(_split(get("allow-from-namespaces", ""))))),
+        allow_from_namespaces=whole,
         egress_internet=internet_ports,
         flows=tuple(flows),
         location=doc.location(base),
         sources=tuple((k, origin) for k, (_, _, origin) in sorted(values.items())),
+        deny_pods=deny_pods,
+        allow_from_pods=some,
     )
+
+
+def _from_namespaces(value: str) -> tuple[tuple[str, ...], tuple[tuple[str, Labels], ...]]:
+    """allow-from-namespaces (schema-checked): the whole namespaces, and the
+    ``NAMESPACE/KEY=VALUE`` entries (namespace, its pods' label), each sorted, once."""
+    whole, some = set(), set()
+    for entry in _split(value):
+        namespace, _, label = entry.partition("/")
+        if label:
+            key, _, val = label.partition("=")
+            some.add((namespace, ((key, val),)))
+        else:
+            whole.add(namespace)
+    return tuple(sorted(whole)), tuple(sorted(some))
 
 
 def _name(
@@ -158,21 +180,32 @@ def _flows(
     flows: list[Flow] = []
     names = _split(str(values["profiles"][0])) if "profiles" in values else []
     for pname in names:
-        profile = config.profile(pname)
+        profile = profile_flows(pname, config, values["profiles"][1], problems)
         if profile is None:
-            hint = did_you_mean(pname, [n for n, _ in config.profiles])
+            hint = did_you_mean(pname, profile_names(config))
             problems.append(
                 Problem(
                     values["profiles"][1],
-                    f"no profile '{pname}' in the repo config{hint}",
+                    f"no profile '{pname}' in the repo config, nor a built-in one{hint}",
                     rule="invalid-annotation",
                 )
             )
         else:
             flows.extend(profile)
     if "flows" in values:
-        flows.extend(_flows_value(doc, base, values["flows"], problems))
+        data = _embedded(doc, base, "flows", values["flows"], problems)
+        if data is not None:
+            flows.extend(parse_flows(data[0], data[1], data[2], problems))
     return flows
+
+
+def _deny_pods(
+    doc: Document, base: list[str | int], values: Values, problems: list[Problem]
+) -> tuple[ScopedDeny, ...]:
+    if "default-deny-pods" not in values:
+        return ()
+    data = _embedded(doc, base, "default-deny-pods", values["default-deny-pods"], problems)
+    return parse_deny_pods(data[0], data[1], problems) if data is not None else ()
 
 
 def _internet_ports(values: Values, problems: list[Problem]) -> tuple[PortSpec, ...]:
@@ -188,7 +221,7 @@ def _internet_ports(values: Values, problems: list[Problem]) -> tuple[PortSpec, 
 def _unique_names(flows: list[Flow], problems: list[Problem]) -> None:
     seen: dict[str, Flow] = {}
     for flow in flows:
-        if flow.name in seen:
+        if flow.name in seen and seen[flow.name].origin != flow.origin:  # not one list's ends
             problems.append(
                 Problem(
                     flow.location,
@@ -198,23 +231,27 @@ def _unique_names(flows: list[Flow], problems: list[Problem]) -> None:
         seen[flow.name] = flow
 
 
-def _flows_value(
-    doc: Document, base: list[str | int], value: tuple[Any, Location, str], problems: list[Problem]
-) -> tuple[Flow, ...]:
+def _embedded(
+    doc: Document,
+    base: list[str | int],
+    key: str,
+    value: tuple[Any, Location, str],
+    problems: list[Problem],
+) -> tuple[Any, Locator, str] | None:
+    """A YAML-valued setting (flows, default-deny-pods) parsed: (data, where its parts are,
+    its origin for the records made of it); None when it is not YAML."""
     raw, loc, origin = value
-    if not origin.startswith("Namespace/"):  # a default from the config file
+    if not origin.startswith("Namespace/"):  # a default from the config file, or an override
         parsed = parse_plain(str(raw), loc, problems)
-        return (
-            parse_flows(parsed, lambda _p, _k: loc, "defaults flows", problems)
-            if parsed is not None
-            else ()
-        )
-    outer: list[str | int] = [*base, *_ANN, PREFIX + "flows"]
+        if parsed is None:
+            return None
+        return parsed, lambda _p, _k: loc, f"defaults {key}"
+    outer: list[str | int] = [*base, *_ANN, PREFIX + key]
     result = parse_embedded(str(raw), doc, outer, problems)
     if result is None:
-        return ()
+        return None
     data, at = result
-    return parse_flows(data, at, f"{PREFIX}flows", problems)
+    return data, at, f"{PREFIX}{key}"
 
 
 def _split(value: str) -> list[str]:

@@ -1,8 +1,9 @@
 """Intents -> NetworkPolicy objects. Pure and deterministic.
 
-Allows only open what a deny closes: an allow is generated for a direction only when that
-direction is denied in the namespace (``default-deny``), because a policy that selects a pod for
-a direction isolates it there. ``mode: audit`` generates the same allows without the deny.
+Allows only open what a deny closes: an allow is generated for a direction only for the pods
+that direction is denied for (every pod: ``default-deny``; some pods: ``default-deny-pods``),
+because a policy that selects a pod for a direction isolates it there. ``mode: audit``
+generates the same allows without the denies.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from netpol_gitops.model.intent import (
     Config,
     Endpoint,
     EndpointKind,
+    Expressions,
+    Flow,
     Mode,
     NamespaceIntent,
     PortSpec,
@@ -42,15 +47,26 @@ def policy_name(prefix: str, base: str) -> str:
     return full[: MAX_NAME - 9].rstrip("-.") + "-" + digest
 
 
-# (name without the prefix, origin, pod selector, ingress rules, egress rules); None: that
-# direction is not in the policy's policyTypes
-Planned = tuple[str, str, Labels | None, list[Any] | None, list[Any] | None]
+Selector = tuple[Labels, Expressions]  # matchLabels, matchExpressions; both empty: every pod
+EVERY_POD: Selector = ((), ())
+
+
+@dataclass(frozen=True)
+class _Allow:
+    """One direction of an allow, before it is scoped to the pods that direction is denied for."""
+
+    name: str  # without the prefix
+    origin: str
+    pods: Selector
+    ingress: bool
+    rule: dict[str, Any]
 
 
 def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
     """The policies of one namespace, in a fixed order (the caller sorts by name)."""
     if intent.mode is Mode.OFF:
         return []
+    planned = [*_denies(intent), *_merged(_scoped(intent, config))]
     return [
         _policy(
             intent.name,
@@ -60,59 +76,142 @@ def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
             ingress=rules_in,
             egress=rules_out,
         )
-        for name, origin, pods, rules_in, rules_out in (
-            *_namespace_wide(intent, config),
-            *_flow_policies(intent, config),
-        )
+        for name, origin, pods, rules_in, rules_out in planned
     ]
 
 
-def _namespace_wide(intent: NamespaceIntent, config: Config) -> Iterator[Planned]:
-    """The deny, then the allows that the namespace's settings ask for."""
-    ingress, egress = intent.deny.ingress, intent.deny.egress
-    if intent.mode is Mode.ENFORCE and (ingress or egress):
+# (name without the prefix, origin, pod selector, ingress rules, egress rules); None: that
+# direction is not in the policy's policyTypes
+Planned = tuple[str, str, Selector, list[Any] | None, list[Any] | None]
+
+
+def _denies(intent: NamespaceIntent) -> Iterator[Planned]:
+    """The namespace's deny, then those of some pods only (``default-deny-pods``)."""
+    if intent.mode is not Mode.ENFORCE:
+        return
+    deny = intent.deny
+    if deny.ingress or deny.egress:
+        origin = intent.source_of("default-deny")
         yield (
-            f"default-deny-{intent.deny.value}",
-            intent.source_of("default-deny"),
-            (),
-            [] if ingress else None,
-            [] if egress else None,
+            f"default-deny-{deny.value}",
+            origin,
+            EVERY_POD,
+            [] if deny.ingress else None,
+            [] if deny.egress else None,
         )
-    if intent.allow_dns and egress:
+    origin = intent.source_of("default-deny-pods")
+    for scoped in intent.deny_pods:
+        yield (
+            f"default-deny-pods-{scoped.name}",
+            origin,
+            (scoped.pods, scoped.expressions),
+            [] if scoped.deny.ingress else None,
+            [] if scoped.deny.egress else None,
+        )
+
+
+def _scoped(intent: NamespaceIntent, config: Config) -> Iterator[_Allow]:
+    """Every allow, for the pods its direction is denied for: all its pods when the namespace
+    denies that direction, else, per ``default-deny-pods`` entry denying it, those of its pods
+    that the entry selects (``<name>-for-<entry>``). No deny, no allow: a policy that selects a
+    pod for a direction isolates it there."""
+    for allow in _allows(intent, config):
+        if intent.deny.ingress if allow.ingress else intent.deny.egress:
+            yield allow
+            continue
+        for scoped in intent.deny_pods:
+            if not (scoped.deny.ingress if allow.ingress else scoped.deny.egress):
+                continue
+            both = _both(allow.pods, (scoped.pods, scoped.expressions))
+            if both is not None:
+                name = f"{allow.name}-for-{scoped.name}"
+                yield _Allow(name, allow.origin, both, allow.ingress, allow.rule)
+
+
+def _both(a: Selector, b: Selector) -> Selector | None:
+    """The selector of the pods both select; None when no pod can (a label with two values)."""
+    labels = dict(a[0])
+    for key, value in b[0]:
+        if labels.setdefault(key, value) != value:
+            return None
+    expressions = a[1] + tuple(e for e in b[1] if e not in a[1])
+    return tuple(sorted(labels.items())), expressions
+
+
+def _merged(allows: Iterator[_Allow]) -> Iterator[Planned]:
+    """One policy per name: the ingress and egress of an allow that has both directions."""
+    policies: dict[tuple[str, str, Selector], tuple[list[Any] | None, list[Any] | None]] = {}
+    for a in allows:
+        rules_in, rules_out = policies.get((a.name, a.origin, a.pods), (None, None))
+        if a.ingress:
+            rules_in = [*(rules_in or []), a.rule]
+        else:
+            rules_out = [*(rules_out or []), a.rule]
+        policies[(a.name, a.origin, a.pods)] = (rules_in, rules_out)
+    for (name, origin, pods), (rules_in, rules_out) in policies.items():
+        yield name, origin, pods, rules_in, rules_out
+
+
+def _allows(intent: NamespaceIntent, config: Config) -> Iterator[_Allow]:
+    """The allows that the namespace's settings and flows ask for, each direction apart."""
+    if intent.allow_dns:
         dns = config.dns
         peers: list[dict[str, Any]] = [_namespace_peer(dns.namespace, dns.pods)]
         if dns.node_local_ip:
             bits = 32 if ipaddress.ip_address(dns.node_local_ip).version == 4 else 128
             peers.append({"ipBlock": {"cidr": f"{dns.node_local_ip}/{bits}"}})
-        yield "allow-dns", intent.source_of("allow-dns"), (), None, [_rule("to", peers, dns.ports)]
-    if intent.allow_same_namespace and (ingress or egress):
-        yield (
-            "allow-same-namespace",
-            intent.source_of("allow-same-namespace"),
-            (),
-            [_rule("from", [{"podSelector": {}}], ())] if ingress else None,
-            [_rule("to", [{"podSelector": {}}], ())] if egress else None,
-        )
-    if intent.allow_from_namespaces and ingress:
+        rule = _rule("to", peers, dns.ports)
+        yield _Allow("allow-dns", intent.source_of("allow-dns"), EVERY_POD, False, rule)
+    if intent.allow_same_namespace:
+        origin = intent.source_of("allow-same-namespace")
+        every: list[dict[str, Any]] = [{"podSelector": {}}]
+        yield _Allow("allow-same-namespace", origin, EVERY_POD, True, _rule("from", every, ()))
+        yield _Allow("allow-same-namespace", origin, EVERY_POD, False, _rule("to", every, ()))
+    if intent.allow_from_namespaces or intent.allow_from_pods:
         peers = [_namespace_peer(ns, None) for ns in intent.allow_from_namespaces]
+        peers += [_namespace_peer(ns, pods) for ns, pods in intent.allow_from_pods]
         origin = intent.source_of("allow-from-namespaces")
-        yield "allow-from-namespaces", origin, (), [_rule("from", peers, ())], None
-    if intent.egress_internet and egress:
+        yield _Allow("allow-from-namespaces", origin, EVERY_POD, True, _rule("from", peers, ()))
+    if intent.egress_internet:
         rule = _rule("to", internet_peers(config), intent.egress_internet)
-        yield "allow-egress-internet", intent.source_of("allow-egress-internet"), (), None, [rule]
+        origin = intent.source_of("allow-egress-internet")
+        yield _Allow("allow-egress-internet", origin, EVERY_POD, False, rule)
+    for _, group in groupby(intent.flows, key=lambda f: (f.name, f.origin)):
+        yield from _flow_allows(intent, config, list(group))
 
 
-def _flow_policies(intent: NamespaceIntent, config: Config) -> Iterator[Planned]:
-    """Per flow, the ingress policy of its local destination and the egress policy of its
-    local source, for the directions the namespace denies."""
-    for flow in intent.flows:
-        origin = f"Namespace/{intent.name} {flow.origin}"
-        if flow.dst.local and intent.deny.ingress:
+def _flow_allows(intent: NamespaceIntent, config: Config, group: list[Flow]) -> Iterator[_Allow]:
+    """One flow: the ingress allow of its local destination and the egress allow of its local
+    source. When one side is a list, the single side (pods of this namespace) gets one rule
+    with the peers of every end of the list, and each pods end of the list gets its own allow
+    towards the single side, named with its index in the list (``allow-<flow>-<i>-egress``)."""
+    flow = group[0]
+    origin = f"Namespace/{intent.name} {flow.origin}"
+    base = f"allow-{flow.name}"
+    if flow.listed is None:
+        if flow.dst.local:
             rule = _rule("from", _peers(flow.src, config), flow.ports)
-            yield f"allow-{flow.name}-ingress", origin, flow.dst.pods, [rule], None
-        if flow.src.local and intent.deny.egress:
+            yield _Allow(f"{base}-ingress", origin, _pods(flow.dst), True, rule)
+        if flow.src.local:
             rule = _rule("to", _peers(flow.dst, config), flow.ports)
-            yield f"allow-{flow.name}-egress", origin, flow.src.pods, None, [rule]
+            yield _Allow(f"{base}-egress", origin, _pods(flow.src), False, rule)
+        return
+    from_list = flow.listed[0] == "from"
+    single = flow.dst if from_list else flow.src
+    listed = [(f.listed[1] if f.listed else 0, f.src if from_list else f.dst) for f in group]
+    peers = [peer for _, end in listed for peer in _peers(end, config)]
+    rule = _rule("from" if from_list else "to", peers, flow.ports)
+    direction = "ingress" if from_list else "egress"
+    yield _Allow(f"{base}-{direction}", origin, _pods(single), from_list, rule)
+    back = _rule("to" if from_list else "from", _peers(single, config), flow.ports)
+    for i, end in listed:
+        if end.local:
+            direction = "egress" if from_list else "ingress"
+            yield _Allow(f"{base}-{i}-{direction}", origin, _pods(end), not from_list, back)
+
+
+def _pods(end: Endpoint) -> Selector:
+    return end.pods or (), end.pod_expressions
 
 
 def internet_peers(config: Config) -> list[dict[str, Any]]:
@@ -134,11 +233,11 @@ def _policy(
     *,
     name: str,
     origin: str,
-    pods: Labels | None,
+    pods: Selector,
     ingress: list[Any] | None,
     egress: list[Any] | None,
 ) -> PolicyObject:
-    spec: dict[str, Any] = {"podSelector": _selector(pods)}
+    spec: dict[str, Any] = {"podSelector": _selector(*pods)}
     spec["policyTypes"] = [
         t for t, r in (("Ingress", ingress), ("Egress", egress)) if r is not None
     ]
@@ -159,26 +258,36 @@ def _policy(
     }
 
 
-def _selector(labels: Labels | None) -> dict[str, Any]:
-    return {"matchLabels": dict(labels)} if labels else {}
+def _selector(labels: Labels | None, expressions: Expressions = ()) -> dict[str, Any]:
+    selector: dict[str, Any] = {"matchLabels": dict(labels)} if labels else {}
+    if expressions:
+        selector["matchExpressions"] = [
+            {"key": key, "operator": op, **({"values": list(values)} if values else {})}
+            for key, op, values in expressions
+        ]
+    return selector
 
 
-def _namespace_peer(namespace: str, pods: Labels | None) -> dict[str, Any]:
+def _namespace_peer(
+    namespace: str, pods: Labels | None, expressions: Expressions = ()
+) -> dict[str, Any]:
     peer: dict[str, Any] = {"namespaceSelector": {"matchLabels": {NS_NAME_LABEL: namespace}}}
-    if pods:
-        peer["podSelector"] = _selector(pods)
+    if pods or expressions:
+        peer["podSelector"] = _selector(pods, expressions)
     return peer
 
 
 def _peers(end: Endpoint, config: Config) -> list[dict[str, Any]]:
     if end.kind is EndpointKind.PODS:
-        return [{"podSelector": _selector(end.pods)}]
+        return [{"podSelector": _selector(end.pods, end.pod_expressions)}]
     if end.kind is EndpointKind.NAMESPACE:
-        return [_namespace_peer(str(end.namespace), end.pods)]
+        return [_namespace_peer(str(end.namespace), end.pods, end.pod_expressions)]
     if end.kind is EndpointKind.NAMESPACES:
-        peer: dict[str, Any] = {"namespaceSelector": _selector(end.namespace_labels)}
+        peer: dict[str, Any] = {
+            "namespaceSelector": _selector(end.namespace_labels, end.namespace_expressions)
+        }
         if end.pods is not None:
-            peer["podSelector"] = _selector(end.pods)
+            peer["podSelector"] = _selector(end.pods, end.pod_expressions)
         return [peer]
     if end.kind is EndpointKind.CIDR:
         block: dict[str, Any] = {"cidr": end.cidr}

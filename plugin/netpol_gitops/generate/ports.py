@@ -1,4 +1,5 @@
-"""Ports (``8080/tcp``, ``30000-32767/udp``, ``http``), CIDRs and label maps of annotations."""
+"""Ports (``8080/tcp``, ``30000-32767/udp``, ``http``), CIDRs, label maps and selectors of
+annotations."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from netpol_gitops.errors import Problem
 from netpol_gitops.model.intent import (
+    Expressions,
     PortSpec,
 )
 from netpol_gitops.model.kube import Labels
@@ -71,3 +73,20 @@ def parse_cidr(raw: str, loc: Location, problems: list[Problem]) -> str | None:
 
 def labels_of(value: Any) -> Labels:
     return tuple(sorted((str(k), str(v)) for k, v in (value or {}).items()))
+
+
+SELECTOR_KEYS = ("matchLabels", "matchExpressions")
+
+
+def selector_of(value: Any) -> tuple[Labels, Expressions]:
+    """A selector of the vocabulary (schema-checked) -> (matchLabels, matchExpressions).
+
+    A mapping with a ``matchLabels`` or ``matchExpressions`` key is a LabelSelector (the schema
+    allows no other key beside them); any other mapping is a plain label map."""
+    if not any(k in (value or {}) for k in SELECTOR_KEYS):
+        return labels_of(value), ()
+    expressions = tuple(
+        (str(e["key"]), str(e["operator"]), tuple(str(v) for v in e.get("values") or ()))
+        for e in value.get("matchExpressions") or ()
+    )
+    return labels_of(value.get("matchLabels")), expressions

@@ -12,6 +12,7 @@ from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_la
 from netpol_gitops.generate.namespaces import Setting, namespace_intent
 from netpol_gitops.generate.policies import PolicyObject, build
 from netpol_gitops.model.intent import Config, NamespaceIntent
+from netpol_gitops.model.kube import SOURCE_ANNOTATION
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.emit import document_text, dump_json, dump_objects
@@ -131,8 +132,22 @@ class _Read:
         """The policies of every intent; a hand-written policy of the same name is a problem."""
         generated: list[PolicyObject] = []
         for intent in self.intents:
+            made: dict[str, str] = {}  # name -> what it is generated from
+            flows = {f"Namespace/{intent.name} {f.origin}": f.location for f in intent.flows}
             for policy in build(intent, self.config):
                 meta = policy["metadata"]
+                origin = meta["annotations"][SOURCE_ANNOTATION]
+                if meta["name"] in made:
+                    self.problems.append(
+                        Problem(
+                            flows.get(origin, intent.location),
+                            f"NetworkPolicy {meta['namespace']}/{meta['name']} would be "
+                            f"generated twice, from {made[meta['name']]} and from {origin}; "
+                            "rename a flow or a default-deny-pods entry",
+                            rule="name-clash",
+                        )
+                    )
+                made[meta["name"]] = origin
                 clash = self.handwritten.get((meta["namespace"], meta["name"]))
                 if clash is not None:
                     self.problems.append(

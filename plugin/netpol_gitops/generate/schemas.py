@@ -136,7 +136,8 @@ def _message(error: ValidationError) -> tuple[str, str | None]:
     if v == "const":
         return f"expected {_show(value)}; got {_show(inst)}", None
     if v == "type":
-        want = _TYPES.get(str(value), str(value))
+        kinds = value if isinstance(value, list) else [value]
+        want = " or ".join(_TYPES.get(str(k), str(k)) for k in kinds)
         quote = (
             f' (quote it: "{_show(inst)}")'
             if want == "a string" and isinstance(inst, bool | int | float)
@@ -162,6 +163,8 @@ def _message(error: ValidationError) -> tuple[str, str | None]:
         return f"expected {expected}; got {_show(inst)}", None
     if v == "minItems":
         return f"expected at least {value} item(s)", None
+    if v == "maxItems" and expected:
+        return f"expected {expected}; got {_show(inst)}", None
     if v == "maxLength":
         return f"longer than {value} characters", None
     if v in ("minimum", "maximum"):

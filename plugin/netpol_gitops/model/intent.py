@@ -43,6 +43,11 @@ class PortSpec:
         return isinstance(self.port, str)
 
 
+# One matchExpressions item: (key, operator, values); operator In, NotIn, Exists or DoesNotExist.
+Expression = tuple[str, str, tuple[str, ...]]
+Expressions = tuple[Expression, ...]
+
+
 class EndpointKind(StrEnum):
     """What one end of a flow names (the key of its mapping in the flows value)."""
 
@@ -56,7 +61,9 @@ class EndpointKind(StrEnum):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One end of a flow."""
+    """One end of a flow. A pod or namespace selector is its matchLabels (``pods``,
+    ``namespace_labels``; None: no selector) and its matchExpressions (``pod_expressions``,
+    ``namespace_expressions``); a plain label map in the annotation has no expressions."""
 
     kind: EndpointKind
     pods: Labels | None = None
@@ -64,6 +71,8 @@ class Endpoint:
     namespace_labels: Labels | None = None
     cidr: str | None = None
     except_: tuple[str, ...] = ()
+    pod_expressions: Expressions = ()
+    namespace_expressions: Expressions = ()
 
     @property
     def local(self) -> bool:
@@ -78,6 +87,22 @@ class Flow:
     dst: Endpoint
     ports: tuple[PortSpec, ...]
     origin: str  # the annotation key, or profile:<name>
+    location: Location
+    # ("from" | "to", i): the flow's from (or to) is a list of ends and this record is its item
+    # i, with the other side, a single pods end; the records of one list make one rule
+    listed: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class ScopedDeny:
+    """A default deny for the pods a selector picks (``netpol-gitops.io/default-deny-pods``):
+    policy ``default-deny-pods-<name>``; the allows of the directions it denies are generated
+    for those pods (each allow's own selector combined with this one)."""
+
+    name: str
+    deny: Deny  # all, ingress or egress
+    pods: Labels
+    expressions: Expressions
     location: Location
 
 
@@ -135,6 +160,9 @@ class NamespaceIntent:
     flows: tuple[Flow, ...]
     location: Location
     sources: tuple[tuple[str, str], ...] = ()  # setting -> where it came from
+    deny_pods: tuple[ScopedDeny, ...] = ()  # default denies of some pods only
+    # allow-from-namespaces entries with a pod selector: (namespace, matchLabels)
+    allow_from_pods: tuple[tuple[str, Labels], ...] = ()
 
     def source_of(self, key: str) -> str:
         for setting, origin in self.sources:

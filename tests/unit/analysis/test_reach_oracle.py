@@ -22,11 +22,12 @@ from netpol_gitops.model.intent import (
     Config,
     Endpoint,
     EndpointKind,
+    Expressions,
     Mode,
     NamespaceIntent,
     PortSpec,
 )
-from netpol_gitops.model.kube import NS_NAME_LABEL
+from netpol_gitops.model.kube import NS_NAME_LABEL, Labels
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import EXAMPLE, GOLDEN
@@ -57,16 +58,42 @@ def ports_conns(ports: tuple[PortSpec, ...]) -> Conns:
     )
 
 
+def selects(labels: Labels | None, expressions: Expressions, pod: dict[str, str]) -> bool:
+    """A LabelSelector over a pod's labels, as the Kubernetes API documents it."""
+    if any(pod.get(k) != v for k, v in labels or ()):
+        return False
+    for key, op, values in expressions:
+        if op == "In" and pod.get(key) not in values:
+            return False
+        if op == "NotIn" and key in pod and pod[key] in values:
+            return False
+        if op == "Exists" and key not in pod:
+            return False
+        if op == "DoesNotExist" and key in pod:
+            return False
+    return True
+
+
 def end_matches(end: Endpoint, home: str, pod: Pod, ns_labels: dict[str, str]) -> bool:
     ns, labels = pod
-    pods_ok = end.pods is None or all(labels.get(k) == v for k, v in end.pods)
+    pods_ok = end.pods is None or selects(end.pods, end.pod_expressions, labels)
     if end.kind is EndpointKind.PODS:
         return ns == home and pods_ok
     if end.kind is EndpointKind.NAMESPACE:
         return ns == end.namespace and pods_ok
     if end.kind is EndpointKind.NAMESPACES:
-        return all(ns_labels.get(k) == v for k, v in end.namespace_labels or ()) and pods_ok
+        return selects(end.namespace_labels, end.namespace_expressions, ns_labels) and pods_ok
     return end.kind is EndpointKind.ANYWHERE  # other IP ends never match pods
+
+
+def denied(intent: NamespaceIntent, pod: dict[str, str], egress: bool) -> bool:
+    """Whether the namespace denies its pod this direction: all its pods, or some."""
+    if intent.deny.egress if egress else intent.deny.ingress:
+        return True
+    return any(
+        (d.deny.egress if egress else d.deny.ingress) and selects(d.pods, d.expressions, pod)
+        for d in intent.deny_pods
+    )
 
 
 def side(
@@ -81,7 +108,7 @@ def side(
     """What one namespace's intent allows for its pod ``me`` towards/from ``other``."""
     if intent is None or intent.mode is not Mode.ENFORCE:
         return ALL
-    if not (intent.deny.egress if egress else intent.deny.ingress):
+    if not denied(intent, me[1], egress):
         return ALL
     out = NONE
     if intent.allow_same_namespace and other[0] == intent.name:
@@ -95,6 +122,10 @@ def side(
         out |= ports_conns(config.dns.ports)
     if not egress and other[0] in intent.allow_from_namespaces:
         out |= ALL
+    if not egress and any(
+        other[0] == ns and selects(pods, (), other[1]) for ns, pods in intent.allow_from_pods
+    ):
+        out |= ALL
     for flow in intent.flows:
         mine, theirs = (flow.src, flow.dst) if egress else (flow.dst, flow.src)
         if (
@@ -104,6 +135,25 @@ def side(
         ):
             out |= ports_conns(flow.ports)
     return out
+
+
+def witnesses(labels: Labels | None, expressions: Expressions) -> set[Labels]:
+    """Label sets of pods a selector selects, and of pods that miss it by one expression."""
+    base = dict(labels or ())
+    for key, op, values in expressions:
+        if op == "In":
+            base.setdefault(key, values[0])
+        elif op == "Exists":
+            base.setdefault(key, "yes")
+    out = [base]
+    for key, op, values in expressions:
+        miss = dict(base)
+        if op in ("In", "Exists"):
+            miss.pop(key, None)
+        else:
+            miss[key] = values[0] if values else "yes"
+        out.append(miss)
+    return {tuple(sorted(x.items())) for x in out}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
@@ -138,12 +188,27 @@ def assert_declared_equals_allowed(result: Rendered, config: Config) -> None:
     pods: set[tuple[str, tuple[tuple[str, str], ...]]] = {(config.dns.namespace, config.dns.pods)}
     for intent in result.intents:
         pods.add((intent.name, ()))
+        denies = [(d.pods, d.expressions) for d in intent.deny_pods]
+        for labels, exprs in denies:
+            pods |= {(intent.name, w) for w in witnesses(labels, exprs)}
+        pods |= {(ns, labels) for ns, labels in intent.allow_from_pods}
+        pods |= {(ns, ()) for ns, _ in intent.allow_from_pods}  # their pods without the label
         for flow in intent.flows:
             for end in (flow.src, flow.dst):
+                found = witnesses(end.pods, end.pod_expressions)
                 if end.kind is EndpointKind.PODS:
-                    pods.add((intent.name, end.pods or ()))
+                    pods |= {(intent.name, w) for w in found}
+                    for labels, exprs in denies:  # pods both of the end and of a scoped deny
+                        both = dict(labels)
+                        if all(both.setdefault(k, v) == v for k, v in end.pods or ()):
+                            merged = tuple(sorted(both.items()))
+                            pods |= {(intent.name, w) for w in witnesses(merged, exprs)}
+                            exprs_both = exprs + end.pod_expressions
+                            pods |= {(intent.name, w) for w in witnesses(merged, exprs_both)}
                 elif end.kind is EndpointKind.NAMESPACE:
-                    pods.add((str(end.namespace), end.pods or ()))
+                    pods |= {(str(end.namespace), w) for w in found}
+                elif end.kind is EndpointKind.NAMESPACES:  # pods in every namespace there is
+                    pods |= {(i.name, w) for i in result.intents for w in found}
     topo: Topology = topology([*objs, *result.generated])
     topo.workloads = [
         Workload(ns, f"pod{i}", "Pod", labels) for i, (ns, labels) in enumerate(sorted(pods))
