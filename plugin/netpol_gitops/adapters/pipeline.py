@@ -42,7 +42,8 @@ def render_warnings(result: Rendered) -> list[Problem]:
     except NetpolError:  # a workload too malformed to analyse: check reports it
         return []
     found = unresolved_ports(result.intents, topo.workloads, topo.namespaces)
-    return [dataclasses.replace(p, severity=Severity.WARNING) for p in found]
+    # a flow with a list of ends is a record per end: each would repeat the same warning
+    return sorted({dataclasses.replace(p, severity=Severity.WARNING) for p in found})
 
 
 def adopted(path: str, config: str | None) -> list[Proposal]:

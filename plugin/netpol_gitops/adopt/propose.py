@@ -64,23 +64,27 @@ class _Written:
     spec: Any
     doc: Document
     location: str
+    in_list: bool = False  # an item of a List
 
 
 def _handwritten(result: Rendered) -> list[_Written]:
-    """The input's NetworkPolicies that are not generated ones, each a document of its own
-    (an item of a List cannot be removed alone: such policies are kept)."""
-    current = {id(x.doc) for x in result.labelled if x.standing is Standing.CURRENT}
+    """The input's NetworkPolicies that are not generated ones. An item of a List cannot be
+    removed alone: it is marked, and kept as written."""
+    current = {(id(x.doc), x.path) for x in result.labelled if x.standing is Standing.CURRENT}
     out = []
     for doc in result.documents:
-        if doc.kind != "NetworkPolicy" or id(doc) in current:
+        if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
             continue
-        obj = doc.data()
-        meta = obj.get("metadata") if isinstance(obj, dict) else None
-        if not isinstance(meta, dict):
-            continue
-        ns = str(meta.get("namespace") or "default")
-        where = doc.location(["metadata", "name"]).prefix()
-        out.append(_Written(ns, str(meta.get("name")), obj.get("spec"), doc, where))
+        for path, obj in doc.objects():
+            if obj.get("kind") != "NetworkPolicy" or (id(doc), tuple(path)) in current:
+                continue
+            meta = obj.get("metadata")
+            if not isinstance(meta, dict):
+                continue
+            ns = str(meta.get("namespace") or "default")
+            where = doc.location([*path, "metadata", "name"]).prefix()
+            spec = obj.get("spec")
+            out.append(_Written(ns, str(meta.get("name")), spec, doc, where, in_list=bool(path)))
     return out
 
 
@@ -138,6 +142,10 @@ def _draft(
     flows: list[Flow] = []
     replaced, kept = [], []
     for w in sorted(written, key=lambda w: w.name):
+        if w.in_list:
+            why = "an item of a List, which cannot be removed alone"
+            kept.append(PolicyRef(f"{namespace}/{w.name}", w.location, why))
+            continue
         try:
             isolates, found = flows_of(w.name, namespace, w.spec)
         except Inexpressible as exc:

@@ -1,9 +1,10 @@
 """A hand-written NetworkPolicy as flows of the annotation vocabulary, or why it cannot be one.
 
-A policy selecting pods S becomes, per rule and per peer, a flow between ``{pods: S}`` and the
-peer's end, with the rule's ports; a rule without peers is the ``anywhere`` end. What the
-vocabulary cannot say (matchExpressions, a peer with other fields) raises Inexpressible: the
-policy is kept as written. Pure."""
+A policy selecting pods S becomes, per rule, a flow between ``{pods: S}`` and the rule's peers
+(one end, or a list of ends: one generated rule with those peers), with the rule's ports; a
+rule without peers is the ``anywhere`` end. What the
+vocabulary cannot say (a peer with other fields, a malformed selector) raises Inexpressible:
+the policy is kept as written. Pure."""
 
 from __future__ import annotations
 
@@ -21,18 +22,34 @@ class Inexpressible(Exception):
     """Why a policy cannot be said with the vocabulary (it is kept as written)."""
 
 
-def _labels(selector: Any, what: str) -> dict[str, str]:
-    """A selector's matchLabels, when that is all it has."""
+def _labels(selector: Any, what: str) -> dict[str, Any]:
+    """A selector as an end writes it: its matchLabels as a plain label map, or the whole
+    LabelSelector when it has matchExpressions."""
     if selector is None:
         return {}
     if not isinstance(selector, dict) or set(selector) - {"matchLabels", "matchExpressions"}:
         raise Inexpressible(f"{what} is not a label selector")
-    if selector.get("matchExpressions"):
-        raise Inexpressible(f"{what} uses matchExpressions")
     labels = selector.get("matchLabels") or {}
     if not isinstance(labels, dict):
         raise Inexpressible(f"{what}.matchLabels is not a mapping")
-    return {str(k): str(v) for k, v in labels.items()}
+    plain = {str(k): str(v) for k, v in labels.items()}
+    expressions = selector.get("matchExpressions") or []
+    if not expressions:
+        return plain
+    if not isinstance(expressions, list):
+        raise Inexpressible(f"{what}.matchExpressions is not a list")
+    out: dict[str, Any] = {"matchLabels": plain} if plain else {}
+    out["matchExpressions"] = [_expression(e, what) for e in expressions]
+    return out
+
+
+def _expression(raw: Any, what: str) -> dict[str, Any]:
+    if not isinstance(raw, dict) or set(raw) - {"key", "operator", "values"}:
+        raise Inexpressible(f"{what}.matchExpressions has an entry that is not an expression")
+    out: dict[str, Any] = {"key": str(raw.get("key")), "operator": str(raw.get("operator"))}
+    if raw.get("values"):
+        out["values"] = [str(v) for v in raw["values"]]
+    return out
 
 
 def end_of(peer: Any, home: str) -> dict[str, Any]:
@@ -93,23 +110,24 @@ def flows_of(name: str, namespace: str, spec: Any) -> tuple[list[str], list[Flow
             if not isinstance(rule, dict) or set(rule) - {peers_key, "ports"}:
                 raise Inexpressible(f"{key}[{i}] has fields other than {peers_key} and ports")
             ports = [port_text(p) for p in rule.get("ports") or []]
-            peers = rule.get(peers_key) or [None]  # missing or empty: every peer
-            for j, peer in enumerate(peers):
-                other = {"anywhere": True} if peer is None else end_of(peer, namespace)
-                pair = (other, local) if direction == "Ingress" else (local, other)
-                flow: Flow = {
-                    "name": _flow_name(name, key, i, j, len(peers)),
-                    "from": pair[0],
-                    "to": pair[1],
-                }
-                if ports:
-                    flow["ports"] = ports
-                flows.append(flow)
+            peers = rule.get(peers_key) or []
+            others = [end_of(peer, namespace) for peer in peers]
+            if not others:
+                other: Any = {"anywhere": True}  # no peers: every peer
+            elif len(others) == 1:
+                other = others[0]
+            else:
+                other = others  # one rule with several peers: a list of ends
+            pair = (other, local) if direction == "Ingress" else (local, other)
+            flow: Flow = {"name": _flow_name(name, key, i), "from": pair[0], "to": pair[1]}
+            if ports:
+                flow["ports"] = ports
+            flows.append(flow)
     return directions, flows
 
 
-def _flow_name(policy: str, key: str, i: int, j: int, peers: int) -> str:
-    suffix = f"{'in' if key == 'ingress' else 'out'}-{i}" + (f"-{j}" if peers > 1 else "")
+def _flow_name(policy: str, key: str, i: int) -> str:
+    suffix = f"{'in' if key == 'ingress' else 'out'}-{i}"
     head = dns_label(policy)[: MAX_FLOW_NAME - len(suffix) - 1].rstrip("-")
     return f"{head}-{suffix}"
 

@@ -317,7 +317,9 @@ def _admits(
         return True
     if not (other.deny.ingress if ingress else other.deny.egress):
         return True
-    if ingress and home in other.allow_from_namespaces:
+    if ingress and (
+        home in other.allow_from_namespaces or any(ns == home for ns, _ in other.allow_from_pods)
+    ):
         return True
     for flow in other.flows:
         peer = flow.src if ingress else flow.dst
@@ -326,9 +328,8 @@ def _admits(
             continue
         if peer.kind is EndpointKind.NAMESPACE and peer.namespace == home:
             return True
-        if peer.kind is EndpointKind.NAMESPACES and Selector(peer.namespace_labels or ()).matches(
-            home_labels
-        ):
+        spaces = Selector(peer.namespace_labels or (), peer.namespace_expressions)
+        if peer.kind is EndpointKind.NAMESPACES and spaces.matches(home_labels):
             return True
     return False
 
@@ -372,7 +373,7 @@ def unmatched_selectors(
         for flow in intent.flows:
             ends: list[Endpoint] = [e for e in (flow.src, flow.dst) if e.local]
             for end in ends:
-                selector = Selector(end.pods or ())
+                selector = Selector(end.pods or (), end.pod_expressions)
                 if not any(selector.matches(labels) for labels in pods.get(intent.name, [])):
                     found.append(
                         finding(
@@ -397,11 +398,11 @@ def _destinations(
     elif end.kind is EndpointKind.NAMESPACE:
         homes = {str(end.namespace)}
     elif end.kind is EndpointKind.NAMESPACES:
-        selector = Selector(end.namespace_labels or ())
+        selector = Selector(end.namespace_labels or (), end.namespace_expressions)
         homes = {name for name, labels in namespace_labels.items() if selector.matches(labels)}
     else:
         return []  # an IP block: named ports are refused towards one
-    pods = Selector(end.pods or ())
+    pods = Selector(end.pods or (), end.pod_expressions)
     return [w for w in workloads if w.namespace in homes and pods.matches(dict(w.labels))]
 
 

@@ -163,3 +163,14 @@ def test_every_rule_has_a_case() -> None:
     elsewhere = {"stale-generated-policy", "invalid-yaml", "invalid-config", "invalid-input"}
     elsewhere |= {"overridden-allow", "undecidable-peer"}  # tests/unit/checks/test_tiers.py
     assert set(RULES) == {*CASES, *elsewhere}
+
+
+def test_allow_from_namespaces_with_a_pod_label_is_consent() -> None:
+    """`pay` lets shop's web pods in by `shop/app=web`: the flow is not half-open."""
+    stream = [
+        ns_block("shop", {"flows": FLOW}),
+        ns_block("pay", {"default-deny": "ingress", "allow-from-namespaces": "shop/app=web"}),
+        pod("shop", "web", app="web"),
+        pod("pay", "api", app="api"),
+    ]
+    assert "half-open-flow" not in rules_found(stream)
