@@ -73,7 +73,7 @@ def probe_objects(
     notes = list(found.notes)
     if not found.probes:
         notes.append("nothing to probe: no NetworkPolicy isolates a workload of the input")
-    return Probed(manifests(found.probes, inv, options), notes)
+    return Probed(manifests(found.probes, options), notes)
 
 
 def probed(

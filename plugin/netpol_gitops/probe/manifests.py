@@ -11,7 +11,7 @@ from typing import Any
 
 from netpol_gitops.analysis.model import Workload
 from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE, PREFIX
-from netpol_gitops.probe.inventory import Inventory, Service
+from netpol_gitops.probe.inventory import Service
 from netpol_gitops.probe.plan import Probe, Role
 
 DEFAULT_IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.53"
@@ -81,35 +81,6 @@ def _hook(annotations: dict[str, str], options: Options, wave: str, delete: str)
 
 def _managed(role: str) -> dict[str, str]:
     return {MANAGED_BY_LABEL: MANAGED_BY_VALUE, PROBE_LABEL: role}
-
-
-@dataclass(frozen=True)
-class Way:
-    """How a probe reaches its destination: a host and, per container port, the port to dial."""
-
-    host: str
-    ports: dict[int, int]
-    service: dict[str, Any] | None  # the probe-only Service to emit, if any
-
-
-def _input_service(dst: Workload, ports: tuple[int, ...], inv: Inventory) -> Way | None:
-    """A Service of the input that selects the destination and carries every probed port."""
-    named = {n: num for num, proto, n in inv.declared(dst) if proto == "TCP" and n}
-    for svc in inv.services:
-        if not svc.selects(dst):
-            continue
-        if svc.headless:
-            return Way(_host(svc), {p: p for p in ports}, None)
-        mapped = {}
-        for p in ports:
-            for sp in svc.ports:
-                target = named.get(sp.target) if isinstance(sp.target, str) else sp.target
-                if sp.protocol == "TCP" and target == p:
-                    mapped[p] = sp.port
-                    break
-        if len(mapped) == len(ports):
-            return Way(_host(svc), mapped, None)
-    return None
 
 
 def _host(svc: Service) -> str:
@@ -226,24 +197,23 @@ def _expect(probe: Probe) -> str:
     return f"TCP {ports} {'connects' if probe.expect_connect else 'is blocked'}"
 
 
-def manifests(probes: list[Probe], inv: Inventory, options: Options) -> list[dict[str, Any]]:
+def manifests(probes: list[Probe], options: Options) -> list[dict[str, Any]]:
     """The probe-only Services (sorted by namespace and name), then the Jobs in plan order."""
     wanted: dict[Workload, set[int]] = {}
     for probe in probes:
-        if probe.dst is not None and _input_service(probe.dst, probe.ports, inv) is None:
+        if probe.dst is not None and probe.service is None:
             wanted.setdefault(probe.dst, set()).update(probe.ports)
     services = {dst: _probe_service(dst, ports, options) for dst, ports in wanted.items()}
     jobs = []
     for probe in probes:
         if probe.dst is None:
-            targets = [f"{probe.address}:{p}/tcp" for p in probe.ports]
+            host = probe.address or ""
+        elif probe.service is not None:
+            host = _host(probe.service)
         else:
-            way = _input_service(probe.dst, probe.ports, inv)
-            if way is None:
-                meta = services[probe.dst]["metadata"]
-                way = Way(f"{meta['name']}.{meta['namespace']}.svc", {}, None)
-            targets = [f"{way.host}:{way.ports.get(p, p)}/tcp" for p in probe.ports]
-        jobs.append(job(probe, targets, options))
+            meta = services[probe.dst]["metadata"]
+            host = f"{meta['name']}.{meta['namespace']}.svc"
+        jobs.append(job(probe, [f"{host}:{p}/tcp" for p in probe.dial], options))
     out = sorted(
         services.values(), key=lambda s: (s["metadata"]["namespace"], s["metadata"]["name"])
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from netpol_gitops.analysis.model import Workload
@@ -29,7 +29,7 @@ from netpol_gitops.analysis.reach import Analysis, WorkloadClass
 from netpol_gitops.model.connection import ip_span
 from netpol_gitops.model.kube import SYSTEM_NAMESPACES
 from netpol_gitops.model.portsets import FULL, Conns
-from netpol_gitops.probe.inventory import Inventory
+from netpol_gitops.probe.inventory import Inventory, Service
 
 DEFAULT_EXTERNAL = "1.1.1.1"  # a public address that answers on TCP 443 (and 80)
 EXTERNAL_PORT = 443
@@ -47,7 +47,9 @@ class Probe:
     source: Workload  # the workload whose labels and namespace the probe Job takes
     dst: Workload | None  # a workload, or None for an external address
     address: str | None  # the external address (dst None)
-    ports: tuple[int, ...]  # TCP
+    ports: tuple[int, ...]  # TCP container ports (or external ports)
+    service: Service | None = None  # a Service of the input to go through; None: our own
+    dial: tuple[int, ...] = ()  # the port to dial for each of ``ports`` (a Service's port)
 
     @property
     def expect_connect(self) -> bool:
@@ -234,8 +236,66 @@ class _Planner:
             Role.CANARY, self.classes[s].members[0], self.classes[d].members[0], None, (port,)
         )
 
+    def selected(self, namespace: str, selector: tuple[tuple[str, str], ...]) -> list[int]:
+        """The classes a Service selector picks in its namespace."""
+        return [
+            i
+            for i in self.analysis.by_ns.get(namespace, ())
+            if set(selector) <= set(self.classes[i].labels)
+        ]
+
+    def agree(self, s: int, dsts: list[int], ports: tuple[int, ...], connect: bool) -> bool:
+        """Whether every class behind a Service gives the probe from ``s`` the same verdict."""
+        return all(
+            _in(p, _tcp(self.allowed(s, d))) == connect for d in dsts for p in ports if d != s
+        ) and all(d != s for d in dsts)
+
+    def route(self, probe: Probe) -> Probe | None:
+        """The probe with the way to its destination: the first Service of the input that
+        selects it, carries every port and selects only pods with the same verdict; else a
+        probe-only headless Service on the destination's labels, if that selects only pods
+        with the same verdict. None (and a note) when neither does."""
+        dst = probe.dst
+        if dst is None:
+            return replace(probe, dial=probe.ports)
+        s = self.rep[probe.source.peer]
+        named = {n: num for num, proto, n in self.inv.declared(dst) if proto == "TCP" and n}
+        for svc in self.inv.services:
+            if not svc.selects(dst):
+                continue
+            dial = probe.ports if svc.headless else _service_ports(svc, probe.ports, named)
+            picked = self.selected(svc.namespace, svc.selector)
+            if dial and self.agree(s, picked, probe.ports, probe.expect_connect):
+                return replace(probe, service=svc, dial=dial)
+        if self.agree(
+            s, self.selected(dst.namespace, dst.labels), probe.ports, probe.expect_connect
+        ):
+            return replace(probe, dial=probe.ports)
+        self.note(
+            probe.what,
+            "pods of other workloads carry the destination's labels and would answer the probe "
+            "differently",
+        )
+        return None
+
     def note(self, what: str, why: str) -> None:
         self.plan.notes.append(f"not probed: {what}: {why}")
+
+
+def _service_ports(
+    svc: Service, ports: tuple[int, ...], named: dict[str, int]
+) -> tuple[int, ...] | None:
+    """The Service's port for each container port, when it carries them all over TCP."""
+    dial = []
+    for p in ports:
+        for sp in svc.ports:
+            target = named.get(sp.target) if isinstance(sp.target, str) else sp.target
+            if sp.protocol == "TCP" and target == p:
+                dial.append(sp.port)
+                break
+        else:
+            return None
+    return tuple(dial)
 
 
 def plan(analysis: Analysis, inv: Inventory, external: str = DEFAULT_EXTERNAL) -> Plan:
@@ -264,4 +324,5 @@ def plan(analysis: Analysis, inv: Inventory, external: str = DEFAULT_EXTERNAL) -
             )
         else:
             out.probes.append(probe)
+    out.probes = [r for r in map(planner.route, out.probes) if r is not None]
     return out
