@@ -467,3 +467,29 @@ def test_an_unresolvable_name_is_not_a_connection(tmp_path: Path) -> None:
     code, out, _ = run_job(deny, "no-such-service.invalid:80/tcp", extra)
     assert code == 0  # a deny probe cannot tell a failed lookup from a drop: README says so
     assert "(DNS: " in out
+
+
+# ---------------------------------------------------------------- an earlier run's output
+def test_probes_in_the_input_are_not_probed_again(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "app")
+    first, _ = three_tier("--hook", "argocd")
+    (tmp_path / "app" / "probes.yaml").write_text(first)
+    again = cli("probe", str(tmp_path / "app"), "--generate", "--hook", "argocd")
+    assert again.code == 0, again.stderr
+    assert again.stdout == first
+
+
+def test_the_krm_function_replaces_its_earlier_probes() -> None:
+    items = [d for f in sorted(EXAMPLE.glob("*.yaml")) for d in objects(f.read_text())]
+    rl = {
+        "apiVersion": "config.kubernetes.io/v1",
+        "kind": "ResourceList",
+        "items": items,
+        "functionConfig": LOAD.load(CONFIG),
+    }
+    first = cli("krm", stdin=dump_objects([rl]))
+    assert first.code == 0, first.stderr
+    fed_back = {**rl, "items": LOAD.load(first.stdout)["items"]}  # kpt in place
+    second = cli("krm", stdin=dump_objects([fed_back]))
+    assert second.code == 0, second.stderr
+    assert second.stdout == first.stdout

@@ -28,7 +28,7 @@ from netpol_gitops.adapters.inputs import (
     scan,
 )
 from netpol_gitops.adapters.kustomization import real
-from netpol_gitops.adapters.probes import PROBE_HOOKS, probe_objects
+from netpol_gitops.adapters.probes import PROBE_HOOKS, earlier_probes, probe_objects
 from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_setting
 from netpol_gitops.generate.namespaces import Setting
@@ -243,6 +243,8 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
         namespace = destination or "default"
         probes = probe_objects(result.documents, result.generated, PROBE_HOOKS, namespace=namespace)
         extra = probes.objects
+        earlier = earlier_probes(kept)  # committed output of an earlier `probe`: replaced
+        kept = [d for d in kept if id(d) not in earlier]
     return dataclasses.replace(result, documents=kept, generated=[*result.generated, *extra])
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from netpol_gitops.adapters.files import MAX_INPUT_BYTES, decode, read_file
 from netpol_gitops.adapters.inputs import manifest_files
 from netpol_gitops.adapters.kustomization import real
-from netpol_gitops.adapters.probes import PROBE_HOOKS, probe_objects
+from netpol_gitops.adapters.probes import PROBE_HOOKS, earlier_probes, probe_objects
 from netpol_gitops.analysis.documents import reads, topology_of
 from netpol_gitops.checks.rules import unmatched_selectors, unresolved_ports
 from netpol_gitops.errors import NetpolError, Problem
@@ -174,6 +174,8 @@ def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outc
         generated = result.generated
         if config.probe:  # the probe Jobs, as Argo CD PostSync hooks
             docs = [d for d in (items.probed or items.analysed)() if d.index not in dropped]
+            earlier = earlier_probes(docs)  # an earlier run's probes: replaced (kpt in place)
+            dropped |= {d.index for d in docs if id(d) in earlier}
             found = probe_objects([*sources, *docs], generated, PROBE_HOOKS)
             generated = [*generated, *found.objects]
         problems = []
@@ -236,7 +238,7 @@ def run(data: str | bytes, cwd: Path) -> KrmResult:
             (
                 layout.document(i)
                 for i, s in enumerate(spans)
-                if _workload(s.kind) or s.kind == "Service"
+                if _workload(s.kind) or s.kind in ("Service", "Job")
             ),
         ),
     )

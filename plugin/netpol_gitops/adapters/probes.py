@@ -15,7 +15,7 @@ from netpol_gitops.analysis.documents import reads, topology, topology_of
 from netpol_gitops.analysis.objects import Malformed
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.probe.inventory import inventory
-from netpol_gitops.probe.manifests import Options, manifests
+from netpol_gitops.probe.manifests import Options, is_probe, manifests
 from netpol_gitops.probe.plan import DEFAULT_EXTERNAL, plan
 from netpol_gitops.yaml.document import Document
 
@@ -37,7 +37,7 @@ def _objects(docs: Iterable[Document], default_namespace: str) -> list[dict[str,
         if doc.kind != "Service" and not reads(doc.kind):
             continue
         for _, found in doc.objects():
-            if not isinstance(found, dict):
+            if not isinstance(found, dict) or is_probe(found):  # an earlier run's: not input
                 continue
             meta = found.get("metadata")
             obj = found
@@ -50,6 +50,16 @@ def _objects(docs: Iterable[Document], default_namespace: str) -> list[dict[str,
                 obj["metadata"]["namespace"] = default_namespace
             out.append(obj)
     return out
+
+
+def earlier_probes(docs: Iterable[Document]) -> set[int]:
+    """ids of the documents that are probe objects of an earlier run (replaced, never
+    duplicated, when the probes are emitted again)."""
+    return {
+        id(d)
+        for d in docs
+        if d.kind in ("Job", "Service") and all(is_probe(o) for _, o in d.objects())
+    }
 
 
 def probe_objects(

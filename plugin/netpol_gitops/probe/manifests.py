@@ -57,6 +57,18 @@ WAVE = "argocd.argoproj.io/sync-wave"
 _WAVES = {"service": "-2", Role.CANARY: "-1", Role.ALLOW: "0", Role.DENY: "0"}
 
 
+def is_probe(obj: Any) -> bool:
+    """Whether an object is one this module makes (a probe Job or a probe-only Service)."""
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return (
+        isinstance(labels, dict)
+        and obj.get("kind") in ("Job", "Service")
+        and labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
+        and PROBE_LABEL in labels
+    )
+
+
 @dataclass(frozen=True)
 class Options:
     image: str = DEFAULT_IMAGE
