@@ -579,6 +579,83 @@ def reach(
         sys.stdout.write(RENDERERS[output.value](list(conns)))
 
 
+class Hook(StrEnum):
+    none = "none"
+    argocd = "argocd"
+
+
+@app.command()
+def probe(
+    path: PathArg,
+    config: ConfigOpt = None,
+    generate: Annotated[
+        bool,
+        typer.Option(
+            "--generate", help="Probe the input plus the policies netpol-gitops would generate."
+        ),
+    ] = False,
+    hook: Annotated[
+        Hook,
+        typer.Option(
+            "--hook",
+            help="argocd: Argo CD PostSync hooks (a failing probe fails the sync; the canary "
+            "runs first).",
+        ),
+    ] = Hook.none,
+    image: Annotated[
+        str,
+        typer.Option(
+            "--image",
+            help="The probe image: agnhost (its `connect`), or any image with /bin/sh and "
+            "`nc -z -w` (busybox).",
+        ),
+    ] = "registry.k8s.io/e2e-test-images/agnhost:2.53",
+    external: Annotated[
+        str,
+        typer.Option(
+            "--external-address",
+            metavar="IPV4",
+            help="Where probes of internet egress connect (TCP 443 when allowed).",
+        ),
+    ] = "1.1.1.1",
+    output: Annotated[
+        Output, typer.Option("--output", "-o", help="yaml stream or a json list.")
+    ] = Output.yaml,
+) -> None:
+    """Print manifests that prove in a live cluster what `reach` says: first an enforcement
+    canary (a pair the policies deny; if it connects, the CNI does not enforce NetworkPolicy),
+    then one Job per (source, destination) pair a policy admits, connecting on each allowed
+    TCP port the destination declares, and one Job per protected namespace connecting where its
+    policies deny. Each Job runs in the source's namespace with the source workload's labels;
+    a destination is reached through a Service of the input that selects it, or a probe-only
+    headless Service printed first. What cannot be probed is listed on stderr.
+
+    Examples:
+
+      netpol-gitops probe examples/three-tier/ --generate | kubectl apply -f -
+
+      netpol-gitops probe apps/ --generate --hook argocd > apps/probes.yaml
+    """
+    import ipaddress  # noqa: PLC0415
+
+    from netpol_gitops.adapters.probes import probed  # noqa: PLC0415
+    from netpol_gitops.probe.manifests import Options  # noqa: PLC0415
+    from netpol_gitops.yaml.emit import dump_json, dump_objects  # noqa: PLC0415
+
+    try:
+        ipaddress.IPv4Address(external)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected an IPv4 address; got {external!r}", param_hint="--external-address"
+        ) from None
+    options = Options(image, None if hook is Hook.none else hook.value)
+    found = probed(path, config, generate=generate, options=options, external=external)
+    out = dump_json(found.objects) if output is Output.json else dump_objects(found.objects)
+    sys.stdout.write(out)
+    for note in found.notes:
+        typer.echo(f"netpol-gitops: probe: {note}", err=True)
+
+
 @app.command()
 def schema(
     name: Annotated[

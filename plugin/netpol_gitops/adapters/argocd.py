@@ -17,6 +17,7 @@ import signal
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from netpol_gitops.adapters.files import Budget, read_bytes
 from netpol_gitops.adapters.inputs import (
@@ -27,6 +28,7 @@ from netpol_gitops.adapters.inputs import (
     scan,
 )
 from netpol_gitops.adapters.kustomization import real
+from netpol_gitops.adapters.probes import PROBE_HOOKS, earlier_probes, probe_objects
 from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_setting
 from netpol_gitops.generate.namespaces import Setting
@@ -236,7 +238,14 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
     overrides = {destination: namespace_settings} if destination else {}
     result = render_units(units, overrides, default_namespace=destination or "default")
     kept = [d for d in result.documents if d.source != DESTINATION]
-    return dataclasses.replace(result, documents=kept)
+    extra: list[dict[str, Any]] = []
+    if any(unit_config.probe for unit_config, _ in units):  # the probe Jobs, as PostSync hooks
+        namespace = destination or "default"
+        probes = probe_objects(result.documents, result.generated, PROBE_HOOKS, namespace=namespace)
+        extra = probes.objects
+        earlier = earlier_probes(kept)  # committed output of an earlier `probe`: replaced
+        kept = [d for d in kept if id(d) not in earlier]
+    return dataclasses.replace(result, documents=kept, generated=[*result.generated, *extra])
 
 
 def discover(app_dir: Path, root: Path | None = None) -> str | None:

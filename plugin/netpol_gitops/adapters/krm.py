@@ -21,6 +21,7 @@ from typing import Any
 from netpol_gitops.adapters.files import MAX_INPUT_BYTES, decode, read_file
 from netpol_gitops.adapters.inputs import manifest_files
 from netpol_gitops.adapters.kustomization import real
+from netpol_gitops.adapters.probes import PROBE_HOOKS, earlier_probes, probe_objects
 from netpol_gitops.analysis.cluster import KINDS as CLUSTER_KINDS
 from netpol_gitops.analysis.documents import reads, topology_of
 from netpol_gitops.checks.rules import unmatched_selectors, unresolved_ports
@@ -157,6 +158,7 @@ class _Items:
     rendered: list[Document]  # the kinds render reads (Namespaces, NetworkPolicies, Lists)
     analysed: Callable[[], Iterable[Document]]  # the kinds the analysis reads, one at a time
     item_at: Callable[[int], Any]  # item ``index`` as an object, for a result's resourceRef
+    probed: Callable[[], Iterable[Document]] | None = None  # what probes read (+ Services)
 
 
 def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outcome:
@@ -171,6 +173,12 @@ def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outc
         kept = {id(d) for d in result.documents}
         dropped = {d.index for d in items.rendered if id(d) not in kept}
         generated = result.generated
+        if config.probe:  # the probe Jobs, as Argo CD PostSync hooks
+            docs = [d for d in (items.probed or items.analysed)() if d.index not in dropped]
+            earlier = earlier_probes(docs)  # an earlier run's probes: replaced (kpt in place)
+            dropped |= {d.index for d in docs if id(d) in earlier}
+            found = probe_objects([*sources, *docs], generated, PROBE_HOOKS)
+            generated = [*generated, *found.objects]
         problems = []
         if items.count:  # a generator's flows name workloads built elsewhere
             topo = topology_of(items.analysed())
@@ -226,6 +234,14 @@ def run(data: str | bytes, cwd: Path) -> KrmResult:
             (layout.document(i) for i, s in enumerate(spans) if _workload(s.kind)),
         ),
         item_at,
+        lambda: chain(
+            rendered,
+            (
+                layout.document(i)
+                for i, s in enumerate(spans)
+                if _workload(s.kind) or s.kind in ("Service", "Job")
+            ),
+        ),
     )
     config_doc = layout.config_document()
     out = _process(items, lambda: _config(config_doc), cwd)

@@ -73,6 +73,7 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
         name_prefix=spec.get("namePrefix", ""),
         sources=tuple(spec.get("sources") or ()),
         location=Location(doc.source, doc.line + 1, 1),
+        probe=bool(spec.get("probe", False)),
     )
 
 

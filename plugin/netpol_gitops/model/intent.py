@@ -138,6 +138,7 @@ class Config:
     name_prefix: str = ""
     sources: tuple[str, ...] = ()
     location: Location = field(default_factory=lambda: Location("<defaults>"))
+    probe: bool = False  # the KRM function and the Argo CD plugin also emit the probes
 
     def profile(self, name: str) -> tuple[Flow, ...] | None:
         for key, flows in self.profiles:
