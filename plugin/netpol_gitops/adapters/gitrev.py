@@ -25,6 +25,24 @@ from netpol_gitops.yaml.document import Document, Shared
 SYMLINK_MODE = 0o120000
 MAX_REVISION_BYTES = 2 << 30  # what one revision may write to the temporary folder
 MAX_REVISION_ENTRIES = 500_000  # files and folders: GitOps repositories hold thousands
+MAX_BLOB_CACHE = 256 << 20  # bytes of blobs one review keeps to write the other revision
+
+
+@dataclasses.dataclass
+class Blobs:
+    """Blob sha -> its bytes, read from git once for both revisions of a review (bounded)."""
+
+    data: dict[str, bytes] = dataclasses.field(default_factory=dict)
+    size: int = 0
+
+    def read(self, blob: git.Blob) -> bytes:
+        found = self.data.get(blob.hexsha)
+        if found is None:
+            found = blob.data_stream.read()
+            if self.size + len(found) <= MAX_BLOB_CACHE:
+                self.data[blob.hexsha] = found
+                self.size += len(found)
+        return found
 
 
 def open_repo(path: str) -> git.Repo:
@@ -64,8 +82,10 @@ def _scratch() -> str | None:
 
 
 @contextmanager
-def materialised(commit: git.Commit) -> Iterator[Path]:
-    """The commit's tree written under a temporary folder, removed afterwards."""
+def materialised(commit: git.Commit, blobs: Blobs | None = None) -> Iterator[Path]:
+    """The commit's tree written under a temporary folder, removed afterwards. ``blobs`` keeps
+    what was read (up to MAX_BLOB_CACHE bytes) so that the other revision of a review reads
+    from git only the blobs that differ."""
     with tempfile.TemporaryDirectory(prefix="netpol-gitops-rev-", dir=_scratch()) as tmp:
         root = Path(tmp)
         written = 0
@@ -102,7 +122,7 @@ def materialised(commit: git.Commit) -> Iterator[Path]:
                 raise NetpolError(
                     [Problem(Location(name), f"revision passes {MAX_REVISION_BYTES >> 30} GiB")]
                 )
-            data = item.data_stream.read()
+            data = blobs.read(item) if blobs is not None else item.data_stream.read()
             if item.mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
                 _write(name, target.symlink_to, data.decode("utf-8", "surrogateescape"))
                 continue
@@ -140,12 +160,14 @@ def read_revision(
     paths: list[str],
     config: str | None = None,
     shared: Shared | None = None,
+    *,
+    blobs: Blobs | None = None,
 ) -> Revision:
     """Every manifest under ``paths`` at ``rev``, read as ``render`` reads a folder; ``config``
     (repository-relative) and every ``.netpol-gitops.yaml`` come from the revision's own tree."""
     commit = resolve(repo, rev)
     units: list[tuple[Document | None, list[Document]]] = []
-    with materialised(commit) as root:
+    with materialised(commit, blobs) as root:
 
         def label(path: Path) -> str:
             return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)

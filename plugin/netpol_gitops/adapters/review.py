@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 
 from netpol_gitops.adapters.files import write_atomic
-from netpol_gitops.adapters.gitrev import open_repo, read_revision, resolve
+from netpol_gitops.adapters.gitrev import Blobs, open_repo, read_revision, resolve
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import report_json, to_text
@@ -71,8 +71,10 @@ def review(
     require_paths(repo, base, head, paths)
     config = repo_relative(repo, config_file) if config_file else None
     shared: Shared = {}
-    before = side(read_revision(repo, base, paths, config, shared), shared)
-    after = side(read_revision(repo, head, paths, config, shared), shared)
+    blobs = Blobs()  # the head's unchanged files are not read from git again
+    before = side(read_revision(repo, base, paths, config, shared, blobs=blobs), shared)
+    after = side(read_revision(repo, head, paths, config, shared, blobs=blobs), shared)
+    blobs.data.clear()
     shared.clear()  # the analyses hold what compare needs; the documents can go
     return compare(before, after)
 

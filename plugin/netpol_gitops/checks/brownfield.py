@@ -26,7 +26,7 @@ MAX_KEPT = 5  # examples kept per namespace
 
 
 def blocked_by_generated(
-    topo: Topology, generated: list[dict[str, Any]]
+    topo: Topology, generated: list[dict[str, Any]], analysed: Analysis | None = None
 ) -> dict[str, tuple[int, list[Change]]]:
     """Namespace -> (how many, the first few) connections that hand-written NetworkPolicies
     allow (a workload they isolate admits it) and that the policies generated for that
@@ -34,11 +34,13 @@ def blocked_by_generated(
 
     ``topo`` holds the input (hand-written policies included), not the generated ones. Only
     those pairs can lose (where both directions were isolated, more policies only add), so the
-    work follows what the hand-written policies select, never all pairs."""
+    work follows what the hand-written policies select, never all pairs. ``analysed`` is the
+    analysis of ``topo`` with ``generated``, when the caller has it."""
     if not generated or not topo.policies:
         return {}
     before = Analysis(topo)
-    after = Analysis(topo.with_policies(generated))  # the same workloads: the same classes
+    # the same workloads: the same classes
+    after = analysed or Analysis(topo.with_policies(generated))
     into_before, into_after = before.admitted_into(), after.admitted_into()
     targets_after = functools.cache(after.egress_targets)
     counts: dict[str, int] = defaultdict(int)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from netpol_gitops.analysis.changes import coalesce, compared, touched, with_info
@@ -43,9 +44,14 @@ class InputPolicy:
     generated and equal to what the generator makes (``current``: replaced by its twin)."""
 
     text: str  # canonical: equal text, equal policy
-    location: str  # FILE:LINE:COL of its metadata.name
-    selects: bool  # it selects a workload of the revision
+    # FILE:LINE:COL of its metadata.name, made when asked (locating composes the document)
+    locate: Callable[[], str] = field(compare=False, repr=False)
+    selects: bool = False  # it selects a workload of the revision
     current: bool = False
+
+    @property
+    def location(self) -> str:
+        return self.locate()
 
 
 @dataclass(frozen=True)

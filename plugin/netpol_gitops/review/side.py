@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,18 @@ def protection_of(
     return "all" if both == {"ingress", "egress"} else next(iter(both))
 
 
+def _canonical(doc: Document, path: list[str | int], spec: Any) -> str:
+    """A policy's spec as canonical text, made once per document (unchanged files of two
+    revisions share their documents)."""
+    key = "spec-json:" + "/".join(map(str, path))
+    text: str = doc.derived(key, lambda _: json.dumps(spec, sort_keys=True, default=str))
+    return text
+
+
+def _locator(doc: Document, path: list[str | int]) -> Callable[[], str]:
+    return lambda: doc.location([*path, "metadata", "name"]).prefix()
+
+
 def side(rev: Revision, shared: Shared | None = None) -> Side:
     """One revision rendered (each unit under its own config) and analysed; ``shared`` lets
     revisions share unchanged files' documents (and their parsed workloads)."""
@@ -97,9 +109,7 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
     }
     inputs = {
         f"{ns}/{name}": InputPolicy(
-            json.dumps(spec, sort_keys=True, default=str),
-            doc.location([*path, "metadata", "name"]).prefix(),
-            (ns, name) in selecting,
+            _canonical(doc, path, spec), _locator(doc, path), (ns, name) in selecting
         )
         for ns, name, spec, doc, path in handwritten_policies(result.documents)
     }
@@ -107,14 +117,14 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         if x.standing is Standing.CURRENT:  # replaced by its twin, which selects as it does
             text = json.dumps(x.obj, sort_keys=True, default=str)
             selects = (x.namespace, x.name) in selecting
-            inputs[x.key] = InputPolicy(text, x.location.prefix(), selects, current=True)
+            inputs[x.key] = InputPolicy(text, x.location.prefix, selects, current=True)
     policies = {
         f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
         for p in result.generated
     }
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
-    breaks = blocked_by_generated(topo, result.generated)
+    breaks = blocked_by_generated(topo, result.generated, analysis)
     return Side(
         rev.sha,
         protection,
