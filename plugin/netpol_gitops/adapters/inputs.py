@@ -4,7 +4,9 @@ stdin; and which repo config applies to each part (the nearest ``.netpol-gitops.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,6 +135,7 @@ class Unit:
     where: Path  # the file or folder read
     config: Path | None
     parts: list[tuple[Path, bool]]  # (path, built with kustomize)
+    split: bool = False  # some parts are the leaves of an aggregate: ids must not repeat
 
 
 def plan(
@@ -150,11 +153,11 @@ def plan(
         return [Unit(path, nearest_config(path.parent, root, label), [(path, False)])]
     if not path.is_dir():
         raise NetpolError([Problem(Location(label(path)), "no such file or directory")])
+    walked = walked or Kustomizations(root, label)
     if kustomization_file(path) is not None:
         parts = [(path, True)]
     else:
         found = scan(path, root, label)
-        walked = walked or Kustomizations(root, label)
         problems = [*found.problems, *found.charts]
         consumed: set[Path] = set()
         referenced: set[Path] = set()
@@ -168,14 +171,87 @@ def plan(
         parts = [(f, False) for f in found.files if real(f) not in consumed]
         parts += [(d, True) for d in found.kustomizations if real(d) not in referenced]
         parts.sort(key=lambda part: part[0].relative_to(path).as_posix())
+    # a kustomization that only aggregates folders of kustomizations is built as those, one
+    # by one (kustomize's cost grows faster than its input); each keeps the config of the
+    # aggregate, and an id that two of them hold is refused as kustomize refuses it
+    config_of: dict[Path, Path] = {}
+    expanded: list[tuple[Path, bool]] = []
+    for part, built in parts:
+        leaves = _leaves(part, walked) if built else None
+        if leaves is None or len(leaves) < split_at():
+            expanded.append((part, built))
+            continue
+        for child in leaves:
+            config_of[child] = part
+            expanded.append((child, True))
+    parts = expanded
     units: dict[Path | None, list[tuple[Path, bool]]] = {}
     configs: dict[Path, Path | None] = {}  # folder -> its nearest config, looked up once
     for part, built in parts:
-        folder = part if built else part.parent
+        folder = config_of.get(part, part) if built else part.parent
         if folder not in configs:
             configs[folder] = nearest_config(folder, root, label)
         units.setdefault(configs[folder], []).append((part, built))
-    return [Unit(path, config, members) for config, members in units.items()]
+    return [
+        Unit(path, config, members, any(p in config_of for p, _ in members))
+        for config, members in units.items()
+    ]
+
+
+def split_at() -> int:
+    """Leaves from which an aggregate is built as its leaves: kustomize's time grows faster
+    than its input (measured here: 100 folders 2 s, 300 folders 23 s, 1,000 over 300 s), while
+    each separate build costs a process start (about 60 ms)."""
+    return int(os.environ.get("NETPOL_GITOPS_SPLIT_AT", "150"))
+
+
+def refuse_repeated_ids(docs: list[Document]) -> None:
+    """Builds of an aggregate's leaves, read apart, must not hold one object twice: the
+    aggregate's own build refuses that ("may not add resource with an already registered
+    id"), so the split one does too."""
+    seen: dict[tuple[str, str, str, str], str] = {}
+    problems = []
+    for doc in docs:
+        if not doc.source.startswith("<kustomize build "):
+            continue
+        for _, obj in doc.objects():
+            meta = obj.get("metadata") or {}
+            group = str(obj.get("apiVersion") or "").rpartition("/")[0]
+            key = (
+                group,
+                str(obj.get("kind")),
+                str(meta.get("namespace") or ""),
+                str(meta.get("name")),
+            )
+            if key in seen and seen[key] != doc.source:
+                problems.append(
+                    Problem(
+                        Location(doc.source),
+                        f"{key[1]} {'/'.join(filter(None, key[2:]))} is also built by "
+                        f"{seen[key]}; kustomize refuses an id twice in one build",
+                    )
+                )
+            seen.setdefault(key, doc.source)
+    if problems:
+        raise NetpolError(problems)
+
+
+def _leaves(directory: Path, walked: Kustomizations) -> list[Path] | None:
+    """The kustomizations an aggregate (see Kustomizations.aggregated) ends in, in order,
+    through aggregates of aggregates; None when ``directory`` is not one."""
+    top = walked.aggregated(directory)
+    if top is None:
+        return None
+    out: list[Path] = []
+    stack = list(reversed(top))
+    while stack:
+        child = stack.pop()
+        deeper = walked.aggregated(child)
+        if deeper is None:
+            out.append(child)
+        else:
+            stack += reversed(deeper)
+    return out
 
 
 def unit_sources(
@@ -185,13 +261,30 @@ def unit_sources(
     root: Path,
     walked: Kustomizations | None = None,
 ) -> Iterator[tuple[str, str | bytes]]:
-    """(source name, text) of a unit's parts, read one at a time as they are consumed."""
-    for part, built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
-        if built:
-            text = build_kustomization(part, budget, root, label, walked)
-            yield f"<kustomize build {label(part)}>", text
-        else:
-            yield read_file(part, label(part), budget)
+    """(source name, text) of a unit's parts, in order, read as they are consumed; several
+    kustomizations are built side by side (one per core, a few ahead of the reader)."""
+    walked = walked or Kustomizations(root, label)
+    built = [part for part, is_built in unit.parts if is_built]
+    for part in built:  # walked here, once, so that the builds only read the graph
+        walked.closure(part)
+
+    def make(part: Path) -> str:
+        return build_kustomization(part, None, root, label, walked)
+
+    workers = min(os.cpu_count() or 1, 4) if len(built) > 1 else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        ahead: deque[Future[str]] = deque()
+        queue = iter(built)
+        for part, is_built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
+            if not is_built:
+                yield read_file(part, label(part), budget)
+                continue
+            while len(ahead) < 2 * workers and (nxt := next(queue, None)) is not None:
+                ahead.append(pool.submit(make, nxt))
+            text = ahead.popleft().result()
+            name = f"<kustomize build {label(part)}>"
+            budget.take(len(text.encode("utf-8", "surrogatepass")), name)
+            yield name, text
 
 
 def build_kustomization(
@@ -231,6 +324,8 @@ def read_units(
     out: list[tuple[Document | None, list[Document]]] = []
     for unit in plan(target, top, label, walked):
         docs = read_documents(unit_sources(unit, label, budget, top, walked), shared)
+        if unit.split:
+            refuse_repeated_ids(docs)
         if config is None:
             found = read_config(unit.config, label(unit.config)) if unit.config else None
             out.append((found, docs))

@@ -72,6 +72,12 @@ class _Node:
     files: set[Path] = field(default_factory=set)
     children: set[Path] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    # the folders it only aggregates, in order: it names nothing but `resources` that are
+    # folders with kustomizations, and transforms nothing (None: it does more)
+    aggregates: list[Path] | None = None
+
+
+AGGREGATOR_KEYS = {"apiVersion", "kind", "resources"}
 
 
 class _Walker:
@@ -145,8 +151,22 @@ class _Walker:
         node.files.add(path)
         doc = self._read(found)
         if doc is not None:
-            self._entries_of(directory, doc.data(), doc.location)
+            data = doc.data()
+            self._entries_of(directory, data, doc.location)
+            node.aggregates = self._aggregated(directory, data, node)
         return node
+
+    def _aggregated(self, directory: Path, data: Any, node: _Node) -> list[Path] | None:
+        """The folders a kustomization only aggregates (see _Node.aggregates), else None."""
+        if not isinstance(data, dict) or set(data) - AGGREGATOR_KEYS or node.problems:
+            return None
+        entries = data.get("resources")
+        if not isinstance(entries, list) or not entries or len(node.files) != 1:
+            return None
+        folders = [real(directory / str(e)) for e in entries]
+        if len(set(folders)) != len(folders) or any(f not in node.children for f in folders):
+            return None
+        return folders
 
     def _read(self, path: Path) -> Document | None:
         """A kustomization file's (first) document: kustomize reads no other."""
@@ -273,6 +293,12 @@ class Kustomizations:
             out.problems += node.problems
             stack += sorted(node.children)
         return out
+
+    def aggregated(self, directory: Path) -> list[Path] | None:
+        """The folders the kustomization in ``directory`` only aggregates, in order (each
+        one's build is what the aggregate's build holds of it), or None."""
+        node = self._walker.visit(real(directory))
+        return None if node is None else node.aggregates
 
 
 def closure(directory: Path, repo_root: Path, label: Callable[[Path], str] = str) -> Closure:
