@@ -47,6 +47,37 @@ def test_the_deadline_kills_the_build_and_what_it_left_running(tmp_path: Path) -
     assert left.stdout == b""
 
 
+def test_the_deadline_kills_builds_running_side_by_side(tmp_path: Path) -> None:
+    """An aggregate built as its leaves runs builds in threads, which no signal reaches: the
+    deadline kills every one of them, and what they started."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    sleeper = f"28.{os.getpid()}"
+    (bindir / "kustomize").write_text(f"#!/bin/sh\nsleep {sleeper} &\nsleep {sleeper}1\n")
+    (bindir / "kustomize").chmod(0o755)
+    app = tmp_path / "app"
+    for leaf in ("a", "b", "c"):
+        (app / leaf).mkdir(parents=True)
+        (app / leaf / "kustomization.yaml").write_text("resources: []\n")
+    (app / "kustomization.yaml").write_text("resources:\n- a\n- b\n- c\n")
+    start = time.monotonic()
+    done = run(
+        "argocd",
+        "generate",
+        cwd=app,
+        env={
+            "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
+            "NETPOL_GITOPS_DEADLINE": "1",
+            "NETPOL_GITOPS_SPLIT_AT": "2",
+        },
+        timeout=20,
+    )
+    assert time.monotonic() - start < 10
+    refused(done, "argocd generate: error: took longer than 1s (NETPOL_GITOPS_DEADLINE)")
+    left = subprocess.run(["pgrep", "-f", f"sleep {sleeper}"], capture_output=True, check=False)
+    assert left.stdout == b""
+
+
 def test_no_problem_handler_catches_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     """The reader collects problems per file; the deadline is not a problem and passes through."""
 

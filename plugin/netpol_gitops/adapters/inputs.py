@@ -17,7 +17,7 @@ from netpol_gitops.adapters.kustomization import (
     kustomization_file,
     real,
 )
-from netpol_gitops.adapters.kustomize_build import build
+from netpol_gitops.adapters.kustomize_build import build, kill_running
 from netpol_gitops.adapters.progress import progress
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.config import parse_config
@@ -271,8 +271,17 @@ def unit_sources(
     def make(part: Path) -> str:
         return build_kustomization(part, None, root, label, walked)
 
-    workers = min(os.cpu_count() or 1, 4) if len(built) > 1 else 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    if len(built) < 2:  # one build runs in this thread: a deadline interrupts it directly
+        for part, is_built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
+            if is_built:
+                text = build_kustomization(part, budget, root, label, walked)
+                yield f"<kustomize build {label(part)}>", text
+            else:
+                yield read_file(part, label(part), budget)
+        return
+    workers = min(os.cpu_count() or 1, 4)
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
         ahead: deque[Future[str]] = deque()
         queue = iter(built)
         for part, is_built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
@@ -285,6 +294,11 @@ def unit_sources(
             name = f"<kustomize build {label(part)}>"
             budget.take(len(text.encode("utf-8", "surrogatepass")), name)
             yield name, text
+    except BaseException:  # a problem, or the deadline: nothing keeps running
+        kill_running()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build_kustomization(

@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,16 +115,34 @@ def run_group(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env, start_new_session=True
         )
+        with _LIVE_LOCK:
+            _LIVE.add(proc.pid)
         try:
             proc.wait(timeout=timeout)
         finally:
             _kill_group(proc.pid)  # on timeout, interruption, and children left behind (git)
             proc.wait()
+            with _LIVE_LOCK:
+                _LIVE.discard(proc.pid)
         if os.fstat(out.fileno()).st_size > MAX_OUTPUT_BYTES:
             return -1, b"", f"output larger than {MAX_OUTPUT_BYTES >> 20} MiB".encode()
         out.seek(0)
         err.seek(0)
         return proc.returncode, out.read(), err.read(64 << 10)
+
+
+# process groups of builds running now (builds run side by side in threads, which no signal
+# interrupts: the thread that gets the deadline kills them all)
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def kill_running() -> None:
+    """Kill every build running now (their threads then return)."""
+    with _LIVE_LOCK:
+        groups = list(_LIVE)
+    for pgid in groups:
+        _kill_group(pgid)
 
 
 def _kill_group(pgid: int) -> None:
