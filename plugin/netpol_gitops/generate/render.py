@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.baseline import baseline
 from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_label, classify
 from netpol_gitops.generate.namespaces import Setting, namespace_intent
 from netpol_gitops.generate.policies import PolicyObject, build
@@ -135,7 +136,8 @@ class _Read:
             self.handwritten[key] = doc.location([*path, "metadata", "name"])
 
     def generate(self) -> list[PolicyObject]:
-        """The policies of every intent; a hand-written policy of the same name is a problem."""
+        """The policies of every intent (and its cluster baseline when configured); a
+        hand-written object of the same kind and name is a problem."""
         generated: list[PolicyObject] = []
         for intent in self.intents:
             made: dict[str, str] = {}  # name -> what it is generated from
@@ -156,6 +158,10 @@ class _Read:
                 made[meta["name"]] = origin
                 self.clash(policy, intent.location)
                 generated.append(policy)
+            fallback = baseline(intent, self.config) if self.config.cluster_baseline else None
+            if fallback is not None:
+                self.clash(fallback, intent.location)
+                generated.append(fallback)
         return generated
 
     def clash(self, obj: PolicyObject, source: Location) -> None:
