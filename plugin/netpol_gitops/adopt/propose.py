@@ -27,6 +27,7 @@ from netpol_gitops.generate.render import Rendered, namespace_objects, render
 from netpol_gitops.model.connection import Change
 from netpol_gitops.model.intent import Config
 from netpol_gitops.model.kube import PREFIX as ANNOTATION_PREFIX
+from netpol_gitops.model.kube import object_namespace
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.stream import read_documents
 
@@ -233,7 +234,7 @@ def _prove(
 ) -> None:
     """Marks each proposal proven or not, comparing every pair before and after."""
     mine = {p.namespace for p in proposals}
-    others = [p for p in result.generated if p["metadata"]["namespace"] not in mine]
+    others = [p for p in result.generated if object_namespace(p) not in mine]
     before = Analysis(topology_of(result.documents).with_policies(others))
     try:
         after_result = _candidate(result.documents, proposals, written, config)

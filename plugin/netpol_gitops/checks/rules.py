@@ -19,8 +19,10 @@ from netpol_gitops.model.intent import Config, Endpoint, EndpointKind, Mode, Nam
 from netpol_gitops.model.kube import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    NETWORK_POLICY,
     NS_NAME_LABEL,
     SYSTEM_NAMESPACES,
+    key_text,
     policy_types,
 )
 from netpol_gitops.model.location import Location
@@ -169,7 +171,8 @@ def check(repo: Repo) -> list[Problem]:
     intents = {i.name: i for i in repo.intents}
     specs: dict[str, list[dict[str, Any]]] = {}
     for p in repo.generated:
-        specs.setdefault(p["metadata"]["namespace"], []).append(p["spec"])
+        if p["kind"] == NETWORK_POLICY:  # a cluster baseline is counted by its tier
+            specs.setdefault(p["metadata"]["namespace"], []).append(p["spec"])
     for h in repo.handwritten:
         specs.setdefault(h.namespace, []).append(h.spec)
     found += _default_deny(repo, intents, specs)
@@ -201,7 +204,7 @@ def not_generated(policies: Iterable[Labelled]) -> list[Problem]:
             finding(
                 "stale-generated-policy",
                 x.location,
-                f"NetworkPolicy {x.key} is labelled {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}, but "
+                f"{key_text(x.key)} is labelled {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}, but "
                 f"{x.summary}; {fate}: {fix}, or drop the label to keep it as a hand-written "
                 "policy",
             )
@@ -451,6 +454,7 @@ def _redundant(repo: Repo) -> list[Problem]:
     generated: dict[tuple[str, str], str] = {
         (p["metadata"]["namespace"], _canonical(p["spec"])): p["metadata"]["name"]
         for p in repo.generated
+        if p["kind"] == NETWORK_POLICY
     }
     found = []
     for h in repo.handwritten:

@@ -74,6 +74,7 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
         sources=tuple(spec.get("sources") or ()),
         location=Location(doc.source, doc.line + 1, 1),
         probe=bool(spec.get("probe", False)),
+        cluster_baseline=bool(spec.get("clusterBaseline", False)),
     )
 
 

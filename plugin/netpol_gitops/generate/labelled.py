@@ -10,7 +10,13 @@ from functools import cached_property
 from typing import Any
 
 from netpol_gitops.generate.policies import PolicyObject
-from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from netpol_gitops.model.kube import (
+    GENERATED_KINDS,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    object_key,
+    object_namespace,
+)
 from netpol_gitops.model.location import Location, field_path
 from netpol_gitops.yaml.document import Document
 
@@ -23,24 +29,25 @@ SHOWN_DIFFERENCES = 5
 
 
 class Standing(StrEnum):
-    """How a NetworkPolicy that carries the managed-by label stands against the generator."""
+    """How an object of a generated kind (a NetworkPolicy, the baseline's ClusterNetworkPolicy)
+    that carries the managed-by label stands against the generator."""
 
     CURRENT = "current"  # exactly what the generator makes now: it is generated
-    STALE = "stale"  # the generator makes a policy of that namespace and name, but not this one
-    ORPHAN = "orphan"  # the generator makes no policy of that namespace and name
+    STALE = "stale"  # the generator makes an object of that kind, namespace and name, not this one
+    ORPHAN = "orphan"  # the generator makes no object of that kind, namespace and name
 
 
 @dataclass(frozen=True)
 class Labelled:
-    """A NetworkPolicy of the input that carries ``app.kubernetes.io/managed-by:
-    netpol-gitops``. The label proves nothing (anyone can write it): the object counts as
-    generated only when it is ``CURRENT``, i.e. equal, as data, to the policy the generator
-    makes now from the same input: same apiVersion, kind, spec, metadata.name,
-    metadata.namespace, metadata.labels and metadata.annotations (ignoring the annotations in
-    ``BOOKKEEPING``), and no other top-level or metadata field."""
+    """An object of a generated kind (``GENERATED_KINDS``) of the input that carries
+    ``app.kubernetes.io/managed-by: netpol-gitops``. The label proves nothing (anyone can
+    write it): the object counts as generated only when it is ``CURRENT``, i.e. equal, as
+    data, to the object the generator makes now from the same input: same apiVersion, kind,
+    spec, metadata.name, metadata.namespace, metadata.labels and metadata.annotations
+    (ignoring the annotations in ``BOOKKEEPING``), and no other top-level or metadata field."""
 
     obj: dict[str, Any]
-    namespace: str
+    namespace: str  # "" for a cluster-scoped kind
     name: str
     standing: Standing
     differences: tuple[str, ...]  # STALE: the fields that differ from the generated one
@@ -50,8 +57,12 @@ class Labelled:
     path: tuple[str | int, ...] = ()
 
     @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind"))
+
+    @property
     def key(self) -> str:
-        return f"{self.namespace}/{self.name}"
+        return object_key(self.kind, self.namespace, self.name)
 
     @cached_property
     def location(self) -> Location:
@@ -60,8 +71,8 @@ class Labelled:
 
 
 def carries_label(obj: Any) -> bool:
-    """A NetworkPolicy labelled as ours: a claim, checked by ``classify``."""
-    if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
+    """An object of a generated kind labelled as ours: a claim, checked by ``classify``."""
+    if not isinstance(obj, dict) or obj.get("kind") not in GENERATED_KINDS:
         return False
     meta = obj.get("metadata")
     labels = meta.get("labels") if isinstance(meta, dict) else None
@@ -106,18 +117,19 @@ def _some(items: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Made:
-    """The policies generated now, by (namespace, name), and their names per namespace."""
+    """The objects generated now, by (kind, namespace, name), and their names per kind and
+    namespace (namespace "" for a cluster-scoped kind)."""
 
-    by_key: dict[tuple[str, str], PolicyObject]
-    names: dict[str, list[str]]
+    by_key: dict[tuple[str, str, str], PolicyObject]
+    names: dict[tuple[str, str], list[str]]
 
     @staticmethod
     def of(generated: Sequence[PolicyObject]) -> Made:
         made = Made({}, {})
         for p in generated:
-            meta = p["metadata"]
-            made.by_key[(meta["namespace"], meta["name"])] = p
-            made.names.setdefault(meta["namespace"], []).append(meta["name"])
+            kind, namespace, name = p["kind"], object_namespace(p), p["metadata"]["name"]
+            made.by_key[(kind, namespace, name)] = p
+            made.names.setdefault((kind, namespace), []).append(name)
         return made
 
 
@@ -128,15 +140,17 @@ def classify(
     made: Made,
     default_namespace: str,
 ) -> Labelled:
-    """How a labelled NetworkPolicy stands against the policies generated now."""
+    """How a labelled object of a generated kind stands against the objects generated now."""
     meta = obj["metadata"]
-    namespace = str(meta.get("namespace") or default_namespace)
+    kind = str(obj.get("kind"))
+    namespace = object_namespace(obj, default_namespace)
     name = str(meta.get("name"))
-    replaced = doc.kind == "NetworkPolicy"
-    twin = made.by_key.get((namespace, name))
+    replaced = doc.kind == kind
+    twin = made.by_key.get((kind, namespace, name))
     if twin is None:
-        names = made.names.get(namespace)
-        where = f"it makes {_some(names)} there" if names else f"none in namespace {namespace}"
+        names = made.names.get((kind, namespace))
+        scope = f"in namespace {namespace}" if namespace else "of that kind"
+        where = f"it makes {_some(names)} there" if names else f"none {scope}"
         summary = f"the generator makes no such policy ({where})"
         return Labelled(
             obj, namespace, name, Standing.ORPHAN, (), summary, replaced, doc, tuple(path)

@@ -8,25 +8,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.baseline import baseline
 from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_label, classify
 from netpol_gitops.generate.namespaces import Setting, namespace_intent
 from netpol_gitops.generate.policies import PolicyObject, build
 from netpol_gitops.model.intent import Config, NamespaceIntent
-from netpol_gitops.model.kube import SOURCE_ANNOTATION
+from netpol_gitops.model.kube import (
+    GENERATED_KINDS,
+    SOURCE_ANNOTATION,
+    object_namespace,
+    object_order,
+)
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.emit import document_text, dump_json, dump_objects
 
 # Kinds whose documents are parsed; every other document passes through as text.
-READ_KINDS = frozenset({"Namespace", "NetworkPolicy", "List", "NamespaceList"})
+READ_KINDS = frozenset({"Namespace", "List", "NamespaceList", *GENERATED_KINDS})
 
 
 @dataclass(frozen=True)
 class Rendered:
     """The kept input documents (previously generated policies removed), and what was made.
 
-    ``labelled`` is every input NetworkPolicy that carries the managed-by label, classified;
-    the documents among them are replaced in the output whatever their standing (kpt's
+    ``labelled`` is every input object of a generated kind that carries the managed-by label,
+    classified; the documents among them are replaced in the output whatever their standing (kpt's
     in-place workflow feeds the last output back), which is why the ones that are not
     ``CURRENT`` must be reported (check, the PR report) rather than dropped silently."""
 
@@ -76,7 +82,8 @@ class _Read:
     kept: list[Document] = field(default_factory=list)
     intents: list[NamespaceIntent] = field(default_factory=list)
     namespaces: dict[str, Location] = field(default_factory=dict)
-    handwritten: dict[tuple[str, str], Location] = field(default_factory=dict)
+    # (kind, namespace, name) of the input objects of a generated kind without the label
+    handwritten: dict[tuple[str, str, str], Location] = field(default_factory=dict)
     labelled: list[tuple[Document, list[str | int], dict[str, Any]]] = field(default_factory=list)
 
     def document(self, doc: Document) -> None:
@@ -88,7 +95,7 @@ class _Read:
         except NetpolError as exc:
             self.problems.extend(exc.problems)
             return
-        if doc.kind == "NetworkPolicy" and carries_label(objs[0][1]):
+        if doc.kind in GENERATED_KINDS and carries_label(objs[0][1]):
             # ours, from an earlier run: regenerated below, never duplicated; classified
             # against what is generated now, since the label alone proves nothing
             self.labelled.append((doc, *objs[0]))
@@ -122,14 +129,15 @@ class _Read:
             self.namespaces[str(name)] = doc.location(path)
             if intent is not None:
                 self.intents.append(intent)
-        elif kind == "NetworkPolicy" and carries_label(obj):
+        elif kind in GENERATED_KINDS and carries_label(obj):
             self.labelled.append((doc, path, obj))  # inside a List: kept as it is
-        elif kind == "NetworkPolicy":
-            key = (str(meta.get("namespace") or self.default_namespace), str(meta.get("name")))
+        elif kind in GENERATED_KINDS:
+            key = (str(kind), object_namespace(obj, self.default_namespace), str(meta.get("name")))
             self.handwritten[key] = doc.location([*path, "metadata", "name"])
 
     def generate(self) -> list[PolicyObject]:
-        """The policies of every intent; a hand-written policy of the same name is a problem."""
+        """The policies of every intent (and its cluster baseline when configured); a
+        hand-written object of the same kind and name is a problem."""
         generated: list[PolicyObject] = []
         for intent in self.intents:
             made: dict[str, str] = {}  # name -> what it is generated from
@@ -148,19 +156,29 @@ class _Read:
                         )
                     )
                 made[meta["name"]] = origin
-                clash = self.handwritten.get((meta["namespace"], meta["name"]))
-                if clash is not None:
-                    self.problems.append(
-                        Problem(
-                            clash,
-                            f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written "
-                            f"here and also generated from {intent.location.prefix()}; rename "
-                            "the hand-written one or set a namePrefix in the config",
-                            rule="name-clash",
-                        )
-                    )
+                self.clash(policy, intent.location)
                 generated.append(policy)
+            fallback = baseline(intent, self.config) if self.config.cluster_baseline else None
+            if fallback is not None:
+                self.clash(fallback, intent.location)
+                generated.append(fallback)
         return generated
+
+    def clash(self, obj: PolicyObject, source: Location) -> None:
+        """A hand-written object of the same kind, namespace and name as a generated one."""
+        kind, namespace, name = obj["kind"], object_namespace(obj), obj["metadata"]["name"]
+        where = self.handwritten.get((kind, namespace, name))
+        if where is not None:
+            shown = f"{namespace}/{name}" if namespace else name
+            self.problems.append(
+                Problem(
+                    where,
+                    f"{kind} {shown} is hand-written here and also generated from "
+                    f"{source.prefix()}; rename the hand-written one or set a namePrefix in "
+                    "the config",
+                    rule="name-clash",
+                )
+            )
 
 
 def render(
@@ -179,7 +197,7 @@ def render(
     generated = read.generate()
     if read.problems:
         raise NetpolError(read.problems)
-    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    generated.sort(key=object_order)
     made = Made.of(generated)
     classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in read.labelled]
     return Rendered(read.kept, read.intents, generated, classified)
@@ -204,7 +222,7 @@ def render_units(
     if len(parts) == 1:
         return parts[0]
     generated = [p for part in parts for p in part.generated]
-    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    generated.sort(key=object_order)
     made = Made.of(generated)  # a labelled policy may stand in another unit than its Namespace
     labelled = [
         dataclasses.replace(

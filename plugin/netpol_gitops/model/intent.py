@@ -139,6 +139,8 @@ class Config:
     sources: tuple[str, ...] = ()
     location: Location = field(default_factory=lambda: Location("<defaults>"))
     probe: bool = False  # the KRM function and the Argo CD plugin also emit the probes
+    # also a Baseline-tier ClusterNetworkPolicy per namespace that denies (generate.baseline)
+    cluster_baseline: bool = False
 
     def profile(self, name: str) -> tuple[Flow, ...] | None:
         for key, flows in self.profiles:

@@ -6,6 +6,7 @@ import json
 
 from netpol_gitops.errors import printable
 from netpol_gitops.model.connection import Change, Connection, conns_text
+from netpol_gitops.model.kube import key_namespace, key_text
 from netpol_gitops.output.decisions import decisions
 from netpol_gitops.output.peers import INTERNET, INTERNET_NOTE, folded
 from netpol_gitops.review.compare import DIRECTIONS, Diff, Edit, NotGenerated, is_regression
@@ -85,9 +86,9 @@ def report_json(diff: Diff) -> str:
                     {
                         "rule": "stale-generated-policy",
                         "severity": "error",
-                        "namespace": x.policy.split("/", 1)[0],
+                        "namespace": key_namespace(x.policy),
                         "policy": x.policy,
-                        "message": f"NetworkPolicy {x.policy} at {x.location} is labelled as "
+                        "message": f"{key_text(x.policy)} at {x.location} is labelled as "
                         f"generated, but {x.summary}",
                     }
                     for x in diff.not_generated

@@ -15,6 +15,7 @@ from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.errors import printable
 from netpol_gitops.generate.render import Rendered
 from netpol_gitops.model.connection import Change, Connection
+from netpol_gitops.model.kube import key_of
 
 DIRECTIONS = {"all": {"ingress", "egress"}, "ingress": {"ingress"}, "egress": {"egress"}}
 MAX_OPENS = 20  # connections listed per policy labelled as generated that is not generated
@@ -22,11 +23,11 @@ MAX_OPENS = 20  # connections listed per policy labelled as generated that is no
 
 @dataclass(frozen=True)
 class NotGenerated:
-    """A NetworkPolicy that carries the managed-by label but is not what the generator makes
-    now (render.Labelled, not CURRENT), with what it opens where the manifests are applied
-    without the generator (as written, instead of the generated policies)."""
+    """An object of a generated kind that carries the managed-by label but is not what the
+    generator makes now (render.Labelled, not CURRENT), with what it opens where the manifests
+    are applied without the generator (as written, instead of the generated policies)."""
 
-    policy: str  # namespace/name
+    policy: str  # its key (model.kube.object_key): namespace/name, ClusterNetworkPolicy/name
     location: str  # FILE:LINE:COL of its metadata.name
     standing: str  # stale (differs from the generated one) | orphan (none of that name)
     summary: str  # what is wrong, one phrase
@@ -75,7 +76,7 @@ class Side:
 class Edit:
     """A NetworkPolicy of the input added, removed or changed."""
 
-    policy: str  # namespace/name
+    policy: str  # its key (model.kube.object_key): namespace/name, ClusterNetworkPolicy/name
     kind: str  # added | removed | changed
     location: str  # where it is (the base's for a removed one)
     selects: bool  # it selects a workload (at head; at base for a removed one)
@@ -146,19 +147,20 @@ def not_generated(result: Rendered, topo: Topology, analysis: Analysis) -> list[
     opens: dict[str, list[Connection]] = defaultdict(list)
     totals: dict[str, int] = defaultdict(int)
     if replaced:
-        written = topology_of([x.doc for x in replaced]).policies
-        twins = {(x.namespace, x.name) for x in replaced}
-        others = [
-            p
-            for p in result.generated
-            if (p["metadata"]["namespace"], p["metadata"]["name"]) not in twins
-        ]
+        written = topology_of([x.doc for x in replaced])
+        twins = {x.key for x in replaced}
+        others = [p for p in result.generated if key_of(p) not in twins]
         applied = topo.with_policies(others)  # a copy: topo stays as it is
-        applied.policies.extend(written)
+        applied.policies.extend(written.policies)
+        applied.cluster_policies.extend(written.cluster_policies)
         spaces = {x.namespace for x in replaced}
+        # a cluster-scoped one ("") may open pairs anywhere: every gained pair is its
+        cluster = "" in spaces
+        only = None if cluster else frozenset(spaces)
 
-        for change in compared(analysis, Analysis(applied), frozenset(spaces)):
-            for ns in change.namespaces & spaces if change.gained else ():
+        gained = (c for c in compared(analysis, Analysis(applied), only) if c.gained)
+        for change in gained:
+            for ns in (change.namespaces & spaces) | ({""} if cluster else set()):
                 totals[ns] += 1
                 if len(opens[ns]) < MAX_OPENS:
                     opens[ns].append(Connection(change.src, change.dst, change.after))

@@ -16,6 +16,7 @@ from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.labelled import Standing
 from netpol_gitops.generate.render import namespace_objects, render_units
 from netpol_gitops.model.intent import Mode, NamespaceIntent
+from netpol_gitops.model.kube import key_of
 from netpol_gitops.review.compare import DIRECTIONS, InputPolicy, Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
@@ -118,10 +119,7 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
             text = json.dumps(x.obj, sort_keys=True, default=str)
             selects = (x.namespace, x.name) in selecting
             inputs[x.key] = InputPolicy(text, x.location.prefix, selects, current=True)
-    policies = {
-        f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
-        for p in result.generated
-    }
+    policies = {key_of(p): dump_objects([p]) for p in result.generated}
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
     breaks = blocked_by_generated(topo, result.generated, analysis)

@@ -60,7 +60,7 @@ def test_krm_generates_what_render_generates(name: str, monkeypatch: pytest.Monk
     generated_before = [
         i
         for i in items
-        if i.get("kind") == "NetworkPolicy"
+        if i.get("kind") in ("NetworkPolicy", "ClusterNetworkPolicy")
         and (i["metadata"].get("labels") or {}).get("app.kubernetes.io/managed-by")
     ]
     kept = [i for i in items if i not in generated_before]
