@@ -201,7 +201,8 @@ def not_generated(policies: Iterable[Labelled]) -> list[Problem]:
             finding(
                 "stale-generated-policy",
                 x.location,
-                f"NetworkPolicy {x.key} is labelled {MANAGED_BY_LABEL}: {MANAGED_BY_VALUE}, but "
+                f"{x.kind} {x.namespace}/{x.name} is labelled {MANAGED_BY_LABEL}: "
+                f"{MANAGED_BY_VALUE}, but "
                 f"{x.summary}; {fate}: {fix}, or drop the label to keep it as a hand-written "
                 "policy",
             )

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from netpol_gitops.generate.policies import PolicyObject
-from netpol_gitops.model.kube import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from netpol_gitops.model.kube import GENERATED_KINDS, MANAGED_BY_LABEL, MANAGED_BY_VALUE, object_key
 from netpol_gitops.model.location import Location, field_path
 from netpol_gitops.yaml.document import Document
 
@@ -50,8 +50,13 @@ class Labelled:
     path: tuple[str | int, ...] = ()
 
     @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind"))
+
+    @property
     def key(self) -> str:
-        return f"{self.namespace}/{self.name}"
+        """``namespace/name``, with ``[Kind]`` for a flavor's kind (model.kube.object_key)."""
+        return object_key(self.kind, self.namespace, self.name)
 
     @cached_property
     def location(self) -> Location:
@@ -60,8 +65,8 @@ class Labelled:
 
 
 def carries_label(obj: Any) -> bool:
-    """A NetworkPolicy labelled as ours: a claim, checked by ``classify``."""
-    if not isinstance(obj, dict) or obj.get("kind") != "NetworkPolicy":
+    """A NetworkPolicy (or a flavor's kind) labelled as ours: a claim, checked by ``classify``."""
+    if not isinstance(obj, dict) or obj.get("kind") not in GENERATED_KINDS:
         return False
     meta = obj.get("metadata")
     labels = meta.get("labels") if isinstance(meta, dict) else None
@@ -106,9 +111,9 @@ def _some(items: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Made:
-    """The policies generated now, by (namespace, name), and their names per namespace."""
+    """The policies generated now, by (kind, namespace, name), and their names per namespace."""
 
-    by_key: dict[tuple[str, str], PolicyObject]
+    by_key: dict[tuple[str, str, str], PolicyObject]
     names: dict[str, list[str]]
 
     @staticmethod
@@ -116,7 +121,7 @@ class Made:
         made = Made({}, {})
         for p in generated:
             meta = p["metadata"]
-            made.by_key[(meta["namespace"], meta["name"])] = p
+            made.by_key[(p["kind"], meta["namespace"], meta["name"])] = p
             made.names.setdefault(meta["namespace"], []).append(meta["name"])
         return made
 
@@ -132,8 +137,8 @@ def classify(
     meta = obj["metadata"]
     namespace = str(meta.get("namespace") or default_namespace)
     name = str(meta.get("name"))
-    replaced = doc.kind == "NetworkPolicy"
-    twin = made.by_key.get((namespace, name))
+    replaced = doc.kind in GENERATED_KINDS
+    twin = made.by_key.get((str(obj.get("kind")), namespace, name))
     if twin is None:
         names = made.names.get(namespace)
         where = f"it makes {_some(names)} there" if names else f"none in namespace {namespace}"

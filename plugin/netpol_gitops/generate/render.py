@@ -12,13 +12,18 @@ from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_la
 from netpol_gitops.generate.namespaces import Setting, namespace_intent
 from netpol_gitops.generate.policies import PolicyObject, build
 from netpol_gitops.model.intent import Config, NamespaceIntent
-from netpol_gitops.model.kube import SOURCE_ANNOTATION
+from netpol_gitops.model.kube import FLAVOR_KINDS, GENERATED_KINDS, SOURCE_ANNOTATION
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.emit import document_text, dump_json, dump_objects
 
 # Kinds whose documents are parsed; every other document passes through as text.
-READ_KINDS = frozenset({"Namespace", "NetworkPolicy", "List", "NamespaceList"})
+READ_KINDS = frozenset({"Namespace", "NetworkPolicy", "List", "NamespaceList", *FLAVOR_KINDS})
+
+
+def output_order(policy: PolicyObject) -> tuple[str, str, str]:
+    """Generated objects are sorted by namespace, name and kind."""
+    return policy["metadata"]["namespace"], policy["metadata"]["name"], policy["kind"]
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,9 @@ class _Read:
     kept: list[Document] = field(default_factory=list)
     intents: list[NamespaceIntent] = field(default_factory=list)
     namespaces: dict[str, Location] = field(default_factory=dict)
-    handwritten: dict[tuple[str, str], Location] = field(default_factory=dict)
+    handwritten: dict[tuple[str, str, str], Location] = field(
+        default_factory=dict
+    )  # kind, ns, name
     labelled: list[tuple[Document, list[str | int], dict[str, Any]]] = field(default_factory=list)
 
     def document(self, doc: Document) -> None:
@@ -88,7 +95,7 @@ class _Read:
         except NetpolError as exc:
             self.problems.extend(exc.problems)
             return
-        if doc.kind == "NetworkPolicy" and carries_label(objs[0][1]):
+        if doc.kind in GENERATED_KINDS and carries_label(objs[0][1]):
             # ours, from an earlier run: regenerated below, never duplicated; classified
             # against what is generated now, since the label alone proves nothing
             self.labelled.append((doc, *objs[0]))
@@ -122,38 +129,39 @@ class _Read:
             self.namespaces[str(name)] = doc.location(path)
             if intent is not None:
                 self.intents.append(intent)
-        elif kind == "NetworkPolicy" and carries_label(obj):
+        elif kind in GENERATED_KINDS and carries_label(obj):
             self.labelled.append((doc, path, obj))  # inside a List: kept as it is
-        elif kind == "NetworkPolicy":
-            key = (str(meta.get("namespace") or self.default_namespace), str(meta.get("name")))
+        elif kind in GENERATED_KINDS:
+            namespace = str(meta.get("namespace") or self.default_namespace)
+            key = (str(kind), namespace, str(meta.get("name")))
             self.handwritten[key] = doc.location([*path, "metadata", "name"])
 
     def generate(self) -> list[PolicyObject]:
         """The policies of every intent; a hand-written policy of the same name is a problem."""
         generated: list[PolicyObject] = []
         for intent in self.intents:
-            made: dict[str, str] = {}  # name -> what it is generated from
+            made: dict[tuple[str, str], str] = {}  # (kind, name) -> what it is generated from
             flows = {f"Namespace/{intent.name} {f.origin}": f.location for f in intent.flows}
             for policy in build(intent, self.config):
-                meta = policy["metadata"]
+                meta, kind = policy["metadata"], policy["kind"]
                 origin = meta["annotations"][SOURCE_ANNOTATION]
-                if meta["name"] in made:
+                if (kind, meta["name"]) in made:
                     self.problems.append(
                         Problem(
                             flows.get(origin, intent.location),
-                            f"NetworkPolicy {meta['namespace']}/{meta['name']} would be "
-                            f"generated twice, from {made[meta['name']]} and from {origin}; "
-                            "rename a flow or a default-deny-pods entry",
+                            f"{kind} {meta['namespace']}/{meta['name']} would be "
+                            f"generated twice, from {made[kind, meta['name']]} and from "
+                            f"{origin}; rename a flow or a default-deny-pods entry",
                             rule="name-clash",
                         )
                     )
-                made[meta["name"]] = origin
-                clash = self.handwritten.get((meta["namespace"], meta["name"]))
+                made[kind, meta["name"]] = origin
+                clash = self.handwritten.get((kind, meta["namespace"], meta["name"]))
                 if clash is not None:
                     self.problems.append(
                         Problem(
                             clash,
-                            f"NetworkPolicy {meta['namespace']}/{meta['name']} is hand-written "
+                            f"{kind} {meta['namespace']}/{meta['name']} is hand-written "
                             f"here and also generated from {intent.location.prefix()}; rename "
                             "the hand-written one or set a namePrefix in the config",
                             rule="name-clash",
@@ -179,7 +187,7 @@ def render(
     generated = read.generate()
     if read.problems:
         raise NetpolError(read.problems)
-    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    generated.sort(key=output_order)
     made = Made.of(generated)
     classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in read.labelled]
     return Rendered(read.kept, read.intents, generated, classified)
@@ -204,7 +212,7 @@ def render_units(
     if len(parts) == 1:
         return parts[0]
     generated = [p for part in parts for p in part.generated]
-    generated.sort(key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+    generated.sort(key=output_order)
     made = Made.of(generated)  # a labelled policy may stand in another unit than its Namespace
     labelled = [
         dataclasses.replace(
