@@ -139,6 +139,7 @@ def test_bad_settings_name_their_source(repo: Path) -> None:
                     "flows",
                     "opt-in",
                     "name-prefix",
+                    "flavor",
                 )
             )
         ),

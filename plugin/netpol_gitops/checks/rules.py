@@ -15,8 +15,16 @@ from netpol_gitops.analysis.overrides import Override, tier_denials
 from netpol_gitops.errors import Problem, did_you_mean
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
-from netpol_gitops.model.intent import Config, Endpoint, EndpointKind, Mode, NamespaceIntent
+from netpol_gitops.model.intent import (
+    Config,
+    Endpoint,
+    EndpointKind,
+    Flavor,
+    Mode,
+    NamespaceIntent,
+)
 from netpol_gitops.model.kube import (
+    CILIUM_POLICY,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     NS_NAME_LABEL,
@@ -90,6 +98,11 @@ RULES = {
             "A NetworkPolicy allow that an Admin-tier Deny overrides",
         ),
         CheckRule(
+            "fqdn-without-dns-proxy",
+            Severity.WARNING,
+            "Egress to DNS names (toFQDNs) without the DNS-proxy rule that makes it work",
+        ),
+        CheckRule(
             "undecidable-peer",
             Severity.WARNING,
             "A cluster policy peer (nodes, domainNames) that manifests cannot decide",
@@ -130,6 +143,8 @@ class Repo:
     # the NetworkPolicy allows an Admin-tier Deny overrides (analysis.overrides)
     cluster_policies: list[ClusterPolicy] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
+    # CiliumNetworkPolicies of the input (flavor cilium reads them for fqdn-without-dns-proxy)
+    cilium: list[HandWritten] = field(default_factory=list)
 
 
 def finding(rule: str, location: Location, message: str) -> Problem:
@@ -169,7 +184,8 @@ def check(repo: Repo) -> list[Problem]:
     intents = {i.name: i for i in repo.intents}
     specs: dict[str, list[dict[str, Any]]] = {}
     for p in repo.generated:
-        specs.setdefault(p["metadata"]["namespace"], []).append(p["spec"])
+        if p["kind"] == "NetworkPolicy":  # a staged policy enforces nothing
+            specs.setdefault(p["metadata"]["namespace"], []).append(p["spec"])
     for h in repo.handwritten:
         specs.setdefault(h.namespace, []).append(h.spec)
     found += _default_deny(repo, intents, specs)
@@ -180,6 +196,7 @@ def check(repo: Repo) -> list[Problem]:
     found += _redundant(repo)
     found += not_generated(repo.not_generated)
     found += overridden_allows(repo, intents)
+    found += dns_proxy(repo, intents)
     return sorted(found)
 
 
@@ -452,6 +469,7 @@ def _redundant(repo: Repo) -> list[Problem]:
     generated: dict[tuple[str, str], str] = {
         (p["metadata"]["namespace"], _canonical(p["spec"])): p["metadata"]["name"]
         for p in repo.generated
+        if p["kind"] == "NetworkPolicy"
     }
     found = []
     for h in repo.handwritten:
@@ -465,6 +483,60 @@ def _redundant(repo: Repo) -> list[Problem]:
                     f"{h.namespace}/{twin} does; delete it",
                 )
             )
+    return found
+
+
+def _names_dns(spec: dict[str, Any]) -> tuple[bool, bool]:
+    """Whether a CiliumNetworkPolicy spec has egress to DNS names, and a DNS-proxy rule."""
+    rules = [r for r in spec.get("egress") or () if isinstance(r, dict)]
+    names = any(r.get("toFQDNs") for r in rules)
+    proxy = any(
+        isinstance(p, dict) and (p.get("rules") or {}).get("dns")
+        for r in rules
+        for p in r.get("toPorts") or ()
+    )
+    return names, proxy
+
+
+def dns_proxy(repo: Repo, intents: Mapping[str, NamespaceIntent]) -> list[Problem]:
+    """Warnings (flavor cilium): a CiliumNetworkPolicy with toFQDNs whose pods no
+    CiliumNetworkPolicy of their namespace (selecting them all, or the same pods) sends through
+    Cilium's DNS proxy. The policy denies those pods' other egress, and toFQDNs only learns the
+    addresses of names whose lookups the proxy saw, so the names are never reached."""
+    if repo.config.flavor is not Flavor.CILIUM:
+        return []
+    generated = [
+        HandWritten(
+            p["metadata"]["namespace"],
+            p["metadata"]["name"],
+            p["spec"],
+            intents[p["metadata"]["namespace"]].location,
+        )
+        for p in repo.generated
+        if p["kind"] == CILIUM_POLICY[0] and p["metadata"]["namespace"] in intents
+    ]
+    every = [*repo.cilium, *generated]
+    proxied = [
+        (c.namespace, c.spec.get("endpointSelector") or {}) for c in every if _names_dns(c.spec)[1]
+    ]
+    found = []
+    for c in repo.cilium:
+        selector = c.spec.get("endpointSelector") or {}
+        if not _names_dns(c.spec)[0] or any(
+            ns == c.namespace and sel in ({}, selector) for ns, sel in proxied
+        ):
+            continue
+        found.append(
+            finding(
+                "fqdn-without-dns-proxy",
+                c.location,
+                f"CiliumNetworkPolicy {c.namespace}/{c.name} allows egress to DNS names "
+                "(toFQDNs) and so denies its pods' other egress, but no CiliumNetworkPolicy of "
+                f"namespace {c.namespace} sends their lookups through Cilium's DNS proxy, so "
+                "the names are never resolved to addresses it allows; add an egress rule to the "
+                'DNS pods with toPorts[].rules.dns: [{matchPattern: "*"}]',
+            )
+        )
     return found
 
 

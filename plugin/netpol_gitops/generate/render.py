@@ -11,7 +11,7 @@ from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_label, classify
 from netpol_gitops.generate.namespaces import Setting, namespace_intent
 from netpol_gitops.generate.policies import PolicyObject, build
-from netpol_gitops.model.intent import Config, NamespaceIntent
+from netpol_gitops.model.intent import Config, Mode, NamespaceIntent
 from netpol_gitops.model.kube import FLAVOR_KINDS, GENERATED_KINDS, SOURCE_ANNOTATION
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
@@ -39,6 +39,9 @@ class Rendered:
     intents: list[NamespaceIntent]
     generated: list[PolicyObject]
     labelled: list[Labelled] = field(default_factory=list)
+    # the policies the namespaces in audit mode would get if enforced (nothing deploys them):
+    # what `check` and the PR report compare against, to say what enforcing would block
+    audited: list[PolicyObject] = field(default_factory=list)
 
     @property
     def not_generated(self) -> list[Labelled]:
@@ -190,7 +193,14 @@ def render(
     generated.sort(key=output_order)
     made = Made.of(generated)
     classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in read.labelled]
-    return Rendered(read.kept, read.intents, generated, classified)
+    audited = [
+        policy
+        for i in read.intents
+        if i.mode is Mode.AUDIT
+        for policy in build(dataclasses.replace(i, mode=Mode.ENFORCE), config)
+    ]
+    audited.sort(key=output_order)
+    return Rendered(read.kept, read.intents, generated, classified, audited)
 
 
 def render_units(
@@ -226,4 +236,5 @@ def render_units(
         [i for part in parts for i in part.intents],
         generated,
         labelled,
+        sorted((p for part in parts for p in part.audited), key=output_order),
     )

@@ -10,12 +10,14 @@ from typing import Any
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.overrides import tier_denials
 from netpol_gitops.analysis.reach import Analysis
+from netpol_gitops.checks.audit import audit_blocked
 from netpol_gitops.checks.brownfield import blocked_by_generated
 from netpol_gitops.checks.rules import denies
 from netpol_gitops.generate.config import parse_config
 from netpol_gitops.generate.labelled import Standing
 from netpol_gitops.generate.render import namespace_objects, render_units
 from netpol_gitops.model.intent import Mode, NamespaceIntent
+from netpol_gitops.model.kube import object_key
 from netpol_gitops.review.compare import DIRECTIONS, InputPolicy, Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.emit import dump_objects
@@ -108,8 +110,8 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
             text = json.dumps(x.obj, sort_keys=True, default=str)
             selects = (x.namespace, x.name) in selecting
             inputs[x.key] = InputPolicy(text, x.location.prefix(), selects, current=True)
-    policies = {
-        f"{p['metadata']['namespace']}/{p['metadata']['name']}": dump_objects([p])
+    policies = {  # namespace/name, with [Kind] for a flavor's kind: one may share a name
+        object_key(p["kind"], p["metadata"]["namespace"], p["metadata"]["name"]): dump_objects([p])
         for p in result.generated
     }
     # policies labelled as generated that are not: the analysis above has what the deliveries
@@ -123,4 +125,5 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         not_generated(result, topo, analysis),
         inputs,
         breaks,
+        audit_blocked(topo, analysis, result),
     )
