@@ -96,12 +96,14 @@ def new_egress_out(changes: list[Change], name: Name) -> list[str]:
     could not reach before (or on more ports), with where and what they may send now."""
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     afters: dict[str, set[str]] = defaultdict(set)
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for c in changes:
         span = ip_span(c.dst)
         if c.gained and span is not None:
             spans[c.src].append(span)
             afters[c.src].add(conns_text(c.after))
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        elif c.gained and is_external(c.dst):  # a DNS name (flavor cilium's fqdn allows)
+            groups[(group_of(c.src), c.dst, conns_text(c.after))].append(c.src)
     for src, found in spans.items():
         conns = afters[src].pop() if len(afters[src]) == 1 else "on several port sets"
         groups[(group_of(src), addresses(merge_spans(found)), conns)].append(src)
