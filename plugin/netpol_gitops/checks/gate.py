@@ -10,6 +10,7 @@ from netpol_gitops.analysis.overrides import Override, overridden
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.checks.brownfield import breaks_existing, unmanaged_namespaces
+from netpol_gitops.checks.dns_proxy import dns_proxy
 from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.labelled import Standing
@@ -65,21 +66,20 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
                 )
     topo = topology_of(result.documents)  # workloads and namespace labels, parsed once
     labels = {name: topo.namespace_labels(name) for name in namespaces}
-    found = check(
-        Repo(
-            config,
-            result.intents,
-            namespaces,
-            labels,
-            topo.workloads,
-            handwritten,
-            result.generated,
-            result.not_generated,
-            topo.cluster_policies,
-            overrides_of(topo, result.generated),
-            cilium,
-        )
+    repo = Repo(
+        config,
+        result.intents,
+        namespaces,
+        labels,
+        topo.workloads,
+        handwritten,
+        result.generated,
+        result.not_generated,
+        topo.cluster_policies,
+        overrides_of(topo, result.generated),
+        cilium,
     )
+    found = [*check(repo), *dns_proxy(repo)]
     return sorted(
         [
             *found,
