@@ -139,6 +139,7 @@ def test_bad_settings_name_their_source(repo: Path) -> None:
                     "flows",
                     "opt-in",
                     "name-prefix",
+                    "flavor",
                 )
             )
         ),
@@ -216,3 +217,46 @@ def test_the_repo_server_patch_adds_the_sidecar(tmp_path: Path) -> None:
     }
     assert {v["name"] for v in pod["volumes"]} == {"var-files", "plugins", "netpol-gitops-tmp"}
     assert PLUGIN_YAML.exists()
+
+
+FQDN_FLOWS = "[{from: {pods: {app: api}}, to: {fqdn: api.stripe.com}, ports: [443]}]"
+
+
+@pytest.mark.parametrize(
+    ("env", "params"),
+    [
+        ({"FLAVOR": "cilium"}, None),
+        ({"FLAVOR": "kubernetes"}, [{"name": "flavor", "string": "cilium"}]),  # params win
+    ],
+)
+def test_the_flavor_setting_reaches_the_generator(
+    repo: Path, env: dict[str, str], params: list[dict[str, Any]] | None
+) -> None:
+    run = cmp_generate(
+        repo,
+        "apps/plain",
+        app_namespace="team-a",
+        env_vars={"DEFAULT_DENY": "all", "FLOWS": FQDN_FLOWS, **env},
+        parameters=params,
+    )
+    assert run.code == 0, run.stderr
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in policies(run.objects)}
+    assert ("CiliumNetworkPolicy", "allow-api-to-api-stripe-com-egress") in kinds
+
+
+def test_a_flavor_that_cannot_enforce_names_is_an_error(repo: Path) -> None:
+    run = cmp_generate(
+        repo,
+        "apps/plain",
+        app_namespace="team-a",
+        env_vars={"FLOWS": FQDN_FLOWS},
+        parameters=[{"name": "flavor", "string": "calico"}],
+    )
+    assert run.code == 1 and run.stdout == ""
+    assert "flavor calico cannot enforce egress to a DNS name" in run.stderr
+    bad = cmp_generate(repo, "apps/plain", app_namespace="team-a", env_vars={"FLAVOR": "cilum"})
+    assert bad.code == 1
+    assert bad.stderr.startswith(
+        "ARGOCD_ENV_FLAVOR: error: expected one of kubernetes, cilium, calico; got 'cilum' "
+        "(did you mean 'cilium'?)"
+    )

@@ -33,14 +33,14 @@ from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_setting
 from netpol_gitops.generate.namespaces import Setting
 from netpol_gitops.generate.render import Rendered, namespace_objects, render_units
-from netpol_gitops.model.intent import Config
+from netpol_gitops.model.intent import Config, Flavor
 from netpol_gitops.model.kube import PREFIX  # the annotation prefix discovery looks for
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.stream import split_stream
 
 ENV_PREFIX = "ARGOCD_ENV_"
 _DISCOVERY_CODECS = ("utf-8", "utf-16-le", "utf-16-be")  # what files.decode reads
-CONFIG_KEYS = ("opt-in", "name-prefix")  # settings of the repo config rather than a namespace
+CONFIG_KEYS = ("opt-in", "name-prefix", "flavor")  # settings of the repo config, not a namespace
 ALL_KEYS = (*KEYS, *CONFIG_KEYS)
 _NAME_PREFIX = re.compile(r"([a-z0-9][-a-z0-9]*)?")
 DESTINATION = "<ARGOCD_APP_NAMESPACE>"
@@ -185,6 +185,15 @@ def _apply(
                 )
             else:
                 config = dataclasses.replace(config, name_prefix=value)
+        elif key == "flavor":
+            flavors = [f.value for f in Flavor]
+            if value not in flavors:
+                hint = did_you_mean(value, flavors)
+                problems.append(
+                    Problem(loc, f"expected one of {', '.join(flavors)}; got '{value}'{hint}")
+                )
+            else:
+                config = dataclasses.replace(config, flavor=Flavor(value))
         else:
             bad = check_setting(key, value, loc)
             problems.extend(bad)

@@ -18,8 +18,8 @@ def compared(
     """The changes from ``base`` to ``head``, both cut on the union of their IP boundaries (a
     common refinement: a range means the same addresses on both sides), streamed. With
     ``only``, the pairs with an end in those namespaces (see ``touched``)."""
-    (bi, be), (hi, he) = base.cuts(), head.cuts()
-    cuts = (bi | hi, be | he)
+    (bi, be, bn), (hi, he, hn) = base.cuts(), head.cuts()
+    cuts = (bi | hi, be | he, bn | hn)
     return changes(base.iter_connections(cuts, only), head.iter_connections(cuts, only))
 
 

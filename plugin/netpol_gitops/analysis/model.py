@@ -67,6 +67,7 @@ class Peer:
     pods: Selector | None = None
     namespaces: Selector | None = None
     block: tuple[tuple[int, int], ...] | None = None  # IPv4 intervals of cidr minus except
+    fqdn: str | None = None  # a DNS name or pattern (CiliumNetworkPolicy toFQDNs): selects no pod
 
 
 @dataclass(frozen=True)

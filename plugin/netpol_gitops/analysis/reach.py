@@ -12,6 +12,12 @@ rule selects by name or label (what the rules select, never every pair), and a `
 every other peer, decided by the rules that match every pod (``namespaces: {}``, a peer-less
 NetworkPolicy rule) alone. A connection is the source's egress decision for the destination
 AND the destination's ingress decision for the source.
+
+A DNS name that a CiliumNetworkPolicy allows (``toFQDNs``, flavor cilium) is an external peer
+of its own, ``name[FQDN]``, never an IP range (its addresses are not in the manifests): every
+name some rule names is a destination, which a class's egress admits when it is not isolated, or
+through a rule that names it (or a pattern that matches it), a rule without peers, or an IP
+block of all of IPv4; a narrower IP block or cluster-tier network never decides a name.
 """
 
 from __future__ import annotations
@@ -26,15 +32,17 @@ from netpol_gitops.analysis.cluster import ADMIN, BASELINE, TierRule, ordered
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
 from netpol_gitops.analysis.stack import NO_TIERS, Tiers, covers, decide, tiers_of
 from netpol_gitops.analysis.topology import Topology
-from netpol_gitops.model.connection import Connection, Fanout, ip_peer
+from netpol_gitops.model import fqdn
+from netpol_gitops.model.connection import Connection, Fanout, fqdn_peer, ip_peer
 from netpol_gitops.model.portsets import ALL, NONE, Conns
 
 MAX_IP = 2**32 - 1
 ClassKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, int, str], ...]]
 Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
-# where the IPv4 space is cut into ranges: (for ingress sources, for egress destinations); the
-# union of two analyses' cuts is a common refinement, on which their IP peers compare
-Cuts = tuple[frozenset[int], frozenset[int]]
+# where the IPv4 space is cut into ranges: (for ingress sources, for egress destinations), and the
+# DNS names that are egress destinations; the union of two analyses' cuts is a common
+# refinement, on which their external peers compare
+Cuts = tuple[frozenset[int], frozenset[int], frozenset[str]]
 Ports = tuple[tuple[str, int, str], ...]  # a class's named container ports
 ROW_CACHE = 256  # rows kept for reuse by classes alike (see _class_row)
 Admitted = dict[int, dict[int, Conns]]  # src class -> dst class -> what dst's ingress admits
@@ -82,6 +90,20 @@ def _blocks(per_class: Iterable[Rules | None]) -> list[tuple[tuple[int, int], ..
 
 def _in_block(peer: Peer, lo: int, hi: int) -> bool:
     return peer.block is not None and any(a <= lo and hi <= b for a, b in peer.block)
+
+
+def _names(per_class: Iterable[Rules | None]) -> frozenset[str]:
+    """The DNS names (and patterns) of every rule (of one direction) of every class."""
+    return frozenset(
+        p.fqdn for rules in per_class if rules for _, r in rules for p in r.peers or () if p.fqdn
+    )
+
+
+def _admits_name(peer: Peer, name: str) -> bool:
+    """Whether a NetworkPolicy or CiliumNetworkPolicy peer admits the DNS name ``name``."""
+    if peer.fqdn is not None:
+        return fqdn.matches(peer.fqdn, name)
+    return _in_block(peer, 0, MAX_IP)
 
 
 class Analysis:
@@ -146,7 +168,7 @@ class Analysis:
         key = (ns, peer)
         found = self._matched.get(key)
         if found is None:
-            if peer.block is not None:
+            if peer.block is not None or peer.fqdn is not None:
                 found = frozenset()
             else:
                 spaces = [ns] if peer.namespaces is None else self._namespaces(peer.namespaces)
@@ -203,6 +225,25 @@ class Analysis:
             ]
 
         np = None if rules is None else self._allowed_ip(rules, lo, hi, dst)
+        return decide(matched(tiers.admin), np, matched(tiers.baseline))
+
+    def _decide_name(self, i: int, name: str) -> Conns:
+        """What class ``i``'s egress admits to the DNS name ``name`` (see the module docstring)."""
+        rules = self.classes[i].egress
+        np = None
+        if rules is not None:
+            np = NONE
+            for _, rule in rules:
+                if rule.peers is None or any(_admits_name(p, name) for p in rule.peers):
+                    np = np | rule.conns(None)
+        tiers = self._tiers[i][1]
+        if not tiers:
+            return ALL if np is None else np
+
+        def matched(tier: tuple[TierRule, ...]) -> list[tuple[str, Conns]]:
+            every = [r for r in tier if any(_in_block(p, 0, MAX_IP) for p in r.peers)]
+            return [(r.action, covers(r, None)) for r in every]
+
         return decide(matched(tiers.admin), np, matched(tiers.baseline))
 
     def _targets(self, rules: Rules) -> dict[int, Conns]:
@@ -411,6 +452,7 @@ class Analysis:
         return (
             boundaries(_blocks(c.ingress for c in self.classes)),
             boundaries([*_blocks(c.egress for c in self.classes), *networks]),
+            _names(c.egress for c in self.classes),
         )
 
     def iter_fanouts(
@@ -489,6 +531,10 @@ class Analysis:
                 conns = self._decide_ip(i, False, lo, hi)
                 if conns:
                     ext_out[i].append((ip_peer(lo, hi), conns))
+            for name in sorted(cuts[2]):
+                conns = self._decide_name(i, name)
+                if conns:
+                    ext_out[i].append((fqdn_peer(name), conns))
         return ext_in, ext_out
 
 

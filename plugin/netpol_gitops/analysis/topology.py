@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from netpol_gitops.analysis.cilium import compile_cilium
 from netpol_gitops.analysis.cluster import ClusterPolicy, compile_cluster_policy, is_cluster_policy
 from netpol_gitops.analysis.model import Policy, Workload
 from netpol_gitops.analysis.objects import compile_policy, workload
 from netpol_gitops.errors import Problem
-from netpol_gitops.model.kube import NS_NAME_LABEL
+from netpol_gitops.model.kube import CILIUM_POLICY, NS_NAME_LABEL
 
 # The workloads of core Kubernetes, by kind and the one apiVersion the API serves them as. A
 # custom resource of the same kind (OpenKruise's apps.kruise.io DaemonSet, Volcano's
@@ -32,6 +33,16 @@ def is_workload(obj: dict[str, Any]) -> bool:
     """Whether the object is a core workload (its kind and apiVersion both)."""
     kind = obj.get("kind")
     return isinstance(kind, str) and WORKLOAD_API_VERSIONS.get(kind) == obj.get("apiVersion")
+
+
+def _enforced(obj: dict[str, Any]) -> bool:
+    """A generated object that the analysis counts among NetworkPolicies: a NetworkPolicy or a
+    CiliumNetworkPolicy; a staged policy (flavor calico, audit) enforces nothing."""
+    return obj.get("kind") in ("NetworkPolicy", CILIUM_POLICY[0])
+
+
+def _compiled(obj: dict[str, Any]) -> Policy:
+    return compile_cilium(obj) if obj.get("kind") == CILIUM_POLICY[0] else compile_policy(obj)
 
 
 @dataclass
@@ -56,7 +67,7 @@ class Topology:
         return Topology(
             list(self.workloads),
             {name: dict(labels) for name, labels in self.namespaces.items()},
-            [*self.policies, *(compile_policy(o) for o in objects if not is_cluster_policy(o))],
+            [*self.policies, *(_compiled(o) for o in objects if _enforced(o))],
             [
                 *self.cluster_policies,
                 *(compile_cluster_policy(o) for o in objects if is_cluster_policy(o)),
@@ -74,6 +85,8 @@ class Topology:
             self.namespaces[name] = {**labels, NS_NAME_LABEL: name}
         elif kind == "NetworkPolicy":
             self.policies.append(compile_policy(obj))
+        elif kind == CILIUM_POLICY[0]:  # generated (documents.reads passes none of the input)
+            self.policies.append(compile_cilium(obj))
         elif is_cluster_policy(obj):
             self.cluster_policies.append(compile_cluster_policy(obj))
         elif is_workload(obj):

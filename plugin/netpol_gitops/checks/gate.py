@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from netpol_gitops.analysis.changes import compared
@@ -11,13 +10,14 @@ from netpol_gitops.analysis.overrides import Override, overridden
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.analysis.topology import Topology
 from netpol_gitops.checks.brownfield import breaks_existing, unmanaged_namespaces
+from netpol_gitops.checks.dns_proxy import dns_proxy
 from netpol_gitops.checks.rules import HandWritten, Repo, check, finding, not_generated
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.labelled import Standing
-from netpol_gitops.generate.policies import build
 from netpol_gitops.generate.render import Rendered, namespace_objects, render
 from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.intent import Config, Mode
+from netpol_gitops.model.kube import CILIUM_POLICY
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
 
@@ -47,14 +47,16 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
         for x in result.labelled
         if x.standing is Standing.CURRENT and not x.replaced
     }
-    handwritten = []
+    handwritten: list[HandWritten] = []
+    cilium: list[HandWritten] = []
     for doc in result.documents:
-        if doc.kind != "NetworkPolicy" and not (doc.kind or "").endswith("List"):
+        if doc.kind not in INPUT_KINDS and not (doc.kind or "").endswith("List"):
             continue
         for path, obj in doc.objects():
-            if obj.get("kind") == "NetworkPolicy" and (id(doc), tuple(path)) not in current:
+            kind = obj.get("kind")
+            if kind in INPUT_KINDS and (id(doc), tuple(path)) not in current:
                 meta: dict[str, Any] = obj.get("metadata") or {}
-                handwritten.append(
+                (handwritten if kind == "NetworkPolicy" else cilium).append(
                     HandWritten(
                         str(meta.get("namespace") or "default"),
                         str(meta.get("name")),
@@ -64,20 +66,20 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
                 )
     topo = topology_of(result.documents)  # workloads and namespace labels, parsed once
     labels = {name: topo.namespace_labels(name) for name in namespaces}
-    found = check(
-        Repo(
-            config,
-            result.intents,
-            namespaces,
-            labels,
-            topo.workloads,
-            handwritten,
-            result.generated,
-            result.not_generated,
-            topo.cluster_policies,
-            overrides_of(topo, result.generated),
-        )
+    repo = Repo(
+        config,
+        result.intents,
+        namespaces,
+        labels,
+        topo.workloads,
+        handwritten,
+        result.generated,
+        result.not_generated,
+        topo.cluster_policies,
+        overrides_of(topo, result.generated),
+        cilium,
     )
+    found = [*check(repo), *dns_proxy(repo)]
     return sorted(
         [
             *found,
@@ -87,6 +89,9 @@ def _analysed(result: Rendered, config: Config) -> list[Problem]:
             *unmanaged_namespaces(topo.workloads, namespaces, first_seen(result.documents), config),
         ]
     )
+
+
+INPUT_KINDS = ("NetworkPolicy", CILIUM_POLICY[0])  # the policies of the input that checks read
 
 
 def first_seen(docs: list[Document]) -> dict[str, Location]:
@@ -118,13 +123,9 @@ def audit_report(result: Rendered, config: Config, topo: Topology) -> list[Probl
     audited = [i for i in result.intents if i.mode is Mode.AUDIT]
     if not audited:
         return []
-    enforced = [
-        policy
-        for i in result.intents
-        for policy in build(
-            dataclasses.replace(i, mode=Mode.ENFORCE) if i.mode is Mode.AUDIT else i, config
-        )
-    ]
+    del config  # the enforce-mode policies are in result.audited
+    # audit generates nothing that enforces (a staged policy is not analysed as enforcing)
+    enforced = [*result.generated, *result.audited]
     now = Analysis(topo.with_policies(result.generated))
     then = Analysis(topo.with_policies(enforced))
     lost = (  # a merge: neither analysis is held whole

@@ -92,6 +92,11 @@ RULES = {
             "A NetworkPolicy allow that an Admin-tier Deny overrides",
         ),
         CheckRule(
+            "fqdn-without-dns-proxy",
+            Severity.WARNING,
+            "Egress to DNS names (toFQDNs) without the DNS-proxy rule that makes it work",
+        ),
+        CheckRule(
             "undecidable-peer",
             Severity.WARNING,
             "A cluster policy peer (nodes, domainNames) that manifests cannot decide",
@@ -132,6 +137,8 @@ class Repo:
     # the NetworkPolicy allows an Admin-tier Deny overrides (analysis.overrides)
     cluster_policies: list[ClusterPolicy] = field(default_factory=list)
     overrides: list[Override] = field(default_factory=list)
+    # CiliumNetworkPolicies of the input (flavor cilium reads them for fqdn-without-dns-proxy)
+    cilium: list[HandWritten] = field(default_factory=list)
 
 
 def finding(rule: str, location: Location, message: str) -> Problem:

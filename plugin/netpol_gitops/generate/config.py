@@ -14,6 +14,7 @@ from netpol_gitops.generate.ports import labels_of, parse_cidr, parse_ports
 from netpol_gitops.model.intent import (
     Config,
     DnsConfig,
+    Flavor,
     Flow,
 )
 from netpol_gitops.model.kube import PREFIX
@@ -58,7 +59,8 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
             for j, r in enumerate(spec["privateRanges"])
         ]
         ranges = tuple(r for r in parsed if r)
-    profiles = _profiles(doc, [*path, "profiles"], spec.get("profiles") or {}, problems)
+    flavor = Flavor(spec.get("flavor", Flavor.KUBERNETES.value))
+    profiles = _profiles(doc, [*path, "profiles"], spec.get("profiles") or {}, problems, flavor)
     for key, value, loc in defaults:
         problems.extend(check_value(key, value, loc))
     if problems:
@@ -75,6 +77,7 @@ def parse_config(doc: Document | None, base: Sequence[str | int] = ()) -> Config
         location=Location(doc.source, doc.line + 1, 1),
         probe=bool(spec.get("probe", False)),
         cluster_baseline=bool(spec.get("clusterBaseline", False)),
+        flavor=flavor,
     )
 
 
@@ -101,7 +104,11 @@ def _dns(
 
 
 def _profiles(
-    doc: Document, path: list[str | int], raw: dict[str, Any], problems: list[Problem]
+    doc: Document,
+    path: list[str | int],
+    raw: dict[str, Any],
+    problems: list[Problem],
+    flavor: Flavor = Flavor.KUBERNETES,
 ) -> list[tuple[str, tuple[Flow, ...]]]:
     """spec.profiles: name -> its flows (named ``<profile>-<flow>``)."""
     profiles = []
@@ -111,7 +118,12 @@ def _profiles(
             return doc.location([*path, name, *p], key)
 
         profiles.append(
-            (name, parse_flows(flows, in_profile, f"profile {name}", problems, f"{name}-"))
+            (
+                name,
+                parse_flows(
+                    flows, in_profile, f"profile {name}", problems, f"{name}-", flavor=flavor
+                ),
+            )
         )
     return profiles
 

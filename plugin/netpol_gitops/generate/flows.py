@@ -10,10 +10,12 @@ from typing import Any
 from netpol_gitops.errors import Problem
 from netpol_gitops.generate import schemas
 from netpol_gitops.generate.ports import parse_cidr, parse_ports, selector_of
+from netpol_gitops.model import fqdn
 from netpol_gitops.model.intent import (
     Endpoint,
     EndpointKind,
     Expressions,
+    Flavor,
     Flow,
 )
 from netpol_gitops.model.kube import Labels
@@ -22,9 +24,16 @@ from netpol_gitops.model.location import Location, Locator
 
 # ---------------------------------------------------------------------------- flows
 def parse_flows(
-    data: Any, locate_at: Locator, origin: str, problems: list[Problem], name_prefix: str = ""
+    data: Any,
+    locate_at: Locator,
+    origin: str,
+    problems: list[Problem],
+    name_prefix: str = "",
+    *,
+    flavor: Flavor = Flavor.KUBERNETES,
 ) -> tuple[Flow, ...]:
-    """A flow list (already YAML-parsed) -> Flows; schema first, then meaning.
+    """A flow list (already YAML-parsed) -> Flows; schema first, then meaning (``flavor``:
+    whether ``fqdn`` ends can be enforced).
 
     A flow whose ``from`` (or ``to``) is a list of several ends becomes one Flow per end of the
     list, each with the other side and ``listed`` set: together they make one rule."""
@@ -45,8 +54,8 @@ def parse_flows(
         if found:
             problems.extend(found)
             continue
-        srcs = _ends(item["from"], "from", at, problems)
-        dsts = _ends(item["to"], "to", at, problems)
+        srcs = _ends(item["from"], "from", at, problems, flavor)
+        dsts = _ends(item["to"], "to", at, problems, flavor)
         ports = parse_ports(item.get("ports", []), lambda j: at(["ports", j], False), problems)
         if len(problems) > before:
             continue
@@ -63,12 +72,14 @@ def parse_flows(
             )
             continue
         if any(p.named for p in ports) and any(
-            d.kind in (EndpointKind.CIDR, EndpointKind.INTERNET) for d in dsts
+            d.kind in (EndpointKind.CIDR, EndpointKind.INTERNET, EndpointKind.FQDN) for d in dsts
         ):
+            named = any(d.kind is EndpointKind.FQDN for d in dsts)
             problems.append(
                 Problem(
                     at(["ports"], False),
-                    "a named port needs pods at the 'to' end, not an IP range",
+                    "a named port needs pods at the 'to' end, not "
+                    + ("a DNS name" if named else "an IP range"),
                 )
             )
             continue
@@ -97,14 +108,16 @@ def parse_flows(
     return tuple(flows)
 
 
-def _ends(raw: Any, side: str, at: Locator, problems: list[Problem]) -> list[Endpoint]:
+def _ends(
+    raw: Any, side: str, at: Locator, problems: list[Problem], flavor: Flavor
+) -> list[Endpoint]:
     """The ends of one side: a single end, or the items of a list of ends."""
     if not isinstance(raw, list):
-        end = _endpoint(raw, [side], at, problems)
+        end = _endpoint(raw, [side], at, problems, flavor)
         return [end] if end is not None else []
     ends = []
     for j, item in enumerate(raw):
-        end = _endpoint(item, [side, j], at, problems)
+        end = _endpoint(item, [side, j], at, problems, flavor)
         if end is not None and end.kind is EndpointKind.ANYWHERE and len(raw) > 1:
             problems.append(
                 Problem(
@@ -146,7 +159,11 @@ def _listed_side(
 
 
 def _endpoint(
-    raw: dict[str, Any], path: list[str | int], locate_at: Locator, problems: list[Problem]
+    raw: dict[str, Any],
+    path: list[str | int],
+    locate_at: Locator,
+    problems: list[Problem],
+    flavor: Flavor = Flavor.KUBERNETES,
 ) -> Endpoint | None:
     pods, pod_exprs = selector_of(raw["pods"]) if "pods" in raw else (None, ())
     if "pods" in raw and len(raw) == 1:
@@ -171,6 +188,8 @@ def _endpoint(
         return Endpoint(EndpointKind.INTERNET)
     if "anywhere" in raw:
         return Endpoint(EndpointKind.ANYWHERE)
+    if "fqdn" in raw:
+        return _fqdn(raw["fqdn"], path, locate_at, problems, flavor)
     cidr = parse_cidr(raw["cidr"], locate_at([*path, "cidr"], False), problems)
     excepts = []
     for j, text in enumerate(raw.get("except", [])):
@@ -182,6 +201,30 @@ def _endpoint(
     if cidr is None:
         return None
     return Endpoint(EndpointKind.CIDR, cidr=cidr, except_=tuple(excepts))
+
+
+FQDN_FLAVORS = (Flavor.CILIUM,)  # the flavors that can enforce egress to a DNS name
+
+
+def _fqdn(
+    name: str, path: list[str | int], locate_at: Locator, problems: list[Problem], flavor: Flavor
+) -> Endpoint | None:
+    """An ``fqdn`` end: egress only, a valid name or Cilium pattern, a flavor that enforces it."""
+    loc = locate_at([*path, "fqdn"], False)
+    found = fqdn.problem(name)
+    if path[0] != "to":
+        found = "a DNS name can only be an egress destination: put the fqdn end under 'to'"
+    elif found is None and flavor not in FQDN_FLAVORS:
+        can = ", ".join(f.value for f in FQDN_FLAVORS)
+        found = (
+            f"flavor {flavor.value} cannot enforce egress to a DNS name (core NetworkPolicy "
+            f"has no names); set 'flavor: {can}' in the repo config (flavors that can: {can}), "
+            "or use a cidr end"
+        )
+    if found is not None:
+        problems.append(Problem(loc, found, rule="invalid-flow"))
+        return None
+    return Endpoint(EndpointKind.FQDN, fqdn=name)
 
 
 def _inside(sub: str, net: str) -> bool:
@@ -217,6 +260,8 @@ def _end_name(end: Endpoint) -> str:
         return "-".join(filter(None, [sel, pods]))
     if end.kind is EndpointKind.CIDR:
         return "cidr-" + str(end.cidr)
+    if end.kind is EndpointKind.FQDN:
+        return str(end.fqdn).replace("**.", "any-").replace("*", "any")
     return end.kind.value  # internet, anywhere
 
 

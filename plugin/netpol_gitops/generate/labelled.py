@@ -62,6 +62,7 @@ class Labelled:
 
     @property
     def key(self) -> str:
+        """``namespace/name`` for a NetworkPolicy, else ``namespace/Kind/name`` (object_key)."""
         return object_key(self.kind, self.namespace, self.name)
 
     @cached_property

@@ -195,7 +195,7 @@ def _flows(
     if "flows" in values:
         data = _embedded(doc, base, "flows", values["flows"], problems)
         if data is not None:
-            flows.extend(parse_flows(data[0], data[1], data[2], problems))
+            flows.extend(parse_flows(data[0], data[1], data[2], problems, flavor=config.flavor))
     return flows
 
 

@@ -2,12 +2,16 @@
 
 Allows only open what a deny closes: an allow is generated for a direction only for the pods
 that direction is denied for (every pod: ``default-deny``; some pods: ``default-deny-pods``),
-because a policy that selects a pod for a direction isolates it there. ``mode: audit``
-generates the same allows without the denies.
+because a policy that selects a pod for a direction isolates it there. ``mode: audit`` never
+changes traffic, so it generates nothing, except under ``flavor: calico``, where it emits the
+enforce-mode policies staged (generate/calico.py). An ``fqdn`` end (``flavor: cilium``) becomes a
+CiliumNetworkPolicy (generate/cilium.py), scoped to the pods whose egress is denied like any
+other allow.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 from collections.abc import Iterator
@@ -15,17 +19,21 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from netpol_gitops.generate.calico import staged
+from netpol_gitops.generate.cilium import cilium_policy, fqdn_rule
 from netpol_gitops.model.intent import (
     Config,
     Endpoint,
     EndpointKind,
     Expressions,
+    Flavor,
     Flow,
     Mode,
     NamespaceIntent,
     PortSpec,
 )
 from netpol_gitops.model.kube import (
+    CILIUM_POLICY,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     NS_NAME_LABEL,
@@ -60,12 +68,17 @@ class _Allow:
     pods: Selector
     ingress: bool
     rule: dict[str, Any]
+    kind: str = "NetworkPolicy"  # or CiliumNetworkPolicy: an egress rule to fqdn ends
 
 
 def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
     """The policies of one namespace, in a fixed order (the caller sorts by name)."""
     if intent.mode is Mode.OFF:
         return []
+    if intent.mode is Mode.AUDIT:  # audit never changes traffic (see the module docstring)
+        if config.flavor is not Flavor.CALICO:
+            return []
+        return [staged(p) for p in build(dataclasses.replace(intent, mode=Mode.ENFORCE), config)]
     planned = [*_denies(intent), *_merged(_scoped(intent, config))]
     return [
         _policy(
@@ -76,13 +89,20 @@ def build(intent: NamespaceIntent, config: Config) -> list[PolicyObject]:
             ingress=rules_in,
             egress=rules_out,
         )
-        for name, origin, pods, rules_in, rules_out in planned
+        if kind == "NetworkPolicy"
+        else cilium_policy(
+            _metadata(intent.name, policy_name(config.name_prefix, name), origin),
+            _selector(*pods),
+            rules_out or [],
+            config,
+        )
+        for name, origin, pods, rules_in, rules_out, kind in planned
     ]
 
 
-# (name without the prefix, origin, pod selector, ingress rules, egress rules); None: that
+# (name without the prefix, origin, pod selector, ingress rules, egress rules, kind); None: that
 # direction is not in the policy's policyTypes
-Planned = tuple[str, str, Selector, list[Any] | None, list[Any] | None]
+Planned = tuple[str, str, Selector, list[Any] | None, list[Any] | None, str]
 
 
 def _denies(intent: NamespaceIntent) -> Iterator[Planned]:
@@ -98,6 +118,7 @@ def _denies(intent: NamespaceIntent) -> Iterator[Planned]:
             EVERY_POD,
             [] if deny.ingress else None,
             [] if deny.egress else None,
+            "NetworkPolicy",
         )
     origin = intent.source_of("default-deny-pods")
     for scoped in intent.deny_pods:
@@ -107,6 +128,7 @@ def _denies(intent: NamespaceIntent) -> Iterator[Planned]:
             (scoped.pods, scoped.expressions),
             [] if scoped.deny.ingress else None,
             [] if scoped.deny.egress else None,
+            "NetworkPolicy",
         )
 
 
@@ -125,7 +147,7 @@ def _scoped(intent: NamespaceIntent, config: Config) -> Iterator[_Allow]:
             both = _both(allow.pods, (scoped.pods, scoped.expressions))
             if both is not None:
                 name = f"{allow.name}-for-{scoped.name}"
-                yield _Allow(name, allow.origin, both, allow.ingress, allow.rule)
+                yield dataclasses.replace(allow, name=name, pods=both)
 
 
 def _both(a: Selector, b: Selector) -> Selector | None:
@@ -139,17 +161,20 @@ def _both(a: Selector, b: Selector) -> Selector | None:
 
 
 def _merged(allows: Iterator[_Allow]) -> Iterator[Planned]:
-    """One policy per name: the ingress and egress of an allow that has both directions."""
-    policies: dict[tuple[str, str, Selector], tuple[list[Any] | None, list[Any] | None]] = {}
+    """One policy per name and kind: the ingress and egress of an allow that has both
+    directions."""
+    Key = tuple[str, str, Selector, str]
+    policies: dict[Key, tuple[list[Any] | None, list[Any] | None]] = {}
     for a in allows:
-        rules_in, rules_out = policies.get((a.name, a.origin, a.pods), (None, None))
+        key = (a.name, a.origin, a.pods, a.kind)
+        rules_in, rules_out = policies.get(key, (None, None))
         if a.ingress:
             rules_in = [*(rules_in or []), a.rule]
         else:
             rules_out = [*(rules_out or []), a.rule]
-        policies[(a.name, a.origin, a.pods)] = (rules_in, rules_out)
-    for (name, origin, pods), (rules_in, rules_out) in policies.items():
-        yield name, origin, pods, rules_in, rules_out
+        policies[key] = (rules_in, rules_out)
+    for (name, origin, pods, kind), (rules_in, rules_out) in policies.items():
+        yield name, origin, pods, rules_in, rules_out, kind
 
 
 def _allows(intent: NamespaceIntent, config: Config) -> Iterator[_Allow]:
@@ -189,6 +214,10 @@ def _flow_allows(intent: NamespaceIntent, config: Config, group: list[Flow]) -> 
     origin = f"Namespace/{intent.name} {flow.origin}"
     base = f"allow-{flow.name}"
     if flow.listed is None:
+        if flow.dst.kind is EndpointKind.FQDN:  # its source is local: fqdn ends are egress only
+            rule = fqdn_rule([flow.dst], flow.ports)
+            yield _Allow(f"{base}-egress", origin, _pods(flow.src), False, rule, CILIUM_POLICY[0])
+            return
         if flow.dst.local:
             rule = _rule("from", _peers(flow.src, config), flow.ports)
             yield _Allow(f"{base}-ingress", origin, _pods(flow.dst), True, rule)
@@ -199,10 +228,16 @@ def _flow_allows(intent: NamespaceIntent, config: Config, group: list[Flow]) -> 
     from_list = flow.listed[0] == "from"
     single = flow.dst if from_list else flow.src
     listed = [(f.listed[1] if f.listed else 0, f.src if from_list else f.dst) for f in group]
-    peers = [peer for _, end in listed for peer in _peers(end, config)]
-    rule = _rule("from" if from_list else "to", peers, flow.ports)
+    names = [end for _, end in listed if end.kind is EndpointKind.FQDN]  # to the CNP
+    listed = [(i, end) for i, end in listed if end.kind is not EndpointKind.FQDN]
     direction = "ingress" if from_list else "egress"
-    yield _Allow(f"{base}-{direction}", origin, _pods(single), from_list, rule)
+    if names:
+        rule = fqdn_rule(names, flow.ports)
+        yield _Allow(f"{base}-egress", origin, _pods(single), False, rule, CILIUM_POLICY[0])
+    if listed:
+        peers = [peer for _, end in listed for peer in _peers(end, config)]
+        rule = _rule("from" if from_list else "to", peers, flow.ports)
+        yield _Allow(f"{base}-{direction}", origin, _pods(single), from_list, rule)
     back = _rule("to" if from_list else "from", _peers(single, config), flow.ports)
     for i, end in listed:
         if end.local:
@@ -248,13 +283,17 @@ def _policy(
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE},
-            "annotations": {SOURCE_ANNOTATION: origin},
-        },
+        "metadata": _metadata(namespace, name, origin),
         "spec": spec,
+    }
+
+
+def _metadata(namespace: str, name: str, origin: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": namespace,
+        "labels": {MANAGED_BY_LABEL: MANAGED_BY_VALUE},
+        "annotations": {SOURCE_ANNOTATION: origin},
     }
 
 

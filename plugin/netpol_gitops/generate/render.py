@@ -12,7 +12,7 @@ from netpol_gitops.generate.baseline import baseline
 from netpol_gitops.generate.labelled import Labelled, Made, Standing, carries_label, classify
 from netpol_gitops.generate.namespaces import Setting, namespace_intent
 from netpol_gitops.generate.policies import PolicyObject, build
-from netpol_gitops.model.intent import Config, NamespaceIntent
+from netpol_gitops.model.intent import Config, Mode, NamespaceIntent
 from netpol_gitops.model.kube import (
     GENERATED_KINDS,
     SOURCE_ANNOTATION,
@@ -40,6 +40,9 @@ class Rendered:
     intents: list[NamespaceIntent]
     generated: list[PolicyObject]
     labelled: list[Labelled] = field(default_factory=list)
+    # the policies the namespaces in audit mode would get if enforced (nothing deploys them):
+    # what `check` and the PR report compare against, to say what enforcing would block
+    audited: list[PolicyObject] = field(default_factory=list)
 
     @property
     def not_generated(self) -> list[Labelled]:
@@ -140,22 +143,22 @@ class _Read:
         hand-written object of the same kind and name is a problem."""
         generated: list[PolicyObject] = []
         for intent in self.intents:
-            made: dict[str, str] = {}  # name -> what it is generated from
+            made: dict[tuple[str, str], str] = {}  # (kind, name) -> what it is generated from
             flows = {f"Namespace/{intent.name} {f.origin}": f.location for f in intent.flows}
             for policy in build(intent, self.config):
-                meta = policy["metadata"]
+                meta, kind = policy["metadata"], policy["kind"]
                 origin = meta["annotations"][SOURCE_ANNOTATION]
-                if meta["name"] in made:
+                if (kind, meta["name"]) in made:
                     self.problems.append(
                         Problem(
                             flows.get(origin, intent.location),
-                            f"NetworkPolicy {meta['namespace']}/{meta['name']} would be "
-                            f"generated twice, from {made[meta['name']]} and from {origin}; "
-                            "rename a flow or a default-deny-pods entry",
+                            f"{kind} {meta['namespace']}/{meta['name']} would be "
+                            f"generated twice, from {made[kind, meta['name']]} and from "
+                            f"{origin}; rename a flow or a default-deny-pods entry",
                             rule="name-clash",
                         )
                     )
-                made[meta["name"]] = origin
+                made[kind, meta["name"]] = origin
                 self.clash(policy, intent.location)
                 generated.append(policy)
             fallback = baseline(intent, self.config) if self.config.cluster_baseline else None
@@ -200,7 +203,14 @@ def render(
     generated.sort(key=object_order)
     made = Made.of(generated)
     classified = [classify(d, path, obj, made, default_namespace) for d, path, obj in read.labelled]
-    return Rendered(read.kept, read.intents, generated, classified)
+    audited = [
+        policy
+        for i in read.intents
+        if i.mode is Mode.AUDIT
+        for policy in build(dataclasses.replace(i, mode=Mode.ENFORCE), config)
+    ]
+    audited.sort(key=object_order)
+    return Rendered(read.kept, read.intents, generated, classified, audited)
 
 
 def render_units(
@@ -236,4 +246,5 @@ def render_units(
         [i for part in parts for i in part.intents],
         generated,
         labelled,
+        sorted((p for part in parts for p in part.audited), key=object_order),
     )

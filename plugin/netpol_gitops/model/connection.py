@@ -9,6 +9,12 @@ from typing import NamedTuple
 from netpol_gitops.model.portsets import NONE, Conns
 
 EXTERNAL = "[External]"  # the suffix of a peer that is an IP range
+FQDN = "[FQDN]"  # the suffix of a peer that is a DNS name or pattern (an fqdn allow's end)
+
+
+def fqdn_peer(name: str) -> str:
+    """The peer of a DNS name or pattern: ``api.stripe.com[FQDN]``."""
+    return name + FQDN
 
 
 def _dotted(n: int) -> str:
@@ -34,8 +40,8 @@ def ip_span(peer: str) -> tuple[int, int] | None:
 
 
 def namespaces_of(*peers: str) -> set[str]:
-    """The namespaces of workload peers (none for IP ranges)."""
-    return {p.split("/", 1)[0] for p in peers if not p.endswith(EXTERNAL)}
+    """The namespaces of workload peers (none for IP ranges and DNS names)."""
+    return {p.split("/", 1)[0] for p in peers if not p.endswith((EXTERNAL, FQDN))}
 
 
 def peer_order(peer: str) -> tuple[int, int, str]:

@@ -15,6 +15,14 @@ class Mode(StrEnum):
     OFF = "off"
 
 
+class Flavor(StrEnum):
+    """The CNI family the generated objects are for (repo config ``flavor``)."""
+
+    KUBERNETES = "kubernetes"  # networking.k8s.io/v1 NetworkPolicy only
+    CILIUM = "cilium"  # plus CiliumNetworkPolicy for fqdn ends
+    CALICO = "calico"  # audit as StagedKubernetesNetworkPolicy
+
+
 class Deny(StrEnum):
     ALL = "all"
     INGRESS = "ingress"
@@ -57,6 +65,7 @@ class EndpointKind(StrEnum):
     CIDR = "cidr"
     INTERNET = "internet"
     ANYWHERE = "anywhere"  # every pod of every namespace and every address: a rule without peers
+    FQDN = "fqdn"  # a DNS name or pattern (egress only; flavor cilium)
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,7 @@ class Endpoint:
     except_: tuple[str, ...] = ()
     pod_expressions: Expressions = ()
     namespace_expressions: Expressions = ()
+    fqdn: str | None = None  # EndpointKind.FQDN: a name (api.stripe.com) or pattern (*.x.com)
 
     @property
     def local(self) -> bool:
@@ -141,6 +151,7 @@ class Config:
     probe: bool = False  # the KRM function and the Argo CD plugin also emit the probes
     # also a Baseline-tier ClusterNetworkPolicy per namespace that denies (generate.baseline)
     cluster_baseline: bool = False
+    flavor: Flavor = Flavor.KUBERNETES  # what the generated objects are for (issue 15)
 
     def profile(self, name: str) -> tuple[Flow, ...] | None:
         for key, flows in self.profiles:

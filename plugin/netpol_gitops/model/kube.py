@@ -14,6 +14,12 @@ SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
 Labels = tuple[tuple[str, str], ...]
 
+# The kinds a flavor emits beside NetworkPolicy (generate/cilium.py, generate/calico.py): (kind,
+# apiVersion). Generated objects of these kinds carry the managed-by label like NetworkPolicies.
+CILIUM_POLICY = ("CiliumNetworkPolicy", "cilium.io/v2")
+STAGED_POLICY = ("StagedKubernetesNetworkPolicy", "projectcalico.org/v3")
+FLAVOR_KINDS = frozenset(kind for kind, _ in (CILIUM_POLICY, STAGED_POLICY))
+
 
 def policy_types(spec: Mapping[str, Any]) -> Any:
     """A NetworkPolicy spec's policyTypes, defaulted as the API server defaults them when none
@@ -26,7 +32,7 @@ def policy_types(spec: Mapping[str, Any]) -> Any:
 # The kinds the generator emits (any flavor, the cluster baseline included). An input object of
 # one of them that carries the managed-by label claims to be ours from an earlier run: it is
 # classified against what is generated now and replaced, never duplicated.
-GENERATED_KINDS = frozenset({"NetworkPolicy", "ClusterNetworkPolicy"})
+GENERATED_KINDS = frozenset({"NetworkPolicy", "ClusterNetworkPolicy", *FLAVOR_KINDS})
 # Of those, the cluster-scoped ones: they have no metadata.namespace (none is defaulted).
 CLUSTER_SCOPED_KINDS = frozenset({"ClusterNetworkPolicy"})
 NETWORK_POLICY = "NetworkPolicy"  # the one kind keyed without its kind (``namespace/name``)

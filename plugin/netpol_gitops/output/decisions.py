@@ -96,12 +96,14 @@ def new_egress_out(changes: list[Change], name: Name) -> list[str]:
     could not reach before (or on more ports), with where and what they may send now."""
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     afters: dict[str, set[str]] = defaultdict(set)
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for c in changes:
         span = ip_span(c.dst)
         if c.gained and span is not None:
             spans[c.src].append(span)
             afters[c.src].add(conns_text(c.after))
-    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        elif c.gained and is_external(c.dst):  # a DNS name (flavor cilium's fqdn allows)
+            groups[(group_of(c.src), c.dst, conns_text(c.after))].append(c.src)
     for src, found in spans.items():
         conns = afters[src].pop() if len(afters[src]) == 1 else "on several port sets"
         groups[(group_of(src), addresses(merge_spans(found)), conns)].append(src)
@@ -126,12 +128,29 @@ def breaks(diff: Diff, name: Name) -> list[str]:
     return out
 
 
+def audit(diff: Diff, name: Name) -> list[str]:
+    """Per namespace in audit mode: what enforcing it would block, per connection."""
+    out = []
+    for ns, (n, found) in sorted(diff.audit.items()):
+        examples = [
+            f"{name(short(c.src))} → {name(short(c.dst))} ({conns_text(c.lost)})"
+            for c in found[:MAX_EXAMPLES]
+        ]
+        blocks = f"would block or narrow {n} connection{'s' if n != 1 else ''}"
+        out.append(
+            f"{name(ns)} is in audit mode (nothing enforced): enforcing it {blocks}"
+            + (f": {_more(examples, n)}" if n else "")
+        )
+    return out
+
+
 def decisions(diff: Diff, folded: list[Change], name: Name) -> list[tuple[str, str]]:
     """(kind, sentence) for everything that needs a decision, most serious first; kinds:
-    protection, breaks, inbound, egress."""
+    protection, breaks, audit, inbound, egress."""
     return [
         *(("protection", s) for s in lost_protection(diff, name)),
         *(("breaks", s) for s in breaks(diff, name)),
+        *(("audit", s) for s in audit(diff, name)),
         *(("inbound", s) for s in new_paths_in(folded, name)),
         *(("egress", s) for s in new_egress_out(diff.connections, name)),
     ]

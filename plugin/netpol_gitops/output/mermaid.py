@@ -24,7 +24,7 @@ class Edge(NamedTuple):
 
 
 def _namespace(peer: str) -> str:
-    return "external" if peer.endswith("[External]") else peer.split("/", 1)[0]
+    return "external" if peer.endswith(("[External]", "[FQDN]")) else peer.split("/", 1)[0]
 
 
 def _node_id(text: str) -> str:
@@ -64,7 +64,7 @@ def flowchart(edges: Sequence[Edge]) -> str:
     for ns in sorted(groups):
         lines.append(f'  subgraph {_node_id("ns_" + ns)}["{_text(ns)}"]')
         for peer in sorted(groups[ns]):
-            label = peer if peer.endswith("[External]") else peer.split("/", 1)[-1]
+            label = peer if peer.endswith(("[External]", "[FQDN]")) else peer.split("/", 1)[-1]
             lines.append(f'    {_node_id(peer)}["{_text(label)}"]')
         lines.append("  end")
     for e in edges:

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 from netpol_gitops.analysis.changes import merge_spans
 from netpol_gitops.analysis.reach import MAX_IP
-from netpol_gitops.model.connection import EXTERNAL, Change, ip_span, peer_order
+from netpol_gitops.model.connection import EXTERNAL, FQDN, Change, ip_span, peer_order
 from netpol_gitops.model.intent import DEFAULT_PRIVATE_RANGES
 from netpol_gitops.model.portsets import Conns
 
@@ -46,7 +46,8 @@ def range_peer(lo: int, hi: int) -> str:
 
 
 def is_external(peer: str) -> bool:
-    return peer.endswith(EXTERNAL)
+    """An IP range, or a DNS name (``api.stripe.com[FQDN]``): outside the cluster."""
+    return peer.endswith((EXTERNAL, FQDN))
 
 
 def folded(changes: list[Change]) -> list[Change]:

@@ -103,6 +103,17 @@ def report_json(diff: Diff) -> str:
                         "examples": [Connection(c.src, c.dst, c.lost).line() for c in found],
                     }
                     for ns, (n, found) in sorted(diff.breaks.items())
+                ]
+                + [
+                    {
+                        "rule": "audit-would-block",
+                        "severity": "note",
+                        "namespace": ns,
+                        "message": f"namespace {ns} is in audit mode: enforcing it would block "
+                        f"or narrow {n} connection{'s' if n != 1 else ''}",
+                        "examples": [Connection(c.src, c.dst, c.lost).line() for c in found],
+                    }
+                    for ns, (n, found) in sorted(diff.audit.items())
                 ],
             },
             indent=2,
@@ -200,6 +211,9 @@ def verdict(diff: Diff, shown: list[Change] | None = None) -> str:
         parts.append(
             f"{_n(n, 'namespace')} whose generated policies block what hand-written ones allow"
         )
+    if diff.audit:
+        n = len(diff.audit)
+        parts.append(f"{_n(n, 'namespace')} in audit mode, with what enforcing would block")
     gained = [
         n
         for n, b, a in diff.namespaces

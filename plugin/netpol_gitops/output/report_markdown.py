@@ -128,7 +128,7 @@ def _bounded(
 
 def _decisions_md(diff: Diff, shown: list[Change], budget: int) -> list[str]:
     """What needs a reviewer's decision, first in the comment."""
-    marks = {"protection": "⚠️", "breaks": "⛔", "inbound": "➡️", "egress": "🌐"}
+    marks = {"protection": "⚠️", "breaks": "⛔", "audit": "🔍", "inbound": "➡️", "egress": "🌐"}
     items = [f"- {marks[k]} {text}" for k, text in decisions(diff, shown, code_cell)]
     if not items:
         return []

@@ -70,6 +70,8 @@ class Side:
     # namespace -> (how many, the first few) connections hand-written NetworkPolicies allow
     # and its generated policies block
     breaks: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)
+    # namespace in audit mode -> (how many, the first few) connections enforcing it would block
+    audit: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ class Diff:
     not_generated: list[NotGenerated] = field(default_factory=list)  # the head's
     # the head's, where they differ from the base's
     breaks: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)
+    audit: dict[str, tuple[int, list[Change]]] = field(default_factory=dict)  # likewise
 
     @property
     def regressions(self) -> list[str]:
@@ -124,6 +127,7 @@ class Diff:
             or self.policies_changed
             or self.not_generated
             or self.breaks
+            or self.audit
         )
 
 
@@ -244,4 +248,5 @@ def compare(base: Side, head: Side) -> Diff:
     diff.not_generated = list(head.not_generated)
     # what this change breaks: a namespace's breakage as it was before is not news
     diff.breaks = {ns: v for ns, v in head.breaks.items() if base.breaks.get(ns) != v}
+    diff.audit = {ns: v for ns, v in head.audit.items() if base.audit.get(ns) != v}
     return diff

@@ -10,6 +10,7 @@ from typing import Any
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.overrides import tier_denials
 from netpol_gitops.analysis.reach import Analysis
+from netpol_gitops.checks.audit import audit_blocked
 from netpol_gitops.checks.brownfield import blocked_by_generated
 from netpol_gitops.checks.rules import denies
 from netpol_gitops.generate.config import parse_config
@@ -131,4 +132,5 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
         not_generated(result, topo, analysis),
         inputs,
         breaks,
+        audit_blocked(topo, analysis, result),
     )
