@@ -423,7 +423,9 @@ def main() -> None:
     # the package from source)
     compileall.compile_dir(ROOT / "plugin" / "netpol_gitops", quiet=1)
     table = [
-        f"Machine: {machine()}, kubectl {_kubectl()}; {args.rounds} rounds, interleaved; "
+        f"Machine: {machine()}, kubectl {_kubectl()}; {args.rounds} rounds"
+        + (f" ({args.startup} for the start-up group)" if args.startup else "")
+        + ", interleaved; "
         "ratio = median of per-round ratios to the baseline named in the row's group.",
         "",
         "| N | path | input MB | s (median) | ratio | peak RSS MB | RSS / input "
