@@ -13,6 +13,11 @@ docs = list(yaml.load_all(text, Loader=yaml.CSafeLoader))
 out = yaml.dump_all(docs, Dumper=yaml.CSafeDumper)
 sys.stdout.write(out)
 """
+BASELINE_LOAD_FILES = """
+import sys, yaml
+for name in sys.argv[1:]:
+    docs = list(yaml.load_all(open(name).read(), Loader=yaml.CSafeLoader))
+"""
 BASELINE_LOAD = """
 import sys, yaml
 docs = list(yaml.load_all(open(sys.argv[1]).read(), Loader=yaml.CSafeLoader))

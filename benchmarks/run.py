@@ -6,6 +6,9 @@
 
 --big N adds the reach --generate / render / krm / argocd rows at N namespaces (--big-rounds,
 default one; slow).
+--startup R adds the start-up group (R rounds): `render`, `krm` and `argocd generate` of the
+bundled one-namespace example and `--help`, as ratios to a Python start plus a PyYAML load of
+the same files.
 --kustomize N adds `kubectl kustomize` with and without the transformer (a `docker` stand-in
 runs the container function locally). --flows N,... adds krm against render of one Namespace
 with N flows that match no workload (a warning per flow end). --write puts the table into
@@ -15,6 +18,7 @@ benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import subprocess
@@ -26,12 +30,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import ROOT, WORK, corpus, with_admin_policies
-from harness import BASELINE_LOAD, BASELINE_LOAD_DUMP, machine, median
+from harness import BASELINE_LOAD, BASELINE_LOAD_DUMP, BASELINE_LOAD_FILES, machine, median
 
 BIN = Path(sys.executable).parent
-EXE = str(BIN / "netpol-gitops")
+# the console script as pip writes it for pyproject's entry point (an editable install keeps the
+# entry point of its install time: this one is always the current one)
+EXE = str(WORK / "netpol-gitops")
+SCRIPT = (
+    f"#!{sys.executable}\nimport sys\nfrom netpol_gitops.launch import main\n"
+    "if __name__ == '__main__':\n    sys.exit(main())\n"
+)
 BEGIN, END = "<!-- run.py:begin -->", "<!-- run.py:end -->"
 STARTUP = "start-up (render of the bundled example)"
+REACH_ROWS = "reach (output excluded: lines counted and not written)"
+EXAMPLE = ROOT / "examples" / "three-tier"
+BASELINE_STARTUP = "Python start + PyYAML load of the example's files"
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,14 @@ def variants(n: int, with_plain_reach: bool) -> list[Variant]:
     ]
     if with_plain_reach:
         out.append(Variant("reach", [EXE, "reach", str(stream)], "libyaml load", input_mb=s_mb))
+        out.append(
+            Variant(
+                REACH_ROWS,
+                [py, str(ROOT / "benchmarks" / "reach_rows.py"), str(stream)],
+                "libyaml load",
+                input_mb=s_mb,
+            )
+        )
     if n == 1000:
         tiered = with_admin_policies(n)
         out.append(
@@ -200,6 +221,41 @@ def variants(n: int, with_plain_reach: bool) -> list[Variant]:
             )
         )
     return out
+
+
+def startup_variants() -> list[Variant]:
+    """The cold start of the commands Argo CD and kustomize run per app, on the bundled
+    one-namespace example, against a Python start plus a PyYAML load of the same files."""
+    files = sorted(str(p) for p in EXAMPLE.rglob("*.yaml"))
+    mb = sum(Path(f).stat().st_size for f in files) / 1e6
+    rl = WORK / "three-tier-resource-list.yaml"
+    items = "".join(
+        "- " + doc.strip().replace("\n", "\n  ") + "\n"
+        for f in files
+        for doc in Path(f).read_text().split("\n---\n")
+        if doc.strip()
+    )
+    rl.write_text(f"apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{items}")
+    env = (("ARGOCD_APP_NAMESPACE", ""),)
+    return [
+        Variant(
+            BASELINE_STARTUP, [sys.executable, "-c", BASELINE_LOAD_FILES, *files], "", input_mb=mb
+        ),
+        Variant("start-up: render", [EXE, "render", str(EXAMPLE)], BASELINE_STARTUP, input_mb=mb),
+        Variant(
+            "start-up: krm", [EXE, "krm"], BASELINE_STARTUP, str(rl), str(EXAMPLE), input_mb=mb
+        ),
+        Variant(
+            "start-up: argocd generate",
+            [EXE, "argocd", "generate"],
+            BASELINE_STARTUP,
+            None,
+            str(EXAMPLE),
+            env,
+            mb,
+        ),
+        Variant("start-up: --help", [EXE, "--help"], BASELINE_STARTUP),
+    ]
 
 
 def chosen(vs: list[Variant], only: str) -> list[Variant]:
@@ -349,6 +405,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--big", type=int, default=0)
     parser.add_argument("--big-rounds", type=int, default=1)
+    parser.add_argument("--startup", type=int, default=0, help="rounds of the start-up group")
     parser.add_argument("--kustomize", type=int, default=0)
     parser.add_argument(
         "--flows", default="", help="comma-separated flow counts: krm vs render, many warnings"
@@ -358,14 +415,26 @@ def main() -> None:
     )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    script = Path(EXE)
+    script.write_text(SCRIPT)
+    script.chmod(0o755)
+    # bytecode as an install writes it (PYTHONDONTWRITEBYTECODE would leave every child compiling
+    # the package from source)
+    compileall.compile_dir(ROOT / "plugin" / "netpol_gitops", quiet=1)
     table = [
-        f"Machine: {machine()}, kubectl {_kubectl()}; {args.rounds} rounds, interleaved; "
+        f"Machine: {machine()}, kubectl {_kubectl()}; {args.rounds} rounds"
+        + (f" ({args.startup} for the start-up group)" if args.startup else "")
+        + ", interleaved; "
         "ratio = median of per-round ratios to the baseline named in the row's group.",
         "",
         "| N | path | input MB | s (median) | ratio | peak RSS MB | RSS / input "
         "| (RSS - start-up) / input |",
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
+    if args.startup:
+        vs = startup_variants()
+        table += rows(1, vs, measure(vs, args.startup))
     for n in (int(s) for s in args.sizes.split(",") if s):
         vs = chosen(variants(n, with_plain_reach=True), args.only)
         table += rows(n, vs, measure(vs, args.rounds))

@@ -1,3 +1,3 @@
-from netpol_gitops.cli import main
+from netpol_gitops.launch import main
 
 main()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -19,11 +18,9 @@ from typer._click.exceptions import ClickException  # typer's own click: usage e
 from typer.core import TyperGroup
 
 from netpol_gitops import __version__
-from netpol_gitops.errors import Deadline, Failure, NetpolError, Problem
+from netpol_gitops.adapters import commands
+from netpol_gitops.errors import Deadline
 from netpol_gitops.generate import schemas
-from netpol_gitops.model.location import Location
-
-_state = {"debug": False}
 
 
 class _Boundary(TyperGroup):
@@ -50,35 +47,9 @@ def guarded(run: Callable[[], object]) -> int:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
         return 130
-    except NetpolError as exc:
-        return _problems(exc.problems)
-    except Deadline as exc:
-        where = str(exc.args[0]) if exc.args else "netpol-gitops"
-        return _problems([Problem(Location(where), str(exc.args[1]))])
-    except Failure as exc:
-        typer.echo(f"netpol-gitops: {exc}", err=True)
-        return exc.exit_code
-    except OSError as exc:  # an unreadable or unwritable path the user named
-        where = str(exc.filename) if exc.filename else "netpol-gitops"
-        return _problems([Problem(Location(where), exc.strerror or str(exc))])
-    except Exception as exc:
-        if _state["debug"]:
-            traceback.print_exc()
-        typer.echo(
-            f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "
-            "(rerun with --debug and report it)",
-            err=True,
-        )
-        return 3
+    except (Exception, Deadline) as exc:  # the boundary launch.py shares (adapters/commands.py)
+        return commands.failed(exc)
     return code if isinstance(code, int) else 0
-
-
-def _problems(problems: list[Problem]) -> int:
-    for problem in problems:
-        typer.echo(problem.line(), err=True)
-    n = len(problems)
-    typer.echo(f"netpol-gitops: {n} problem{'s' if n != 1 else ''}; nothing written", err=True)
-    return 1
 
 
 app = typer.Typer(
@@ -118,7 +89,7 @@ def main_options(
         ),
     ] = False,
 ) -> None:
-    _state["debug"] = debug
+    commands.DEBUG["on"] = debug
 
 
 PathArg = Annotated[
@@ -165,19 +136,7 @@ def render(
 
       netpol-gitops render overlays/prod/ --only-generated -o json
     """
-
-    from netpol_gitops.adapters.pipeline import (  # noqa: PLC0415 - keeps --help fast
-        render_warnings,
-        rendered,
-    )
-
-    result = rendered(path, config)  # all problems found before any output
-    if output is Output.json:
-        sys.stdout.write(result.json(only_generated))
-    else:
-        sys.stdout.writelines(result.yaml_parts(only_generated))
-    for warning in render_warnings(result):
-        typer.echo(warning.line(), err=True)
+    commands.render(path, config, output is Output.json, only_generated)
 
 
 @app.command()
@@ -193,13 +152,7 @@ def krm() -> None:
     Problems are results AND stderr lines with exit 1 (kustomize never shows results); the
     items are then returned unchanged. See kustomize/README.md for kustomize and kpt set-ups.
     """
-    from netpol_gitops.adapters.krm import run  # noqa: PLC0415
-
-    result = run(sys.stdin.buffer.read(), Path.cwd())
-    sys.stdout.writelines(result.chunks())
-    for line in result.stderr:
-        typer.echo(line, err=True)
-    raise typer.Exit(result.exit_code)
+    raise typer.Exit(commands.krm())
 
 
 argocd_app = typer.Typer(
@@ -224,11 +177,7 @@ def argocd_generate() -> None:
     ARGOCD_APP_NAMESPACE, whose policies are generated even when the app does not carry the
     Namespace object. Any problem: exit 1, message on stderr, nothing on stdout.
     """
-    from netpol_gitops.adapters.argocd import deadline, generate  # noqa: PLC0415
-
-    with deadline(os.environ):
-        result = generate(Path.cwd(), dict(os.environ))
-    sys.stdout.writelines(result.yaml_parts())  # after the deadline: all or nothing
+    commands.argocd_generate()
 
 
 @argocd_app.command("discover")
@@ -675,17 +624,7 @@ def schema(
 
 
 def main() -> None:
-    from netpol_gitops.yaml.document import c_parser_in_use  # noqa: PLC0415
-
-    if not c_parser_in_use():  # pragma: no cover - install-specific
-        sys.stderr.write(
-            "netpol-gitops: ruamel.yaml.clib (the C YAML parser) is missing; "
-            "reinstall with `pip install netpol-gitops`\n"
-        )
-        sys.exit(3)
-    from netpol_gitops.adapters.kustomize_build import trusted_path  # noqa: PLC0415
-
-    os.environ["PATH"] = trusted_path()  # git (gitpython) and kustomize: never from the checkout
+    commands.prepare()
     app()
 
 

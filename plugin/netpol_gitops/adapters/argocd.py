@@ -28,7 +28,6 @@ from netpol_gitops.adapters.inputs import (
     scan,
 )
 from netpol_gitops.adapters.kustomization import real
-from netpol_gitops.adapters.probes import PROBE_HOOKS, earlier_probes, probe_objects
 from netpol_gitops.errors import Deadline, NetpolError, Problem, did_you_mean
 from netpol_gitops.generate.config import KEYS, check_setting
 from netpol_gitops.generate.namespaces import Setting
@@ -249,6 +248,12 @@ def generate(app_dir: Path, environ: Mapping[str, str]) -> Rendered:
     kept = [d for d in result.documents if d.source != DESTINATION]
     extra: list[dict[str, Any]] = []
     if any(unit_config.probe for unit_config, _ in units):  # the probe Jobs, as PostSync hooks
+        from netpol_gitops.adapters.probes import (  # noqa: PLC0415 - start-up: only here
+            PROBE_HOOKS,
+            earlier_probes,
+            probe_objects,
+        )
+
         namespace = destination or "default"
         probes = probe_objects(result.documents, result.generated, PROBE_HOOKS, namespace=namespace)
         extra = probes.objects

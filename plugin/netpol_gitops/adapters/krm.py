@@ -21,7 +21,6 @@ from typing import Any
 from netpol_gitops.adapters.files import MAX_INPUT_BYTES, decode, read_file
 from netpol_gitops.adapters.inputs import manifest_files
 from netpol_gitops.adapters.kustomization import real
-from netpol_gitops.adapters.probes import PROBE_HOOKS, earlier_probes, probe_objects
 from netpol_gitops.analysis.cluster import KINDS as CLUSTER_KINDS
 from netpol_gitops.analysis.documents import reads, topology_of
 from netpol_gitops.checks.rules import unmatched_selectors, unresolved_ports
@@ -174,6 +173,12 @@ def _process(items: _Items, config_of: Callable[[], Config], cwd: Path) -> _Outc
         dropped = {d.index for d in items.rendered if id(d) not in kept}
         generated = result.generated
         if config.probe:  # the probe Jobs, as Argo CD PostSync hooks
+            from netpol_gitops.adapters.probes import (  # noqa: PLC0415 - start-up: only here
+                PROBE_HOOKS,
+                earlier_probes,
+                probe_objects,
+            )
+
             docs = [d for d in (items.probed or items.analysed)() if d.index not in dropped]
             earlier = earlier_probes(docs)  # an earlier run's probes: replaced (kpt in place)
             dropped |= {d.index for d in docs if id(d) in earlier}

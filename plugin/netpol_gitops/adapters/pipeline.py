@@ -7,15 +7,10 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units
 from netpol_gitops.adapters.kustomization import kustomization_file
-from netpol_gitops.adopt.propose import Proposal, propose
-from netpol_gitops.analysis.documents import topology_of
-from netpol_gitops.analysis.reach import Analysis
-from netpol_gitops.checks.gate import findings
-from netpol_gitops.checks.rules import unresolved_ports
 from netpol_gitops.errors import Failure, NetpolError, Problem, printable
 from netpol_gitops.generate import render as render_pipeline
 from netpol_gitops.generate.config import parse_config
@@ -23,6 +18,10 @@ from netpol_gitops.generate.render import Rendered
 from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.location import Location
 from netpol_gitops.model.severity import Severity
+
+if TYPE_CHECKING:  # start-up: render imports none of adopt/, checks/ or the analysis
+    from netpol_gitops.adopt.propose import Proposal
+    from netpol_gitops.analysis.reach import Analysis
 
 
 def rendered(path: str, config: str | None) -> Rendered:
@@ -37,10 +36,14 @@ def render_warnings(result: Rendered) -> list[Problem]:
     are read only when some flow names a port."""
     if not any(p.named for i in result.intents for f in i.flows for p in f.ports):
         return []
+    from netpol_gitops.analysis.documents import topology_of  # noqa: PLC0415 - start-up
+
     try:
         topo = topology_of(result.documents)
     except NetpolError:  # a workload too malformed to analyse: check reports it
         return []
+    from netpol_gitops.checks.rules import unresolved_ports  # noqa: PLC0415 - start-up
+
     found = unresolved_ports(result.intents, topo.workloads, topo.namespaces)
     # a flow with a list of ends is a record per end: each would repeat the same warning
     return sorted({dataclasses.replace(p, severity=Severity.WARNING) for p in found})
@@ -48,12 +51,16 @@ def render_warnings(result: Rendered) -> list[Problem]:
 
 def adopted(path: str, config: str | None) -> list[Proposal]:
     """`adopt`'s proposals for PATH, each part under the config that applies to it."""
+    from netpol_gitops.adopt.propose import propose  # noqa: PLC0415 - start-up
+
     return [p for cfg, docs in configured_units(path, config) for p in propose(docs, cfg)]
 
 
 def checked(path: str, config: str | None) -> list[Problem]:
     """Every finding of PATH: a problem of the input is a finding too, so every format prints a
     whole document. Each part is checked under the config that applies to it."""
+    from netpol_gitops.checks.gate import findings  # noqa: PLC0415 - start-up
+
     try:
         units = read_units(path, config)
     except NetpolError as exc:
@@ -96,6 +103,9 @@ def in_kustomization(problem: Problem) -> Problem:
 
 def analysis(path: str, config: str | None, *, generate: bool) -> Analysis:
     """PATH (plus the generated policies with ``generate``) read and ready to analyse."""
+    from netpol_gitops.analysis.documents import topology_of  # noqa: PLC0415 - start-up
+    from netpol_gitops.analysis.reach import Analysis  # noqa: PLC0415 - start-up
+
     extra: list[dict[str, Any]] = []
     if generate:
         result = rendered(path, config)

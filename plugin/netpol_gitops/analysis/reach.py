@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -88,6 +89,9 @@ def _blocks(per_class: Iterable[Rules | None]) -> list[tuple[tuple[int, int], ..
     ]
 
 
+_first = operator.itemgetter(0)  # a pair's destination: the order of a source's fanout
+
+
 def _in_block(peer: Peer, lo: int, hi: int) -> bool:
     return peer.block is not None and any(a <= lo and hi <= b for a, b in peer.block)
 
@@ -147,6 +151,8 @@ class Analysis:
         self._sigs: dict[int, dict[int, int]] = {}  # id(Tiers) -> peer class -> rule bits
         self._decisions: dict[tuple[int, int, Conns | None, Ports], Conns] = {}
         self._rows: dict[tuple[int, bool, tuple[int, ...]], dict[int, Conns]] = {}
+        # the row of an open-egress source under NetworkPolicy alone, but for what it names
+        self._open_row: tuple[dict[Ports, list[tuple[int, Conns]]], dict[int, Conns]] | None = None
         # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
         self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
         for name in self.by_ns:
@@ -401,7 +407,10 @@ class Analysis:
     ) -> dict[int, Conns]:
         """A row under NetworkPolicy alone (no cluster policy anywhere)."""
         if open_out:
-            row = {d: ALL for members in open_in.values() for d, _ in members}
+            known = self._open_row
+            if known is None or known[0] is not open_in:  # one per iter_fanouts: copied per source
+                known = self._open_row = (open_in, {d: ALL for m in open_in.values() for d, _ in m})
+            row = dict(known[1])
             row.update(admitted)
             return row
         row = {}
@@ -488,17 +497,19 @@ class Analysis:
                 by_src[w.peer] = [(i, w)]
         for ip in ext_in:
             by_src.setdefault(ip, [])
+        peers = [[w.peer for w in c.members] for c in self.classes]
         for src in sorted(by_src):
             found: list[tuple[str, Conns]] = []
             for i, w in by_src[src]:
                 for d, conns in row_of(i).items():
-                    found += [(x.peer, conns) for x in self.classes[d].members if x is not w]
+                    if d == i:  # its own class: every member but itself
+                        found += [(x.peer, conns) for x in self.classes[d].members if x is not w]
+                    else:  # one pair per destination: this loop is the size of the output
+                        found += zip(peers[d], itertools.repeat(conns))
                 found += ext_out.get(i, ())
-            found += [
-                (w.peer, conns) for i, conns in ext_in.get(src, ()) for w in self.classes[i].members
-            ]
+            found += [(p, conns) for i, conns in ext_in.get(src, ()) for p in peers[i]]
             if found or keep is None:
-                found.sort(key=lambda row: row[0])
+                found.sort(key=_first)
                 yield Fanout(src, found)
 
     def iter_connections(

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError, validators
-from referencing import Registry, Resource
+from typing import TYPE_CHECKING, Any
 
 from netpol_gitops.errors import Problem, did_you_mean
+from netpol_gitops.generate.compiled import Check, Compiler, Unsupported, strict
 from netpol_gitops.model.location import Locator
+
+if TYPE_CHECKING:  # jsonschema is imported only to explain an invalid instance (see Validator)
+    from jsonschema import Draft202012Validator, ValidationError
 
 NAMES = ("annotations", "flows", "config")
 _BASE = "https://netpol-gitops.io/schemas/"
@@ -37,41 +37,67 @@ def load(name: str) -> dict[str, Any]:
 
 
 @cache
-def _registry() -> Registry:
-    return Registry().with_resources(
-        (_BASE + f"{name}.json", Resource.from_contents(load(name))) for name in NAMES
+def _compiler() -> Compiler:
+    return Compiler({_BASE + f"{name}.json": load(name) for name in NAMES})
+
+
+@cache
+def _strict_validator() -> Any:
+    """Draft 2020-12 with ``pattern`` as ECMA-262 reads it (compiled.strict)."""
+    from jsonschema import Draft202012Validator, ValidationError, validators  # noqa: PLC0415
+
+    def pattern(
+        _validator: Any, pattern: str, instance: Any, _schema: Any
+    ) -> Iterator[ValidationError]:
+        if isinstance(instance, str) and not strict(pattern).search(instance):
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+    return validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's own API
+        Draft202012Validator, {"pattern": pattern}
     )
 
 
+class Validator:
+    """The schema ``name``, or its sub-schema at a JSON pointer: validity decided by the schema
+    compiled to Python once (compiled.py), or by jsonschema where that compiler does not reach;
+    an invalid instance is explained by jsonschema, so every message is the one it gives."""
+
+    def __init__(self, name: str, pointer: str) -> None:
+        self.name, self.pointer = name, pointer
+        try:
+            self._check: Check | None = _compiler().check(_BASE + f"{name}.json", pointer)
+        except Unsupported:
+            self._check = None
+
+    @property
+    def compiled(self) -> bool:
+        """Whether validity is decided by the compiled form (else by jsonschema alone)."""
+        return self._check is not None
+
+    def is_valid(self, instance: Any) -> bool:
+        if self._check is not None:
+            return self._check(instance)
+        return bool(self.jsonschema().is_valid(instance))
+
+    @cache  # noqa: B019 - validators live as long as the process (one per schema and pointer)
+    def jsonschema(self) -> Draft202012Validator:
+        """jsonschema's validator of the same schema: the reference, and the explanations."""
+        from referencing import Registry, Resource  # noqa: PLC0415
+
+        registry: Registry[Any] = Registry().with_resources(
+            (_BASE + f"{name}.json", Resource.from_contents(load(name))) for name in NAMES
+        )
+        schema: dict[str, Any] = load(self.name)
+        if self.pointer:
+            schema = {"$ref": f"{_BASE}{self.name}.json#{self.pointer}"}
+        made: Draft202012Validator = _strict_validator()(schema, registry=registry)
+        return made
+
+
 @cache
-def _strict(pattern: str) -> re.Pattern[str]:
-    """``pattern`` with a final ``$`` as ECMA-262 means it (the end of the string): Python's
-    ``$`` also matches before a final newline, which let ``allow-web\n`` pass a name pattern."""
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
-
-
-def _pattern(
-    _validator: Any, pattern: str, instance: Any, _schema: Any
-) -> Iterator[ValidationError]:
-    if isinstance(instance, str) and not _strict(pattern).search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-StrictValidator = validators.extend(  # type: ignore[no-untyped-call]  # jsonschema's own API
-    Draft202012Validator, {"pattern": _pattern}
-)
-
-
-@cache
-def validator(name: str, pointer: str = "") -> Draft202012Validator:
+def validator(name: str, pointer: str = "") -> Validator:
     """A validator for the schema ``name``, or for a sub-schema at a JSON pointer in it."""
-    schema: dict[str, Any] = load(name)
-    if pointer:
-        schema = {"$ref": f"{_BASE}{name}.json#{pointer}"}
-    made: Draft202012Validator = StrictValidator(schema, registry=_registry())
-    return made
+    return Validator(name, pointer)
 
 
 def text(name: str) -> str:
@@ -79,13 +105,15 @@ def text(name: str) -> str:
     return json.dumps(load(name), indent=2) + "\n"
 
 
-def problems(
-    validator: Draft202012Validator, instance: Any, locate: Locator, what: str = ""
-) -> list[Problem]:
+def problems(validator: Validator, instance: Any, locate: Locator, what: str = "") -> list[Problem]:
     """Every schema violation of ``instance`` as a located problem with a readable message."""
+    if validator.is_valid(instance):
+        return []
     found = []
     typed: set[tuple[str | int, ...]] = set()
-    errors = sorted(validator.iter_errors(instance), key=lambda e: e.validator != "type")
+    errors = sorted(
+        validator.jsonschema().iter_errors(instance), key=lambda e: e.validator != "type"
+    )
     for error in errors:
         path = list(error.absolute_path)
         if tuple(path) in typed:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from netpol_gitops.model.connection import Connection, Fanout, conns_text
+from netpol_gitops.model.portsets import Conns
 from netpol_gitops.output.escape import code_cell
 from netpol_gitops.output.mermaid import mermaid
 
@@ -18,10 +19,21 @@ def txt_lines(conns: Iterable[Connection]) -> Iterator[str]:
 
 
 def fanout_lines(fanouts: Iterable[Fanout]) -> Iterator[str]:
-    """The same lines, from reach's per-source records: no record per line."""
+    """The same lines, from reach's per-source records, one string per source: each
+    destination's ``dst : conns`` is made once for as long as its connections stay the same
+    object (rows share them), and a source's lines are one join."""
+    tails: dict[str, tuple[Conns, str]] = {}
     for src, dsts in fanouts:
+        if not dsts:
+            continue
+        parts = []
+        for dst, conns in dsts:
+            known = tails.get(dst)
+            if known is None or known[0] is not conns:
+                known = tails[dst] = (conns, f"{dst} : {conns_text(conns)}\n")
+            parts.append(known[1])
         head = f"{src} => "
-        yield from [f"{head}{dst} : {conns_text(conns)}\n" for dst, conns in dsts]
+        yield head + head.join(parts)
 
 
 def txt(conns: list[Connection]) -> str:
