@@ -475,3 +475,32 @@ def test_check_locates_kustomize_build_findings_at_the_kustomization(
     physical = result["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"]["uri"] == "overlays/prod/kustomization.yaml"
     assert physical["region"] == {"startLine": 1, "startColumn": 1}
+
+
+def test_check_locates_findings_in_the_source_when_kustomize_says_the_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `buildMetadata: [originAnnotations]` (the user's choice; never added by us) a
+    finding lands in the file the object came from, at its metadata.name."""
+    require_tool("kubectl")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- ns.yaml\n")
+    (tmp_path / "base" / "ns.yaml").write_text(
+        "# the legacy namespace\n" + ALLOW_ALL.split("---\n", maxsplit=1)[0]
+    )
+    (tmp_path / "overlays" / "prod").mkdir(parents=True)
+    (tmp_path / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n- ../../base\nbuildMetadata: [originAnnotations]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    run = cli("check", "overlays/prod")
+    assert run.code == 1
+    line = run.stdout.splitlines()[0]
+    assert line.startswith(
+        "base/ns.yaml:5:9: error: [no-default-deny] metadata.name: namespace legacy"
+    )
+    assert line.endswith("(at <kustomize build overlays/prod>:8:9)")
+    sarif = json.loads(cli("check", "overlays/prod", "--format", "sarif").stdout)
+    (result,) = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "base/ns.yaml"

@@ -4,12 +4,13 @@ iterator; the CLI writes it."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units
+from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units, repo_root
 from netpol_gitops.adapters.kustomization import kustomization_file
 from netpol_gitops.errors import Failure, NetpolError, Problem, printable
 from netpol_gitops.generate import render as render_pipeline
@@ -18,6 +19,8 @@ from netpol_gitops.generate.render import Rendered
 from netpol_gitops.model.connection import Connection
 from netpol_gitops.model.location import Location
 from netpol_gitops.model.severity import Severity
+from netpol_gitops.yaml.document import Document
+from netpol_gitops.yaml.stream import read_documents
 
 if TYPE_CHECKING:  # start-up: render imports none of adopt/, checks/ or the analysis
     from netpol_gitops.adopt.propose import Proposal
@@ -66,15 +69,72 @@ def checked(path: str, config: str | None) -> list[Problem]:
     except NetpolError as exc:
         return sorted(in_kustomization(p) for p in exc.problems)
     found: set[Problem] = set()
+    built: dict[str, list[Document]] = {}
     for config_doc, docs in units:
+        for doc in docs:
+            if doc.source.startswith("<kustomize build "):
+                built.setdefault(doc.source, []).append(doc)
         try:
             found.update(findings(docs, parse_config(config_doc)))
         except NetpolError as exc:
             found.update(exc.problems)
-    return sorted(in_kustomization(p) for p in found)
+    return sorted(in_kustomization(from_origin(p, built)) for p in found)
 
 
 _BUILT = re.compile(r"<kustomize build (.+)>")
+
+
+ORIGIN = "config.kubernetes.io/origin"
+_ORIGIN_PATH = re.compile(r"^path:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", re.M)
+
+
+def from_origin(problem: Problem, built: dict[str, list[Document]]) -> Problem:
+    """A finding in a kustomize build, located in the source file of the object it is about,
+    where the kustomization asks kustomize to say it (``buildMetadata: [originAnnotations]``
+    puts ``config.kubernetes.io/origin: path: ...`` on each object): at that object's
+    metadata.name there, citing the place in the built stream. Else as it was."""
+    loc = problem.location
+    match = _BUILT.fullmatch(loc.source)
+    if match is None or not loc.line:
+        return problem
+    doc = next(
+        (
+            d
+            for d in built.get(loc.source, ())
+            if d.line < loc.line <= d.line + d.text.count("\n") + 1
+        ),
+        None,
+    )
+    obj = doc.data() if doc is not None else None
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    notes = meta.get("annotations") if isinstance(meta, dict) else None
+    origin = notes.get(ORIGIN) if isinstance(notes, dict) else None
+    found = _ORIGIN_PATH.search(origin) if isinstance(origin, str) else None
+    if found is None or not isinstance(obj, dict):
+        return problem
+    folder = Path(match.group(1))
+    source = Path(os.path.normpath(folder / found.group(1)))  # as the folder was named
+    where = Path(os.path.realpath(source))
+    if not where.is_relative_to(os.path.realpath(repo_root(folder))) or not where.is_file():
+        return problem  # kustomize said a place outside the repository: not read
+    try:
+        docs = read_documents([(str(source), where.read_bytes())])
+    except (NetpolError, OSError):
+        return problem
+    name = meta.get("name") if isinstance(meta, dict) else None
+    for candidate in docs:
+        data = candidate.data()
+        if not isinstance(data, dict) or data.get("kind") != obj.get("kind"):
+            continue
+        theirs = (data.get("metadata") or {}).get("name")
+        if theirs == name or (isinstance(theirs, str) and str(name).endswith(theirs)):
+            at = candidate.location(["metadata", "name"])
+            return dataclasses.replace(
+                problem,
+                location=Location(str(source), at.line, at.col, loc.field),
+                message=problem.message + f" (at {loc.prefix()})",
+            )
+    return problem
 
 
 def in_kustomization(problem: Problem) -> Problem:
@@ -86,7 +146,7 @@ def in_kustomization(problem: Problem) -> Problem:
     kustomization asks for it (``buildMetadata: [originAnnotations]``); it has no flag for it,
     the user's kustomization is never edited, and a wrapper kustomization of ours around it
     would be a build of a different root than the one reviewed and deployed. Where the user set
-    it, the origin annotation is not read yet (issue 14 item 4.6, left)."""
+    it, ``from_origin`` has moved the finding to the source file first."""
     match = _BUILT.fullmatch(problem.location.source)
     if match is None:
         return problem
