@@ -210,3 +210,25 @@ def test_every_conformance_case_is_proven_or_says_why() -> None:
             assert p.proven or p.differences or (p.kept and not p.annotations), (case, p.namespace)
             proven += p.proven
     assert proven >= 74
+
+
+def test_namespaces_with_the_same_policies_share_a_profile(tmp_path: Path) -> None:
+    for env in ("dev", "prod"):
+        (tmp_path / f"shop-{env}.yaml").write_text(
+            INGRESS_ONLY_ON_API.replace("shop", f"shop-{env}")
+        )
+    run = cli("adopt", str(tmp_path), "-o", "json")
+    assert run.code == 0, run.stderr
+    proposals = json.loads(run.stdout)
+    assert [p["namespace"] for p in proposals] == ["shop-dev", "shop-prod"]
+    for p in proposals:  # proven with the profile in the config and the namespace naming it
+        assert p["proven"] and p["annotations"]["netpol-gitops.io/profiles"] == "shop"
+        assert "netpol-gitops.io/flows" not in p["annotations"]
+        assert p["profile"]["name"] == "shop" and "to: {pods: {app: api}}" in p["profile"]["flows"]
+    text = cli("adopt", str(tmp_path)).stdout
+    assert "shares profile shop (add it to the repo config's spec.profiles" in text
+    # --write puts the flows themselves into each Namespace (the repo config stays yours)
+    assert cli("adopt", str(tmp_path), "--write").code == 0
+    written = (tmp_path / "shop-dev.yaml").read_text()
+    assert "netpol-gitops.io/flows: |" in written and "profiles" not in written
+    assert cli("render", str(tmp_path)).code == 0

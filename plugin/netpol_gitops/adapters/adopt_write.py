@@ -33,6 +33,10 @@ def plan(proposals: list[Proposal], target: Path) -> dict[Path, str]:
     for p in proposals:
         if not (p.proven and p.annotations):
             continue
+        notes = dict(p.annotations)
+        if p.profile is not None:  # the repo config is yours: the flows go into the Namespace
+            del notes[f"{PREFIX}profiles"]
+            notes[f"{PREFIX}flows"] = p.profile[1]
         doc = p.document
         if doc is None and p.namespace_at:
             problems.append(
@@ -55,7 +59,7 @@ def plan(proposals: list[Proposal], target: Path) -> dict[Path, str]:
                     Problem(Location(str(path)), "exists: adopt creates a Namespace file only anew")
                 )
                 continue
-            created[path] = new_namespace(p.namespace, p.annotations)
+            created[path] = new_namespace(p.namespace, notes)
             continue
         path = Path(doc.source)
         if not doc.lined or not path.is_file():
@@ -75,7 +79,7 @@ def plan(proposals: list[Proposal], target: Path) -> dict[Path, str]:
             )
             continue
         edits[path].append(
-            (start, start + len(doc.text), with_annotations(doc.text, PREFIX, p.annotations))
+            (start, start + len(doc.text), with_annotations(doc.text, PREFIX, notes))
         )
     if problems:
         raise NetpolError(problems)

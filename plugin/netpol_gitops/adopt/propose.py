@@ -11,8 +11,9 @@ Pure."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,8 @@ from netpol_gitops.adopt.translate import Flow, Inexpressible, flows_of, flows_y
 from netpol_gitops.analysis.changes import compared
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.reach import Analysis
-from netpol_gitops.errors import NetpolError
+from netpol_gitops.errors import NetpolError, Problem
+from netpol_gitops.generate.flows import parse_flows
 from netpol_gitops.generate.labelled import Standing
 from netpol_gitops.generate.namespaces import is_unmanaged
 from netpol_gitops.generate.render import Rendered, namespace_objects, render
@@ -28,7 +30,9 @@ from netpol_gitops.model.connection import Change
 from netpol_gitops.model.intent import Config
 from netpol_gitops.model.kube import PREFIX as ANNOTATION_PREFIX
 from netpol_gitops.model.kube import object_namespace
+from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document
+from netpol_gitops.yaml.embedded import parse_plain
 from netpol_gitops.yaml.stream import read_documents
 
 MAX_DIFFERENCES = 10  # differing pairs kept per namespace that could not be proven
@@ -53,6 +57,9 @@ class Proposal:
     differences: list[Change] = field(default_factory=list)  # when not proven, the first few
     total_differences: int = 0
     problem: str = ""  # the proposal does not render (a bug of adopt, said rather than hidden)
+    # (name, flows) of a repo-config profile it shares with other namespaces, proven in place
+    # of its flows (its annotations then name the profile)
+    profile: tuple[str, str] | None = None
     # the Namespace manifest to edit: a document of its own (None: there is none, or it is an
     # item of a List, see namespace_at)
     document: Document | None = field(default=None, repr=False, compare=False)
@@ -288,7 +295,76 @@ def propose(docs: list[Document], config: Config) -> list[Proposal]:
         trying = [p for p in trying if p.proven]
         for p in trying:
             p.proven = False
+    _share(result, [p for p in trying if p.proven], written, config)
     return drafts
+
+
+FLOWS = f"{ANNOTATION_PREFIX}flows"
+PROFILES = f"{ANNOTATION_PREFIX}profiles"
+
+
+def _profile_name(namespaces: list[str], taken: set[str]) -> str:
+    """The namespaces' common leading words (``accounts`` for accounts-dev and accounts-prod),
+    else ``shared``; numbered when taken."""
+    words = [ns.split("-") for ns in namespaces]
+    common: list[str] = []
+    for parts in zip(*words, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    base = "-".join(common) or "shared"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def _share(
+    result: Rendered, proven: list[Proposal], written: list[_Written], config: Config
+) -> None:
+    """Namespaces whose proven flows are the same share them as a repo-config profile (its
+    flows are relative to the namespace that names it): proven again with the profile in the
+    config and the namespaces naming it; left as flows when that is not equal."""
+    groups: dict[str, list[Proposal]] = {}
+    for p in proven:
+        if FLOWS in p.annotations and PROFILES not in p.annotations:
+            groups.setdefault(p.annotations[FLOWS], []).append(p)
+    shared = [(text, members) for text, members in groups.items() if len(members) > 1]
+    if not shared:
+        return
+    taken = {name for name, _ in config.profiles}
+    profiles = []
+    before = {p.namespace: dict(p.annotations) for p in proven}
+    for text, members in shared:
+        name = _profile_name([p.namespace for p in members], taken)
+        taken.add(name)
+        problems: list[Problem] = []
+        source = f"<adopt profile {name}>"
+        data = parse_plain(text, Location(source), problems)
+
+        def nowhere(_path: Sequence[str | int], _key: bool = False, at: str = source) -> Location:
+            return Location(at)
+
+        flows = parse_flows(
+            data, nowhere, f"profile {name}", problems, f"{name}-", flavor=config.flavor
+        )
+        if problems:  # a bug of adopt: the flows were proven as annotations
+            continue
+        profiles.append((name, flows))
+        for p in members:
+            del p.annotations[FLOWS]
+            p.annotations[PROFILES] = name
+            p.profile = (name, text)
+    with_profiles = dataclasses.replace(config, profiles=(*config.profiles, *profiles))
+    for p in proven:
+        p.proven = False
+    _prove(result, proven, written, with_profiles)
+    if all(p.proven for p in proven):
+        return
+    for p in proven:  # not equal with the profiles: the flows as they were proven
+        p.annotations, p.profile = before[p.namespace], None
+    _prove(result, proven, written, config)
 
 
 def summary(proposals: Iterable[Proposal]) -> tuple[int, int]:

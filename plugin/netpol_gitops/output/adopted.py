@@ -47,6 +47,14 @@ def to_text(proposals: list[Proposal]) -> str:
                 lines = _value(value)
                 out.append(f"      {key}: {lines[0]}")
                 out += [f"        {line}" for line in lines[1:]]
+            if p.profile is not None:
+                name, flows = p.profile
+                out += [
+                    f"  shares profile {name} (add it to the repo config's spec.profiles; "
+                    "`--write` writes these flows into the Namespace instead):",
+                    f"    {name}:",
+                    *(f"      {line}" for line in flows.rstrip("\n").split("\n")),
+                ]
             if p.replaced:
                 out.append(
                     "  replaces (remove these once the annotations are in; adopt never deletes):"
@@ -69,6 +77,9 @@ def to_json(proposals: list[Proposal]) -> str:
             "connections": p.connections,
             "annotations": p.annotations if p.proven else {},
             "proposed": p.annotations,
+            "profile": (
+                {"name": p.profile[0], "flows": p.profile[1]} if p.profile and p.proven else None
+            ),
             "replaces": [{"policy": r.policy, "location": r.location} for r in p.replaced],
             "keeps": [{"policy": r.policy, "location": r.location, "why": r.why} for r in p.kept],
             "differences": [c.line() for c in p.differences],
