@@ -22,6 +22,7 @@ from netpol_gitops.model.kube import (
     NETWORK_POLICY,
     NS_NAME_LABEL,
     SYSTEM_NAMESPACES,
+    Labels,
     key_text,
     policy_types,
 )
@@ -319,13 +320,29 @@ def _dns(repo: Repo) -> list[Problem]:
     ]
 
 
+def _may_overlap(scoped: Labels, pods: Labels | None) -> bool:
+    """Whether some pod can carry both label sets (no key with two values); None: all pods."""
+    wanted = dict(pods or ())
+    return not any(k in wanted and wanted[k] != v for k, v in scoped)
+
+
 def _admits(
-    other: NamespaceIntent | None, home: str, home_labels: dict[str, str], ingress: bool
+    other: NamespaceIntent | None,
+    home: str,
+    home_labels: dict[str, str],
+    ingress: bool,
+    pods: Labels | None = None,
 ) -> bool:
-    """Whether namespace ``other`` lets traffic from/to ``home`` through its own deny."""
+    """Whether namespace ``other`` lets traffic from/to ``home`` (its ``pods``) through its
+    own deny, namespace-wide or of the pods a default-deny-pods entry picks."""
     if other is None or other.mode is not Mode.ENFORCE:
         return True
-    if not (other.deny.ingress if ingress else other.deny.egress):
+    denied = other.deny.ingress if ingress else other.deny.egress
+    denied = denied or any(
+        (scoped.deny.ingress if ingress else scoped.deny.egress) and _may_overlap(scoped.pods, pods)
+        for scoped in other.deny_pods
+    )
+    if not denied:
         return True
     if ingress and (
         home in other.allow_from_namespaces or any(ns == home for ns, _ in other.allow_from_pods)
@@ -355,7 +372,7 @@ def _half_open(repo: Repo, intents: Mapping[str, NamespaceIntent]) -> list[Probl
                 if end.kind is not EndpointKind.NAMESPACE or end.namespace == intent.name:
                     continue
                 other = intents.get(str(end.namespace))
-                if _admits(other, intent.name, labels, ingress=other_is_dst):
+                if _admits(other, intent.name, labels, ingress=other_is_dst, pods=end.pods):
                     continue
                 assert other is not None  # _admits is True for unmanaged namespaces
                 side = "ingress" if other_is_dst else "egress"

@@ -175,3 +175,28 @@ def test_allow_from_namespaces_with_a_pod_label_is_consent() -> None:
         pod("pay", "api", app="api"),
     ]
     assert "half-open-flow" not in rules_found(stream)
+
+
+def test_a_deny_of_some_pods_makes_a_flow_to_them_half_open() -> None:
+    """`pay` denies ingress only to its api pods (default-deny-pods): a flow to them needs its
+    consent, a flow to its other pods does not."""
+    scoped = "'[{name: api, pods: {app: api}, deny: ingress}]'"
+    other = ns_block("pay", {"default-deny": "none", "default-deny-pods": scoped})
+
+    def flow(app: str) -> str:
+        return (
+            f"'[{{name: to-pay, from: {{pods: {{app: web}}}}, "
+            f"to: {{namespace: pay, pods: {{app: {app}}}}}, ports: [443]}}]'"
+        )
+
+    world = [
+        pod("shop", "web", app="web"),
+        pod("pay", "api", app="api"),
+        pod("pay", "ui", app="ui"),
+    ]
+    assert "half-open-flow" in rules_found(
+        [ns_block("shop", {"flows": flow("api")}), other, *world]
+    )
+    assert "half-open-flow" not in rules_found(
+        [ns_block("shop", {"flows": flow("ui")}), other, *world]
+    )
