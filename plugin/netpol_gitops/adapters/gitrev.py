@@ -5,11 +5,14 @@ reads a folder (the same units, configs, symlink rule and safe kustomize build).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import posixpath
+import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,14 +38,10 @@ class Blobs:
     data: dict[str, bytes] = dataclasses.field(default_factory=dict)
     size: int = 0
 
-    def read(self, blob: git.Blob) -> bytes:
-        found = self.data.get(blob.hexsha)
-        if found is None:
-            found = blob.data_stream.read()
-            if self.size + len(found) <= MAX_BLOB_CACHE:
-                self.data[blob.hexsha] = found
-                self.size += len(found)
-        return found
+    def keep(self, sha: str, data: bytes) -> None:
+        if self.size + len(data) <= MAX_BLOB_CACHE:
+            self.data[sha] = data
+            self.size += len(data)
 
 
 def open_repo(path: str) -> git.Repo:
@@ -88,46 +87,130 @@ def materialised(commit: git.Commit, blobs: Blobs | None = None) -> Iterator[Pat
     from git only the blobs that differ."""
     with tempfile.TemporaryDirectory(prefix="netpol-gitops-rev-", dir=_scratch()) as tmp:
         root = Path(tmp)
-        written = 0
-        for count, item in enumerate(commit.tree.traverse()):
-            if not isinstance(item, git.Tree | git.Blob | git.Submodule):
-                continue
-            name = str(item.path)
-            if count >= MAX_REVISION_ENTRIES:
-                raise NetpolError(
-                    [Problem(Location(name), f"revision passes {MAX_REVISION_ENTRIES} entries")]
-                )
-            if not _safe_parts(name):
-                raise NetpolError(
-                    [Problem(Location(name), "path not allowed in a repository; refused")]
-                )
-            target = root / name
-            # a crafted tree can name one path twice (a symlink, then a folder of that name) or,
-            # on a case-insensitive disk, twice in two cases: nothing is written through a link
-            if os.path.lexists(target) or _under_link(root, name):
-                raise NetpolError(
-                    [
-                        Problem(
-                            Location(name),
-                            "named twice in the tree, or under a symlink; refused (the tree "
-                            "was not made by git add)",
-                        )
-                    ]
-                )
-            if not isinstance(item, git.Blob):  # a folder, or a submodule (not in this repo)
-                _write(name, target.mkdir)
-                continue
-            written += item.size
+        entries = _entries(commit)
+        wanted = _checked(entries)
+        with contextlib.closing(_blob_data(commit.repo, wanted, blobs)) as contents:
+            _write_entries(root, entries, contents)
+        yield root
+
+
+def _checked(entries: list[Entry]) -> list[str]:
+    """The blobs to write, in order, once the tree is within bounds and every path allowed."""
+    written = 0
+    wanted = []
+    for count, (_mode, kind, sha, size, name) in enumerate(entries):
+        if count >= MAX_REVISION_ENTRIES:
+            raise NetpolError(
+                [Problem(Location(name), f"revision passes {MAX_REVISION_ENTRIES} entries")]
+            )
+        if not _safe_parts(name):
+            raise NetpolError(
+                [Problem(Location(name), "path not allowed in a repository; refused")]
+            )
+        if kind == "blob":
+            written += size
             if written > MAX_REVISION_BYTES:
                 raise NetpolError(
                     [Problem(Location(name), f"revision passes {MAX_REVISION_BYTES >> 30} GiB")]
                 )
-            data = blobs.read(item) if blobs is not None else item.data_stream.read()
-            if item.mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
-                _write(name, target.symlink_to, data.decode("utf-8", "surrogateescape"))
+            wanted.append(sha)
+    return wanted
+
+
+def _write_entries(root: Path, entries: list[Entry], contents: Iterator[bytes]) -> None:
+    """Each entry under ``root``, folders before what they hold (blob bytes from ``contents``,
+    in order)."""
+    for mode, kind, _sha, _size, name in entries:
+        target = root / name
+        # a crafted tree can name one path twice (a symlink, then a folder of that name) or,
+        # on a case-insensitive disk, twice in two cases: nothing is written through a link
+        if os.path.lexists(target) or _under_link(root, name):
+            raise NetpolError(
+                [
+                    Problem(
+                        Location(name),
+                        "named twice in the tree, or under a symlink; refused (the tree "
+                        "was not made by git add)",
+                    )
+                ]
+            )
+        if kind != "blob":  # a folder, or a submodule (not in this repo)
+            _write(name, target.mkdir)
+            continue
+        data = next(contents)
+        if mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
+            _write(name, target.symlink_to, data.decode("utf-8", "surrogateescape"))
+            continue
+        _write(name, _create, target, data)
+
+
+Entry = tuple[int, str, str, int, str]  # mode, type, sha, size, path
+
+
+def _entries(commit: git.Commit) -> list[Entry]:
+    """Every entry of the commit's tree, folders before what they hold: one `git ls-tree`
+    (paths as stored, NUL-separated; nothing of the tree is interpreted)."""
+    out: bytes = commit.repo.git.ls_tree(
+        "-r", "-t", "-l", "-z", "--full-tree", commit.hexsha, stdout_as_string=False
+    )
+    entries = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition(b"\t")
+        mode, kind, sha, size = meta.split()
+        entries.append(
+            (
+                int(mode, 8),
+                kind.decode(),
+                sha.decode(),
+                int(size) if size.isdigit() else 0,
+                os.fsdecode(path),
+            )
+        )
+    return entries
+
+
+def _blob_data(
+    repo: git.Repo, shas: list[str], blobs: Blobs | None
+) -> Generator[bytes, None, None]:
+    """The blobs' bytes in order, streamed: from ``blobs`` where it has them, the rest through
+    one `git cat-file --batch` fed by a thread (no round trip per object)."""
+    cache = blobs if blobs is not None else Blobs()
+    missing = [sha for sha in dict.fromkeys(shas) if sha not in cache.data]
+    if not missing:
+        yield from (cache.data[sha] for sha in shas)
+        return
+    proc = repo.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            proc.stdin.write("".join(f"{sha}\n" for sha in missing).encode())
+            proc.stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    pending = set(missing)
+    try:
+        for sha in shas:
+            if sha not in pending:  # cached, or read before (again from git if not kept)
+                found = cache.data.get(sha)
+                yield found if found is not None else repo.odb.stream(bytes.fromhex(sha)).read()
                 continue
-            _write(name, _create, target, data)
-        yield root
+            header = proc.stdout.readline().split()
+            if len(header) != 3 or header[0].decode() != sha or header[1] != b"blob":
+                raise NetpolError([Problem(Location(sha), "git cannot read this blob")])
+            data = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)  # the newline after each object
+            pending.discard(sha)
+            cache.keep(sha, data)
+            yield data
+    finally:  # on every way out, git included: a killed git is no error of ours
+        with contextlib.suppress(Exception):
+            proc.kill()
+        writer.join()
+        with contextlib.suppress(Exception):
+            proc.wait()
 
 
 def _under_link(root: Path, name: str) -> bool:
