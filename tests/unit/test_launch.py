@@ -5,6 +5,7 @@ every other form is left to cli.py."""
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 from pathlib import Path
 
@@ -136,3 +137,13 @@ def test_the_deadline_is_reported_the_same(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.chdir(EXAMPLE)
     both(["argocd", "generate"])
     assert fast(["argocd", "generate"])[0] == 1
+
+
+def test_a_reader_that_goes_away_is_not_an_error_message(tmp_path: Path) -> None:
+    """`render ... | head`: exit 141 as a shell reports SIGPIPE, nothing on stderr (the reader
+    here, `true`, has gone before render writes anything)."""
+    exe = Path(sys.executable).with_name("netpol-gitops")
+    script = f'"{exe}" render "{EXAMPLE}" 2>"{tmp_path}/err" | true; echo ${{PIPESTATUS[0]}}'
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "141"
+    assert (tmp_path / "err").read_text() == ""

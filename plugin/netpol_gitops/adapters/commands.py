@@ -5,6 +5,7 @@ code; output is written only once the work is done, so a failure leaves stdout e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -44,6 +45,10 @@ def failed(exc: Exception | Deadline) -> int:
     if isinstance(exc, Failure):
         _err(f"netpol-gitops: {exc}")
         return exc.exit_code
+    if isinstance(exc, BrokenPipeError):  # the reader went away (`| head`): say nothing more
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 141  # as a shell reports a pipe closed under a writer (128 + SIGPIPE)
     if isinstance(exc, OSError):  # an unreadable or unwritable path the user named
         where = str(exc.filename) if exc.filename else "netpol-gitops"
         return problems([Problem(Location(where), exc.strerror or str(exc))])
