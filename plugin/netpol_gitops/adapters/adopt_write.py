@@ -23,10 +23,18 @@ def _offset(text: str, line: int, col: int) -> int:
     return sum(len(x) for x in lines[:line]) + col
 
 
+def _text(path: Path, texts: dict[Path, str]) -> str:
+    """``path``'s text, read once per plan."""
+    if path not in texts:
+        texts[path] = path.read_text(encoding="utf-8")
+    return texts[path]
+
+
 def plan(proposals: list[Proposal], target: Path) -> dict[Path, str]:
     """File -> its new text, for every proven proposal; raises NetpolError (nothing planned is
     written) when one cannot be written where it belongs."""
     edits: dict[Path, list[tuple[int, int, str]]] = defaultdict(list)
+    texts: dict[Path, str] = {}  # each file read once: checked and edited from that text
     created: dict[Path, str] = {}
     problems: list[Problem] = []
     folder = target if target.is_dir() else target.parent
@@ -71,7 +79,7 @@ def plan(proposals: list[Proposal], target: Path) -> dict[Path, str]:
                 )
             )
             continue
-        text = path.read_text(encoding="utf-8")
+        text = _text(path, texts)
         start = _offset(text, doc.line, doc.col)
         if text[start : start + len(doc.text)] != doc.text:
             problems.append(
@@ -85,7 +93,7 @@ def plan(proposals: list[Proposal], target: Path) -> dict[Path, str]:
         raise NetpolError(problems)
     out = dict(created)
     for path, changes in edits.items():
-        text = path.read_text(encoding="utf-8")
+        text = texts[path]
         for start, end, new in sorted(changes, reverse=True):
             text = text[:start] + new + text[end:]
         out[path] = text

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from netpol_gitops.adapters.files import read_file
 from netpol_gitops.adapters.inputs import configured_units, read_manifests, read_units, repo_root
 from netpol_gitops.adapters.kustomization import kustomization_file
 from netpol_gitops.errors import Failure, NetpolError, Problem, printable
@@ -78,7 +79,8 @@ def checked(path: str, config: str | None) -> list[Problem]:
             found.update(findings(docs, parse_config(config_doc)))
         except NetpolError as exc:
             found.update(exc.problems)
-    return sorted(in_kustomization(from_origin(p, built)) for p in found)
+    origins: dict[Path, list[Document]] = {}  # each origin file read once, whatever the findings
+    return sorted(in_kustomization(from_origin(p, built, origins)) for p in found)
 
 
 _BUILT = re.compile(r"<kustomize build (.+)>")
@@ -88,7 +90,9 @@ ORIGIN = "config.kubernetes.io/origin"
 _ORIGIN_PATH = re.compile(r"^path:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", re.M)
 
 
-def from_origin(problem: Problem, built: dict[str, list[Document]]) -> Problem:
+def from_origin(
+    problem: Problem, built: dict[str, list[Document]], origins: dict[Path, list[Document]]
+) -> Problem:
     """A finding in a kustomize build, located in the source file of the object it is about,
     where the kustomization asks kustomize to say it (``buildMetadata: [originAnnotations]``
     puts ``config.kubernetes.io/origin: path: ...`` on each object): at that object's
@@ -117,10 +121,12 @@ def from_origin(problem: Problem, built: dict[str, list[Document]]) -> Problem:
     where = Path(os.path.realpath(source))
     if not where.is_relative_to(os.path.realpath(repo_root(folder))) or not where.is_file():
         return problem  # kustomize said a place outside the repository: not read
-    try:
-        docs = read_documents([(str(source), where.read_bytes())])
-    except (NetpolError, OSError):
-        return problem
+    if where not in origins:
+        try:  # the bounded reader: a regular file within the input bound, or nothing
+            origins[where] = read_documents([read_file(where, str(source))])
+        except NetpolError:
+            origins[where] = []
+    docs = origins[where]
     name = meta.get("name") if isinstance(meta, dict) else None
     for candidate in docs:
         data = candidate.data()

@@ -5,7 +5,7 @@ ranges merged back where the change is the same on neighbouring ranges."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from netpol_gitops.analysis.reach import Analysis
 from netpol_gitops.model.connection import Change, Connection, ip_peer, ip_span, peer_order
@@ -84,28 +84,42 @@ def changes(base: Iterable[Connection], head: Iterable[Connection]) -> Iterator[
             yield Change(key[0], key[1], before, after)
 
 
-def coalesce(found: Iterable[Change]) -> list[Change]:
-    """The changes with IP ranges merged back: changes alike but for an IP-range end whose
-    ranges meet become one. Sorted by source, then destination (IP ranges by address)."""
-    out: list[Change] = []
-    spans: dict[tuple[bool, str, Conns, Conns], list[tuple[int, int]]] = defaultdict(list)
+Spans = list[tuple[int, int]]
+
+
+def regroup(
+    found: Iterable[Change], name: Callable[[Spans], list[tuple[int, str]]]
+) -> list[Change]:
+    """The changes with the IP-range ends of those alike but for it merged, then named by
+    ``name`` (merged ranges -> (first address, peer) of each change to make). Sorted by
+    source, then destination (IP ranges by address)."""
+    keyed: list[tuple[tuple[object, ...], Change]] = []
+    spans: dict[tuple[bool, str, Conns, Conns, str], Spans] = defaultdict(list)
     for c in found:
         src, dst = ip_span(c.src), ip_span(c.dst)
         if src is not None:
-            spans[(True, c.dst, c.before, c.after)].append(src)
+            spans[(True, c.dst, c.before, c.after, c.info)].append(src)
         elif dst is not None:
-            spans[(False, c.src, c.before, c.after)].append(dst)
+            spans[(False, c.src, c.before, c.after, c.info)].append(dst)
         else:
-            out.append(c)
-    for (ip_is_src, other, before, after), ranges in spans.items():
-        for lo, hi in merge_spans(ranges):
-            peer = ip_peer(lo, hi)
-            out.append(Change(*((peer, other) if ip_is_src else (other, peer)), before, after))
-    out.sort(key=lambda c: (peer_order(c.src), peer_order(c.dst)))
-    return out
+            keyed.append(((peer_order(c.src), peer_order(c.dst)), c))
+    for (ip_is_src, other, before, after, info), ranges in spans.items():
+        for lo, peer in name(merge_spans(ranges)):
+            ip_key = (0, lo, peer)
+            key = (ip_key, peer_order(other)) if ip_is_src else (peer_order(other), ip_key)
+            ends = (peer, other) if ip_is_src else (other, peer)
+            keyed.append((key, Change(*ends, before, after, info)))
+    keyed.sort(key=lambda kc: kc[0])
+    return [c for _, c in keyed]
 
 
-def merge_spans(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def coalesce(found: Iterable[Change]) -> list[Change]:
+    """The changes with IP ranges merged back: changes alike but for an IP-range end whose
+    ranges meet become one."""
+    return regroup(found, lambda ranges: [(lo, ip_peer(lo, hi)) for lo, hi in ranges])
+
+
+def merge_spans(ranges: Spans) -> Spans:
     """Address ranges merged where they meet or overlap."""
     merged: list[tuple[int, int]] = []
     for lo, hi in sorted(ranges):

@@ -5,13 +5,11 @@ other ranges are CIDRs where they are exactly one, else ``first-last``."""
 from __future__ import annotations
 
 import ipaddress
-from collections import defaultdict
 
-from netpol_gitops.analysis.changes import merge_spans
+from netpol_gitops.analysis.changes import Spans, merge_spans, regroup
 from netpol_gitops.analysis.reach import MAX_IP
-from netpol_gitops.model.connection import EXTERNAL, FQDN, Change, ip_span, peer_order
+from netpol_gitops.model.connection import EXTERNAL, FQDN, Change
 from netpol_gitops.model.intent import DEFAULT_PRIVATE_RANGES
-from netpol_gitops.model.portsets import Conns
 
 PRIVATE_V4 = [n for n in DEFAULT_PRIVATE_RANGES if ":" not in n]
 INTERNET = f"internet{EXTERNAL}"
@@ -54,25 +52,10 @@ def folded(changes: list[Change]) -> list[Change]:
     """The changes as a reviewer reads them: those alike but for their IP-range end become one
     change to ``internet`` when their ranges are exactly the public space, else one per range
     (named as a CIDR where it is one). Order: source, then destination (ranges by address)."""
-    keyed: list[tuple[tuple[object, ...], Change]] = []
-    spans: dict[tuple[bool, str, Conns, Conns, str], list[tuple[int, int]]] = defaultdict(list)
-    for c in changes:
-        src, dst = ip_span(c.src), ip_span(c.dst)
-        if src is not None:
-            spans[(True, c.dst, c.before, c.after, c.info)].append(src)
-        elif dst is not None:
-            spans[(False, c.src, c.before, c.after, c.info)].append(dst)
-        else:
-            keyed.append(((peer_order(c.src), peer_order(c.dst)), c))
-    for (ip_is_src, other, before, after, info), found in spans.items():
-        ranges = merge_spans(found)
-        names = (
-            [(0, INTERNET)] if ranges == PUBLIC else [(lo, range_peer(lo, hi)) for lo, hi in ranges]
-        )
-        for lo, name in names:
-            ip_key = (0, lo, name)
-            key = (ip_key, peer_order(other)) if ip_is_src else (peer_order(other), ip_key)
-            ends = (name, other) if ip_is_src else (other, name)
-            keyed.append((key, Change(*ends, before, after, info)))
-    keyed.sort(key=lambda kc: kc[0])
-    return [c for _, c in keyed]
+
+    def named(ranges: Spans) -> list[tuple[int, str]]:
+        if ranges == PUBLIC:
+            return [(0, INTERNET)]
+        return [(lo, range_peer(lo, hi)) for lo, hi in ranges]
+
+    return regroup(changes, named)
