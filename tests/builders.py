@@ -59,3 +59,41 @@ class Repo:
         self.git("add", "-A")
         self.git("commit", "-q", "-m", message, "--allow-empty")
         return self.git("rev-parse", "HEAD")
+
+
+def shop_repo(path: Path) -> Repo:
+    """A repository whose one commit holds namespace shop (web -> api on 8080) and its pods."""
+    r = Repo(path)
+    r.write(".netpol-gitops.yaml", CONFIG)
+    r.write(
+        "apps/shop/ns.yaml",
+        NS.format(name="shop", flows=FLOW.format(name="web-to-api", port="8080")),
+    )
+    r.write("apps/shop/pods.yaml", APPS.format(ns="shop"))
+    r.commit("base")
+    return r
+
+
+SHOP_PODS = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api}}
+spec: {containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}
+"""
+# the team's own policy: api accepts web on 8080; nothing restricts egress
+API_FROM_WEB = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-from-web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 8080}]
+"""

@@ -17,6 +17,7 @@ from netpol_gitops.adopt.propose import propose
 from netpol_gitops.model.intent import Config
 from netpol_gitops.yaml.emit import document_text
 from netpol_gitops.yaml.stream import read_documents
+from tests.builders import API_FROM_WEB, SHOP_PODS
 from tests.e2e.test_diff_conformance import parse_conns, refined
 from tests.helpers import cli, require_shared
 
@@ -85,32 +86,10 @@ def test_real_policy_sets_are_adopted_exactly(corpus: str, tmp_path: Path) -> No
     assert json.loads(again.stdout) == []
 
 
-INGRESS_ONLY_ON_API = """\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop  # the team's namespace
-  labels: {team: shop}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec: {containers: [{name: c, image: x}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: shop, labels: {app: api}}
-spec: {containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: api-from-web, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: api}}
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: 8080}]
-"""
+INGRESS_ONLY_ON_API = (
+    "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop  # the team's namespace\n"
+    "  labels: {team: shop}\n---\n" + SHOP_PODS + "---\n" + API_FROM_WEB
+)
 
 
 def test_write_edits_only_the_namespace_document_and_keeps_comments(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import APPS, CONFIG, FLOW, NS, Repo
+from tests.builders import CONFIG, Repo, shop_repo
 from tests.helpers import cli, require_tool
 
 BASELINE = CONFIG + "  clusterBaseline: true\n"
@@ -16,15 +16,7 @@ BASELINE = CONFIG + "  clusterBaseline: true\n"
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     require_tool("git")
-    r = Repo(tmp_path / "repo")
-    r.write(".netpol-gitops.yaml", CONFIG)
-    r.write(
-        "apps/shop/ns.yaml",
-        NS.format(name="shop", flows=FLOW.format(name="web-to-api", port="8080")),
-    )
-    r.write("apps/shop/pods.yaml", APPS.format(ns="shop"))
-    r.commit("base")
-    return r
+    return shop_repo(tmp_path / "repo")
 
 
 def _diff(repo: Repo, base: str, *extra: str) -> str:

@@ -8,32 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders import API_FROM_WEB as INGRESS_ONLY
+from tests.builders import SHOP_PODS as PODS
 from tests.builders import Repo
 from tests.helpers import change_lines, cli, require_shared, require_tool
-
-PODS = """\
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec: {containers: [{name: c, image: x}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: shop, labels: {app: api}}
-spec: {containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}
-"""
-# the team's own policy: api accepts web on 8080; nothing restricts egress
-INGRESS_ONLY = """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: api-from-web, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: api}}
-  policyTypes: [Ingress]
-  ingress:
-  - from: [{podSelector: {matchLabels: {app: web}}}]
-    ports: [{port: 8080}]
-"""
 
 
 def namespace(deny: str | None) -> str:

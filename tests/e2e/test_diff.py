@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from netpol_gitops.output.report_markdown import COMMENT_LIMIT, MARKER
-from tests.builders import APPS, CONFIG, FLOW, NS, Repo
+from tests.builders import APPS, FLOW, NS, Repo, shop_repo
 from tests.helpers import EXAMPLE, ROOT, change_lines, cli, require_tool
 
 GOLDEN_COMMENT = ROOT / "tests" / "diff-comment.expected.md"
@@ -27,15 +27,7 @@ EXAMPLE_EDITS = {
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     require_tool("git")
-    r = Repo(tmp_path / "repo")
-    r.write(".netpol-gitops.yaml", CONFIG)
-    r.write(
-        "apps/shop/ns.yaml",
-        NS.format(name="shop", flows=FLOW.format(name="web-to-api", port="8080")),
-    )
-    r.write("apps/shop/pods.yaml", APPS.format(ns="shop"))
-    r.commit("base")
-    return r
+    return shop_repo(tmp_path / "repo")
 
 
 def diff(repo: Repo, base: str, *extra: str) -> str:
