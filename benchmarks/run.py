@@ -105,20 +105,22 @@ def stream_dir(n: int) -> Path:
 
 def git_pair(n: int, changed: int = 20) -> tuple[Path, str, str]:
     """A git repo of the plain tree, and a second commit that changes ``changed`` namespaces."""
-    repo = WORK / f"{n}-git"
+    repo = WORK / (f"{n}-git" if changed == 20 else f"{n}-git-{changed}")
     if not (repo / ".git").exists():
         shutil.copytree(tree_without_kustomizations(n), repo, dirs_exist_ok=True)
         git = ["git", "-c", "user.email=b@example.com", "-c", "user.name=b", "-C", str(repo)]
         subprocess.run([*git, "init", "-q"], check=True)
         subprocess.run([*git, "add", "-A"], check=True)
         subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
-        files = sorted(repo.glob("*/namespace.yaml"))[2 : 2 + changed]
-        for f in files:
-            f.write_text(
-                f.read_text()
-                .replace("default-deny: all", "default-deny: ingress")
-                .replace("default-deny: none", "default-deny: all")
+        edited = 0
+        for f in sorted(repo.glob("*/namespace.yaml"))[2:]:
+            text = f.read_text()
+            new = text.replace("default-deny: all", "default-deny: ingress").replace(
+                "default-deny: none", "default-deny: all"
             )
+            if new != text and edited < changed:
+                f.write_text(new)
+                edited += 1
         subprocess.run([*git, "commit", "-q", "-am", "head"], check=True)
     rev = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "HEAD~1", "HEAD"],

@@ -19,13 +19,15 @@ from pathlib import Path
 import git
 from gitdb.exc import BadName, BadObject  # type: ignore[import-untyped]  # no stubs
 
-from netpol_gitops.adapters.inputs import read_units
+from netpol_gitops.adapters.inputs import Planned, read_units
+from netpol_gitops.adapters.kustomization import real
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.review.side import Revision
 from netpol_gitops.yaml.document import Document, Shared
 
 SYMLINK_MODE = 0o120000
+REGULAR_MODES = (0o100644, 0o100755)
 MAX_REVISION_BYTES = 2 << 30  # what one revision may write to the temporary folder
 MAX_REVISION_ENTRIES = 500_000  # files and folders: GitOps repositories hold thousands
 MAX_BLOB_CACHE = 256 << 20  # bytes of blobs one review keeps to write the other revision
@@ -120,11 +122,12 @@ def _checked(entries: list[Entry]) -> list[str]:
 def _write_entries(root: Path, entries: list[Entry], contents: Iterator[bytes]) -> None:
     """Each entry under ``root``, folders before what they hold (blob bytes from ``contents``,
     in order)."""
+    links = False  # no symlink written yet: nothing can be under one
     for mode, kind, _sha, _size, name in entries:
         target = root / name
         # a crafted tree can name one path twice (a symlink, then a folder of that name) or,
         # on a case-insensitive disk, twice in two cases: nothing is written through a link
-        if os.path.lexists(target) or _under_link(root, name):
+        if os.path.lexists(target) or (links and _under_link(root, name)):
             raise NetpolError(
                 [
                     Problem(
@@ -139,6 +142,7 @@ def _write_entries(root: Path, entries: list[Entry], contents: Iterator[bytes]) 
             continue
         data = next(contents)
         if mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
+            links = True
             _write(name, target.symlink_to, data.decode("utf-8", "surrogateescape"))
             continue
         _write(name, _create, target, data)
@@ -248,39 +252,120 @@ def read_revision(
 ) -> Revision:
     """Every manifest under ``paths`` at ``rev``, read as ``render`` reads a folder; ``config``
     (repository-relative) and every ``.netpol-gitops.yaml`` come from the revision's own tree."""
-    commit = resolve(repo, rev)
+    return read_revisions(repo, [rev], paths, config, shared, blobs=blobs)[0]
+
+
+def read_revisions(
+    repo: git.Repo,
+    revs: list[str],
+    paths: list[str],
+    config: str | None = None,
+    shared: Shared | None = None,
+    *,
+    blobs: Blobs | None = None,
+) -> list[Revision]:
+    """``read_revision`` of each of ``revs``, in order, in one scratch folder.
+
+    A revision whose tree holds the same names, folders, modes and symlinks as the one before,
+    and differs only in the content of regular files that no plan read (kustomization files and
+    plugin configs are read by the plan), is written over that one's folder, file by file, and
+    read with its plans: the cost of a review follows the change. Any other is written whole
+    into a folder of its own. Either way the folder holds the revision's tree byte for byte."""
+    out = []
+    with tempfile.TemporaryDirectory(prefix="netpol-gitops-rev-", dir=_scratch()) as tmp:
+        last: tuple[Path, dict[str, Entry], Planned] | None = None
+        for number, rev in enumerate(revs):
+            commit = resolve(repo, rev)
+            entries = _entries(commit)
+            wanted = _checked(entries)
+            edits = (
+                None if last is None else _content_edits(last[1], entries, last[2].read, last[0])
+            )
+            if last is not None and edits is not None:
+                root, planned = last[0], last[2]
+                with contextlib.closing(_blob_data(repo, [e[2] for e in edits], blobs)) as data:
+                    for (_mode, _kind, _sha, _size, name), content in zip(edits, data, strict=True):
+                        (root / name).unlink()
+                        _write(name, _create, root / name, content)
+            else:
+                root, planned = Path(tmp) / str(number), Planned()
+                root.mkdir()
+                with contextlib.closing(_blob_data(repo, wanted, blobs)) as contents:
+                    _write_entries(root, entries, contents)
+            out.append(
+                _read_tree(root, commit, paths, config=config, shared=shared, planned=planned)
+            )
+            last = (root, {e[4]: e for e in entries}, planned)
+    return out
+
+
+def _content_edits(
+    before: dict[str, Entry], entries: list[Entry], read: set[Path], root: Path
+) -> list[Entry] | None:
+    """The entries whose content alone differs from ``before``, or None when the tree's shape
+    differs (a name added or removed, a mode or kind changed, a symlink retargeted) or a file
+    that a plan read changed: then the revision is written and planned afresh."""
+    if len(entries) != len(before):
+        return None
+    edits = []
+    for entry in entries:
+        mode, kind, sha, _size, name = entry
+        was = before.get(name)
+        if was is None or was[0] != mode or was[1] != kind:
+            return None
+        if was[2] == sha or kind == "tree":  # a folder's id changes with what it holds
+            continue
+        if mode not in REGULAR_MODES or real(root / name) in read:
+            return None
+        edits.append(entry)
+    return edits
+
+
+def _read_tree(
+    root: Path,
+    commit: git.Commit,
+    paths: list[str],
+    *,
+    config: str | None,
+    shared: Shared | None,
+    planned: Planned,
+) -> Revision:
+    """The revision written under ``root``, read as ``render`` reads a folder."""
     units: list[tuple[Document | None, list[Document]]] = []
-    with materialised(commit, blobs) as root:
 
-        def label(path: Path) -> str:
-            return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    prefix = f"{root}/"
 
-        config_path = None
-        if config is not None:
-            config_path = root / config
-            if not config_path.is_file():
-                raise NetpolError(
-                    [Problem(Location(config), f"--config: no such file at {commit.hexsha[:7]}")]
-                )
-        for given in paths or ["."]:
-            path = posixpath.normpath(given.strip("/")) if given not in ("", ".") else "."
-            if path != "." and not _safe_parts(path):
-                raise NetpolError(
-                    [Problem(Location(given), "--path must stay inside the repository")]
-                )
-            if not (root / path).exists():
-                continue  # the path does not exist at this revision: no manifests
-            try:
-                units += read_units(
-                    str(root / path),
-                    str(config_path) if config_path else None,
-                    root,
-                    label,
-                    shared,
-                )
-            except NetpolError as exc:  # say which revision: both are read
-                at = f" (at {commit.hexsha[:7]})"
-                raise NetpolError(
-                    [dataclasses.replace(p, message=p.message + at) for p in exc.problems]
-                ) from None
+    def label(path: Path) -> str:
+        text = str(path)
+        if text.startswith(prefix):  # a Path's text is normalised: the common case, cheaply
+            return text[len(prefix) :]
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else text
+
+    config_path = None
+    if config is not None:
+        config_path = root / config
+        if not config_path.is_file():
+            raise NetpolError(
+                [Problem(Location(config), f"--config: no such file at {commit.hexsha[:7]}")]
+            )
+    for given in paths or ["."]:
+        path = posixpath.normpath(given.strip("/")) if given not in ("", ".") else "."
+        if path != "." and not _safe_parts(path):
+            raise NetpolError([Problem(Location(given), "--path must stay inside the repository")])
+        if not (root / path).exists():
+            continue  # the path does not exist at this revision: no manifests
+        try:
+            units += read_units(
+                str(root / path),
+                str(config_path) if config_path else None,
+                root,
+                label,
+                shared,
+                planned=planned,
+            )
+        except NetpolError as exc:  # say which revision: both are read
+            at = f" (at {commit.hexsha[:7]})"
+            raise NetpolError(
+                [dataclasses.replace(p, message=p.message + at) for p in exc.problems]
+            ) from None
     return Revision(commit.hexsha, units)

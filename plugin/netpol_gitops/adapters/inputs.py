@@ -56,6 +56,7 @@ class Scan:
     kustomizations: list[Path] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     charts: list[Problem] = field(default_factory=list)  # Helm charts: not read (see scan)
+    resolved: dict[Path, Path] = field(default_factory=dict)  # file -> its symlinks resolved
 
 
 def _chart(label: str) -> Problem:
@@ -71,8 +72,12 @@ def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
     found = Scan()
     limit = real(limit)
     seen: set[Path] = set()
+    resolved: dict[Path, Path] = {}  # folder as walked -> resolved (from its parent's: one lstat)
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        here = real(Path(dirpath))
+        walked = Path(dirpath)
+        parent = resolved.get(walked.parent)
+        here = parent / walked.name if parent and not walked.is_symlink() else real(walked)
+        resolved[walked] = here
         if here in seen or not here.is_relative_to(limit):
             if not here.is_relative_to(limit):
                 found.problems.append(_outside(label(Path(dirpath))))
@@ -88,13 +93,15 @@ def scan(root: Path, limit: Path, label: Callable[[Path], str] = str) -> Scan:
         if any(name in filenames for name in KUSTOMIZATION_FILES):
             found.kustomizations.append(Path(dirpath))
         for name in sorted(filenames):
-            path = Path(dirpath) / name
             if name.startswith(".") or name in NOT_MANIFESTS or not name.endswith(SUFFIXES):
                 continue
-            if not real(path).is_relative_to(limit):
+            path = Path(dirpath) / name
+            target = real(path) if path.is_symlink() else here / name
+            if not target.is_relative_to(limit):
                 found.problems.append(_outside(label(path)))
                 continue
             found.files.append(path)
+            found.resolved[path] = target
     found.files.sort(key=lambda p: p.relative_to(root).as_posix())
     return found
 
@@ -124,6 +131,29 @@ def nearest_config(directory: Path, root: Path, label: Callable[[Path], str] = s
         if real(here) == root or here.parent == here:
             return None
         here = here.parent
+
+
+def _nearest(
+    folder: Path, root: Path, label: Callable[[Path], str], known: dict[Path, Path | None]
+) -> Path | None:
+    """``nearest_config(folder)``, remembered in ``known`` with the folders above it: a folder
+    inside ``root`` (by name), not a symlink and without a config of its own, has its
+    parent's."""
+    chain, here = [], folder
+    while here not in known:
+        if (
+            here != root
+            and here.is_relative_to(root)
+            and not here.is_symlink()
+            and not os.path.lexists(here / CONFIG_FILE)
+        ):
+            chain.append(here)
+            here = here.parent
+        else:
+            known[here] = nearest_config(here, root, label)
+    for below in chain:
+        known[below] = known[here]
+    return known[here]
 
 
 @dataclass(frozen=True)
@@ -168,7 +198,7 @@ def plan(
             referenced |= reach.kustomizations - {real(directory)}
         if problems:
             raise NetpolError(problems)
-        parts = [(f, False) for f in found.files if real(f) not in consumed]
+        parts = [(f, False) for f in found.files if found.resolved[f] not in consumed]
         parts += [(d, True) for d in found.kustomizations if real(d) not in referenced]
         parts.sort(key=lambda part: part[0].relative_to(path).as_posix())
     # a kustomization that only aggregates folders of kustomizations is built as those, one
@@ -189,9 +219,7 @@ def plan(
     configs: dict[Path, Path | None] = {}  # folder -> its nearest config, looked up once
     for part, built in parts:
         folder = config_of.get(part, part) if built else part.parent
-        if folder not in configs:
-            configs[folder] = nearest_config(folder, root, label)
-        units.setdefault(configs[folder], []).append((part, built))
+        units.setdefault(_nearest(folder, root, label, configs), []).append((part, built))
     return [
         Unit(path, config, members, any(p in config_of for p, _ in members))
         for config, members in units.items()
@@ -317,16 +345,33 @@ def build_kustomization(
     return decode(data, name)
 
 
+@dataclass
+class Planned:
+    """The plans (units, and the kustomization walks they were made with) of each path read,
+    kept so that the next revision of a review can reuse them: adapters.gitrev does so only
+    when the two trees hold the same names, folders, modes and links, and differ only in the
+    content of files no plan read (``read``)."""
+
+    plans: dict[str, tuple[list[Unit], Kustomizations]] = field(default_factory=dict)
+
+    @property
+    def read(self) -> set[Path]:
+        """The files whose content some plan depends on (kustomizations, plugin configs)."""
+        return {f for _, walked in self.plans.values() for f in walked.read}
+
+
 def read_units(
     path: str,
     config: str | None,
     root: Path | None = None,
     label: Callable[[Path], str] = str,
     shared: Shared | None = None,
+    *,
+    planned: Planned | None = None,
 ) -> list[tuple[Document | None, list[Document]]]:
     """(config document, documents) for each unit of PATH (or ``-``): the one config rule of every
     command (--config when given, else the nearest .netpol-gitops.yaml up to the repository root,
-    for each part)."""
+    for each part). ``planned`` keeps each path's plan, and supplies it when it holds one."""
     explicit = read_config(Path(config), config and label(Path(config))) if config else None
     if path == "-":
         return [(explicit, read_documents([("<stdin>", as_text(read_stdin(), "<stdin>"))]))]
@@ -335,9 +380,15 @@ def read_units(
         raise NetpolError([Problem(Location(path), "no such file or directory")])
     top = root or repo_root(target)
     budget = Budget()
-    walked = Kustomizations(top, label)
+    if planned is not None and path in planned.plans:
+        units, walked = planned.plans[path]
+    else:
+        walked = Kustomizations(top, label)
+        units = plan(target, top, label, walked)
+        if planned is not None:
+            planned.plans[path] = (units, walked)
     out: list[tuple[Document | None, list[Document]]] = []
-    for unit in plan(target, top, label, walked):
+    for unit in units:
         docs = read_documents(unit_sources(unit, label, budget, top, walked), shared)
         if unit.split:
             refuse_repeated_ids(docs)

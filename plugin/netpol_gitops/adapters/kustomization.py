@@ -86,6 +86,7 @@ class _Walker:
         self.label = label
         self.nodes: dict[Path, _Node | None] = {}  # None: the folder holds no kustomization
         self.node = _Node()  # the node being read (its entries add to it)
+        self.read: set[Path] = set()  # resolved paths of the files whose content was read
 
     def local(self, base: Path, entry: Any, loc: Location) -> Path | None:
         """The resolved path ``entry`` names relative to ``base``, or None (with a problem)."""
@@ -175,6 +176,7 @@ class _Walker:
 
     def _read_all(self, path: Path) -> list[Document]:
         """Every document of a kustomization or plugin config file, within 1 MiB."""
+        self.read.add(real(path))
         try:
             if path.stat().st_size > MAX_KUSTOMIZATION_BYTES:
                 raise NetpolError(
@@ -293,6 +295,12 @@ class Kustomizations:
             out.problems += node.problems
             stack += sorted(node.children)
         return out
+
+    @property
+    def read(self) -> set[Path]:
+        """The files whose content the walks so far read (kustomizations, plugin configs): what
+        a plan made with these walks depends on, beyond names and folders."""
+        return self._walker.read
 
     def aggregated(self, directory: Path) -> list[Path] | None:
         """The folders the kustomization in ``directory`` only aggregates, in order (each

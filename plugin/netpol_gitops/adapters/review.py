@@ -9,13 +9,13 @@ from pathlib import Path
 import git
 
 from netpol_gitops.adapters.files import write_atomic
-from netpol_gitops.adapters.gitrev import Blobs, open_repo, read_revision, resolve
+from netpol_gitops.adapters.gitrev import Blobs, open_repo, read_revisions, resolve
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import report_json, to_text
 from netpol_gitops.output.report_markdown import SUMMARY_LIMIT, to_markdown
 from netpol_gitops.review.compare import Diff, compare
-from netpol_gitops.review.side import side
+from netpol_gitops.review.side import Dumped, side
 from netpol_gitops.yaml.document import Shared
 
 
@@ -72,8 +72,9 @@ def review(
     config = repo_relative(repo, config_file) if config_file else None
     shared: Shared = {}
     blobs = Blobs()  # the head's unchanged files are not read from git again
-    before = side(read_revision(repo, base, paths, config, shared, blobs=blobs), shared)
-    after = side(read_revision(repo, head, paths, config, shared, blobs=blobs), shared)
+    revisions = read_revisions(repo, [base, head], paths, config, shared, blobs=blobs)
+    texts: Dumped = {}
+    before, after = (side(rev, shared, texts) for rev in revisions)
     blobs.data.clear()
     shared.clear()  # the analyses hold what compare needs; the documents can go
     return compare(before, after)

@@ -88,6 +88,10 @@ class _Read:
     # (kind, namespace, name) of the input objects of a generated kind without the label
     handwritten: dict[tuple[str, str, str], Location] = field(default_factory=dict)
     labelled: list[tuple[Document, list[str | int], dict[str, Any]]] = field(default_factory=list)
+    # reuse each Namespace's intent and policies through its document (Document.memo), keyed
+    # by the config: two revisions of a review share their unchanged files' documents
+    reuse: bool = False
+    origins: dict[int, tuple[Document, tuple[Any, ...]]] = field(default_factory=dict)
 
     def document(self, doc: Document) -> None:
         if doc.kind not in READ_KINDS:
@@ -121,14 +125,7 @@ class _Read:
                     )
                 )
                 return
-            intent = namespace_intent(
-                doc,
-                obj,
-                path,
-                self.config,
-                self.problems,
-                overrides=self.overrides.get(str(name), ()),
-            )
+            intent = self.intent(doc, obj, path, str(name))
             self.namespaces[str(name)] = doc.location(path)
             if intent is not None:
                 self.intents.append(intent)
@@ -138,6 +135,34 @@ class _Read:
             key = (str(kind), object_namespace(obj, self.default_namespace), str(meta.get("name")))
             self.handwritten[key] = doc.location([*path, "metadata", "name"])
 
+    def intent(
+        self, doc: Document, obj: dict[str, Any], path: list[str | int], name: str
+    ) -> NamespaceIntent | None:
+        overrides = self.overrides.get(name, ())
+
+        def make() -> NamespaceIntent | None:
+            return namespace_intent(doc, obj, path, self.config, self.problems, overrides=overrides)
+
+        if not self.reuse or overrides:
+            return make()
+        key = ("intent", tuple(path), self.config)
+        before = len(self.problems)
+        intent: NamespaceIntent | None = doc.memo(key, make)
+        if len(self.problems) != before:  # a problem is reported on every read: not kept
+            doc.forget(key)
+        elif intent is not None:
+            self.origins[id(intent)] = (doc, key)
+        return intent
+
+    def policies(self, intent: NamespaceIntent) -> list[PolicyObject]:
+        """``build(intent)``, reused through the intent's document; callers do not mutate them."""
+        origin = self.origins.get(id(intent))
+        if origin is None:
+            return build(intent, self.config)
+        doc, key = origin
+        made: list[PolicyObject] = doc.memo(("policies", *key), lambda: build(intent, self.config))
+        return made
+
     def generate(self) -> list[PolicyObject]:
         """The policies of every intent (and its cluster baseline when configured); a
         hand-written object of the same kind and name is a problem."""
@@ -145,7 +170,7 @@ class _Read:
         for intent in self.intents:
             made: dict[tuple[str, str], str] = {}  # (kind, name) -> what it is generated from
             flows = {f"Namespace/{intent.name} {f.origin}": f.location for f in intent.flows}
-            for policy in build(intent, self.config):
+            for policy in self.policies(intent):
                 meta, kind = policy["metadata"], policy["kind"]
                 origin = meta["annotations"][SOURCE_ANNOTATION]
                 if (kind, meta["name"]) in made:
@@ -189,12 +214,16 @@ def render(
     config: Config,
     overrides: Mapping[str, Sequence[Setting]] | None = None,
     default_namespace: str = "default",
+    *,
+    reuse: bool = False,
 ) -> Rendered:
     """Read intents from the Namespaces, build their policies, check name clashes.
 
+    With ``reuse``, a Namespace's intent and policies are kept with its document (under the
+    config) and reused when the same document is rendered again under an equal config.
     Raises NetpolError with every problem found; nothing is returned half-done.
     """
-    read = _Read(config, overrides or {}, default_namespace)
+    read = _Read(config, overrides or {}, default_namespace, reuse=reuse)
     for doc in docs:
         read.document(doc)
     generated = read.generate()
@@ -217,6 +246,8 @@ def render_units(
     units: Sequence[tuple[Config, list[Document]]],
     overrides: Mapping[str, Sequence[Setting]] | None = None,
     default_namespace: str = "default",
+    *,
+    reuse: bool = False,
 ) -> Rendered:
     """``render`` of each unit under its own config, as one result: the documents in unit order,
     the generated policies sorted together. Every unit's problems are reported."""
@@ -224,7 +255,7 @@ def render_units(
     problems: list[Problem] = []
     for config, docs in units:
         try:
-            parts.append(render(docs, config, overrides, default_namespace))
+            parts.append(render(docs, config, overrides, default_namespace, reuse=reuse))
         except NetpolError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -52,7 +52,7 @@ class Document:
     lined: bool = True  # False for items of a ResourceList: their files' lines are unknown
     _node: Node | None = field(default=None, repr=False)
     _data: Any = field(default=None, repr=False)
-    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def node(self) -> Node:
         if self._node is None:
@@ -71,6 +71,18 @@ class Document:
         if key not in self._derived:
             self._derived[key] = make(self.text)
         return self._derived[key]
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()``, made once per document and ``key``: what is computed from this document
+        alone (with the rest of ``key``) and kept while the document is (two revisions of a
+        review share their unchanged files' documents)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return self._derived[key]
+
+    def forget(self, key: tuple[Any, ...]) -> None:
+        """Drop what ``memo`` kept under ``key``."""
+        self._derived.pop(key, None)
 
     def forget_nodes(self) -> None:
         """Drop the composed nodes (heavy); a later location composes them again."""
@@ -103,10 +115,14 @@ class Document:
         """Where the field at ``path`` is (its key when ``key``), or its nearest parent."""
         if not self.lined:
             return Location(self.source, 0, 0, field_path(path))
-        node, key_node = locate(self.node(), path)
-        target = key_node if key and key_node is not None else node
-        line, col = self.mark(target.start_mark.line, target.start_mark.column)
-        return Location(self.source, line, col, field_path(path))
+        memo = ("location", tuple(path), key)  # kept: nodes are dropped once read (forget_nodes)
+        found: Location | None = self._derived.get(memo)
+        if found is None:
+            node, key_node = locate(self.node(), path)
+            target = key_node if key and key_node is not None else node
+            line, col = self.mark(target.start_mark.line, target.start_mark.column)
+            found = self._derived[memo] = Location(self.source, line, col, field_path(path))
+        return found
 
     def _yaml_problem(self, exc: YAMLError) -> Problem:
         return yaml_problem(exc, self.source, self.line, self.col)
