@@ -10,12 +10,13 @@ import git
 
 from netpol_gitops.adapters.files import write_atomic
 from netpol_gitops.adapters.gitrev import Blobs, open_repo, read_revisions, resolve
+from netpol_gitops.adapters.heap import fewer_collections
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import report_json, to_text
 from netpol_gitops.output.report_markdown import SUMMARY_LIMIT, to_markdown
 from netpol_gitops.review.compare import Diff, compare
-from netpol_gitops.review.side import Dumped, side
+from netpol_gitops.review.side import side
 from netpol_gitops.yaml.document import Shared
 
 
@@ -72,12 +73,12 @@ def review(
     config = repo_relative(repo, config_file) if config_file else None
     shared: Shared = {}
     blobs = Blobs()  # the head's unchanged files are not read from git again
-    revisions = read_revisions(repo, [base, head], paths, config, shared, blobs=blobs)
-    texts: Dumped = {}
-    before, after = (side(rev, shared, texts) for rev in revisions)
-    blobs.data.clear()
-    shared.clear()  # the analyses hold what compare needs; the documents can go
-    return compare(before, after)
+    with fewer_collections():
+        revisions = read_revisions(repo, [base, head], paths, config, shared, blobs=blobs)
+        before, after = (side(rev, shared) for rev in revisions)
+        blobs.data.clear()
+        shared.clear()  # the analyses hold what compare needs; the documents can go
+        return compare(before, after)
 
 
 def write_reports(diff: Diff, folder: str, limit: int) -> None:

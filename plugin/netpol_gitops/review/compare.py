@@ -7,6 +7,7 @@ import difflib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from netpol_gitops.analysis.changes import coalesce, compared, touched, with_info
 from netpol_gitops.analysis.documents import topology_of
@@ -16,6 +17,7 @@ from netpol_gitops.errors import printable
 from netpol_gitops.generate.render import Rendered
 from netpol_gitops.model.connection import Change, Connection
 from netpol_gitops.model.kube import key_of
+from netpol_gitops.yaml.emit import dump_objects
 
 DIRECTIONS = {"all": {"ingress", "egress"}, "ingress": {"ingress"}, "egress": {"egress"}}
 MAX_OPENS = 20  # connections listed per policy labelled as generated that is not generated
@@ -64,7 +66,9 @@ class Side:
     # reach of input + generated policies: connections are made when iterated (they can run
     # to millions), never held
     analysis: Analysis
-    policies: dict[str, str]  # namespace/name -> the generated object's YAML
+    # namespace/name -> the generated object (one object when a review reuses an unchanged
+    # namespace's: generate.render's ``reuse``; dumped only where two differ)
+    policies: dict[str, dict[str, Any]]
     not_generated: list[NotGenerated] = field(default_factory=list)
     inputs: dict[str, InputPolicy] = field(default_factory=dict)  # namespace/name ->
     # namespace -> (how many, the first few) connections hand-written NetworkPolicies allow
@@ -234,13 +238,23 @@ def compare(base: Side, head: Side) -> Diff:
     diff.inputs = _edits(base.inputs, head.inputs)
     diff.policies_added = sorted(set(head.policies) - set(base.policies))
     diff.policies_removed = sorted(set(base.policies) - set(head.policies))
+    texts: dict[tuple[str, str], str] = {}
+
+    def text(side: Side, key: str) -> str:
+        if (side.sha, key) not in texts:
+            found = side.policies.get(key)
+            texts[side.sha, key] = "" if found is None else dump_objects([found])
+        return texts[side.sha, key]
+
     diff.policies_changed = sorted(
-        k for k in set(base.policies) & set(head.policies) if base.policies[k] != head.policies[k]
+        k
+        for k in set(base.policies) & set(head.policies)
+        if base.policies[k] is not head.policies[k] and text(base, k) != text(head, k)
     )
     for key in [*diff.policies_added, *diff.policies_removed, *diff.policies_changed]:
         lines = difflib.unified_diff(
-            base.policies.get(key, "").splitlines(keepends=True),
-            head.policies.get(key, "").splitlines(keepends=True),
+            text(base, key).splitlines(keepends=True),
+            text(head, key).splitlines(keepends=True),
             fromfile=printable(f"a/{key}"),
             tofile=printable(f"b/{key}"),
         )

@@ -20,7 +20,6 @@ from netpol_gitops.model.intent import Mode, NamespaceIntent
 from netpol_gitops.model.kube import key_of
 from netpol_gitops.review.compare import DIRECTIONS, InputPolicy, Side, not_generated
 from netpol_gitops.yaml.document import Document, Shared
-from netpol_gitops.yaml.emit import dump_objects
 
 
 @dataclass(frozen=True)
@@ -87,22 +86,10 @@ def _locator(doc: Document, path: list[str | int]) -> Callable[[], str]:
     return lambda: doc.location([*path, "metadata", "name"]).prefix()
 
 
-Dumped = dict[int, tuple[dict[str, Any], str]]  # id -> (generated policy, its YAML)
-
-
-def _dumped(policy: dict[str, Any], texts: Dumped) -> str:
-    """The policy's YAML, made once per object (revisions reuse unchanged namespaces' policies:
-    generate.render's ``reuse``)."""
-    kept = texts.get(id(policy))
-    if kept is None or kept[0] is not policy:
-        kept = texts[id(policy)] = (policy, dump_objects([policy]))
-    return kept[1]
-
-
-def side(rev: Revision, shared: Shared | None = None, texts: Dumped | None = None) -> Side:
+def side(rev: Revision, shared: Shared | None = None) -> Side:
     """One revision rendered (each unit under its own config) and analysed; ``shared`` lets
-    revisions share unchanged files' documents (with their parsed workloads, intents and
-    policies), and ``texts`` the generated policies' YAML."""
+    revisions share unchanged files' documents (with their parsed workloads, and their
+    Namespaces' intents and generated policies: the very objects)."""
     units = [(parse_config(cfg), docs) for cfg, docs in rev.units]
     result = render_units(units, reuse=shared is not None)
     intents = {i.name: i for i in result.intents}
@@ -134,8 +121,7 @@ def side(rev: Revision, shared: Shared | None = None, texts: Dumped | None = Non
             text = json.dumps(x.obj, sort_keys=True, default=str)
             selects = (x.namespace, x.name) in selecting
             inputs[x.key] = InputPolicy(text, x.location.prefix, selects, current=True)
-    texts = {} if texts is None else texts
-    policies = {key_of(p): _dumped(p, texts) for p in result.generated}
+    policies = {key_of(p): p for p in result.generated}
     # policies labelled as generated that are not: the analysis above has what the deliveries
     # apply (the generated policies); these are listed apart, with what they open as written
     breaks = blocked_by_generated(topo, result.generated, analysis)
