@@ -26,12 +26,11 @@ from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.expansion import MAX_ALIASES, MAX_DEPTH, checked_expansion, too_deep
+from netpol_gitops.yaml.fastsplit import fast_split
 from netpol_gitops.yaml.locate import refusal, yaml_problem
 
 
-def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
-    text: str | bytes, source: str, *, objects: bool = True
-) -> list[Document]:
+def split_stream(text: str | bytes, source: str, *, objects: bool = True) -> list[Document]:
     """Split a YAML stream into documents with one C-parser pass.
 
     ``text`` may be bytes only when they are ASCII (the parser's marks count characters).
@@ -42,6 +41,18 @@ def split_stream(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
     them expanded (``alias_expansion``). Empty documents are dropped; with ``objects``, a
     document that is not a mapping is an error.
     """
+    if objects:
+        plain = fast_split(text, source)
+        if plain is not None:
+            return plain
+    return split_events(text, source, objects=objects)
+
+
+def split_events(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for speed
+    text: str | bytes, source: str, *, objects: bool = True
+) -> list[Document]:
+    """``split_stream`` by the parser's events, whatever the stream holds (yaml.fastsplit
+    splits the plain ones without them, and must agree with this)."""
     docs: list[Document] = []
     problems: list[Problem] = []
     try:
