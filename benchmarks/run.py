@@ -212,17 +212,23 @@ def variants(n: int, with_plain_reach: bool) -> list[Variant]:
                 input_mb=s_mb,
             )
         )
-    if n in (100, 1000, 3000):
-        repo, base, head = git_pair(n)
-        out.append(
-            Variant(
-                "diff (20 namespaces changed)",
-                [EXE, "diff", "--repo", str(repo), "--base", base, "--head", head],
-                "libyaml load+dump",
-                input_mb=s_mb,
+    if n in (100, 1000, 3000, 5000):
+        # issue 17: the cost of a PR against one libyaml load of one revision
+        for changed in (1, 20):
+            repo, base, head = git_pair(n, changed)
+            out.append(
+                Variant(
+                    diff_row(changed),
+                    [EXE, "diff", "--repo", str(repo), "--base", base, "--head", head],
+                    "libyaml load",
+                    input_mb=s_mb,
+                )
             )
-        )
     return out
+
+
+def diff_row(changed: int) -> str:
+    return f"diff ({changed} namespace{'s' if changed > 1 else ''} changed)"
 
 
 def startup_variants() -> list[Variant]:
@@ -451,6 +457,8 @@ def main() -> None:
             "argocd generate (tree)",
             "argocd generate (stream)",
             "reach --generate",
+            diff_row(1),
+            diff_row(20),
         }
         vs = chosen(
             [v for v in variants(args.big, with_plain_reach=False) if v.name in keep], args.only
