@@ -67,6 +67,9 @@ def spans(src: str, block: Block, dropped: Iterable[str], added: Iterable[Pair])
     (no destination of which is in it but for a dropped one), as runs of the block; no piece
     is empty (no pieces: no connection)."""
     at, peers = block.at, block.peers
+    if not peers:  # nothing shared (an isolated egress): its own pairs alone
+        own = sorted(added, key=_first)
+        return Spans(src, block, [(0, 0, own)] if own else [])
     drop = {at[p] for p in dropped}
     before: dict[int, list[Pair]] = {pos: [] for pos in drop}  # pairs put before block[pos]
     for pair in added:
