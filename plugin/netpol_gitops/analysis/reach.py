@@ -11,7 +11,9 @@ Each direction of a class decides its peers in two parts: ``explicit``, the peer
 rule selects by name or label (what the rules select, never every pair), and a ``default`` for
 every other peer, decided by the rules that match every pod (``namespaces: {}``, a peer-less
 NetworkPolicy rule) alone. A connection is the source's egress decision for the destination
-AND the destination's ingress decision for the source.
+AND the destination's ingress decision for the source. A source's fanout is made as runs of a
+sorted block that the sources alike share and the pairs its own policies change (fanout.py):
+never pair by pair.
 
 A DNS name that a CiliumNetworkPolicy allows (``toFQDNs``, flavor cilium) is an external peer
 of its own, ``name[FQDN]``, never an IP range (its addresses are not in the manifests): every
