@@ -511,13 +511,13 @@ def reach(
       netpol-gitops reach cluster-dump.yaml --focus my-app/backend -o md
     """
     from netpol_gitops.adapters.pipeline import analysis, focused  # noqa: PLC0415
-    from netpol_gitops.output.connections import RENDERERS, fanout_lines, txt_lines  # noqa: PLC0415
+    from netpol_gitops.output.connections import RENDERERS, span_lines, txt_lines  # noqa: PLC0415
 
     analysed = analysis(path, config, generate=generate)  # every problem before any output
     for warning in analysed.topo.warnings:  # what the analysis skipped (nodes, domainNames)
         typer.echo(warning.line(), err=True)
     if output is ReachOutput.txt and not focus:  # streamed: can run to millions of lines
-        sys.stdout.writelines(fanout_lines(analysed.iter_fanouts()))
+        sys.stdout.writelines(span_lines(analysed.iter_spans()))
         return
     conns = analysed.iter_connections()
     if focus:

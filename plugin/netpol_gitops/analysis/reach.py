@@ -11,7 +11,9 @@ Each direction of a class decides its peers in two parts: ``explicit``, the peer
 rule selects by name or label (what the rules select, never every pair), and a ``default`` for
 every other peer, decided by the rules that match every pod (``namespaces: {}``, a peer-less
 NetworkPolicy rule) alone. A connection is the source's egress decision for the destination
-AND the destination's ingress decision for the source.
+AND the destination's ingress decision for the source. A source's fanout is made as runs of a
+sorted block that the sources alike share and the pairs its own policies change (fanout.py):
+never pair by pair.
 
 A DNS name that a CiliumNetworkPolicy allows (``toFQDNs``, flavor cilium) is an external peer
 of its own, ``name[FQDN]``, never an IP range (its addresses are not in the manifests): every
@@ -24,12 +26,12 @@ from __future__ import annotations
 
 import functools
 import itertools
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from netpol_gitops.analysis.cluster import ADMIN, BASELINE, TierRule, ordered
+from netpol_gitops.analysis.fanout import EMPTY, Block, Blocks, Spans, changes, spans
 from netpol_gitops.analysis.model import Peer, Policy, Rule, Selector, Workload
 from netpol_gitops.analysis.stack import NO_TIERS, Tiers, covers, decide, tiers_of
 from netpol_gitops.analysis.topology import Topology
@@ -45,8 +47,10 @@ Rules = list[tuple[str, Rule]]  # (the policy's namespace, one of its rules)
 # refinement, on which their external peers compare
 Cuts = tuple[frozenset[int], frozenset[int], frozenset[str]]
 Ports = tuple[tuple[str, int, str], ...]  # a class's named container ports
-ROW_CACHE = 256  # rows kept for reuse by classes alike (see _class_row)
+ROW_CACHE = 256  # rows kept for reuse by classes alike (see _class_delta)
+BLOCK_CACHE = 16  # sorted base rows kept by iter_spans (each the size of a row)
 Admitted = dict[int, dict[int, Conns]]  # src class -> dst class -> what dst's ingress admits
+_NO_ROW: dict[int, Conns] = {}  # the base of a row made whole by its own peers (never changed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,6 @@ def _blocks(per_class: Iterable[Rules | None]) -> list[tuple[tuple[int, int], ..
         for p in r.peers or ()
         if p.block is not None
     ]
-
-
-_first = operator.itemgetter(0)  # a pair's destination: the order of a source's fanout
 
 
 def _in_block(peer: Peer, lo: int, hi: int) -> bool:
@@ -151,7 +152,7 @@ class Analysis:
         self._sigs: dict[int, dict[int, int]] = {}  # id(Tiers) -> peer class -> rule bits
         self._decisions: dict[tuple[int, int, Conns | None, Ports], Conns] = {}
         self._rows: dict[tuple[int, bool, tuple[int, ...]], dict[int, Conns]] = {}
-        # the row of an open-egress source under NetworkPolicy alone, but for what it names
+        # the row of an open-egress source under NetworkPolicy alone, but for what names it
         self._open_row: tuple[dict[Ports, list[tuple[int, Conns]]], dict[int, Conns]] | None = None
         # namespaces with workloads, indexed by label: a matchLabels selector intersects sets
         self._by_label: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -352,8 +353,38 @@ class Analysis:
         within: frozenset[int] | None = None,
     ) -> dict[int, Conns]:
         """dst class -> connections allowed from class ``s`` (non-empty only), among the
-        classes ``within`` when given (``open_in`` must then hold only those). Rows are made
-        one source at a time: open egress to open ingress is quadratic, and never held whole."""
+        classes ``within`` when given (``open_in`` must then hold only those): the row that
+        _class_delta describes, made whole (a source's fanout never makes it)."""
+        base, changed = self._class_delta(s, self._open_base(open_in), into, within)
+        row = {d: c for d, c in base.items() if within is None or d in within}
+        for d, conns in changed.items():
+            if conns:
+                row[d] = conns
+            else:
+                row.pop(d, None)
+        return row
+
+    def _open_base(self, open_in: dict[Ports, list[tuple[int, Conns]]]) -> dict[int, Conns]:
+        """The row of an open-egress source under NetworkPolicy alone, but for the
+        destinations that name it: every open ingress."""
+        known = self._open_row
+        if known is None or known[0] is not open_in:
+            known = self._open_row = (open_in, {d: ALL for m in open_in.values() for d, _ in m})
+        return known[1]
+
+    def _class_delta(
+        self,
+        s: int,
+        open_base: dict[int, Conns],
+        into: Admitted,
+        within: frozenset[int] | None = None,
+    ) -> tuple[dict[int, Conns], dict[int, Conns]]:
+        """(base, changed): class ``s``'s row is the row ``base`` (shared by the classes alike,
+        never to be changed; with ``within``, only its classes ``within`` count) with the
+        classes of ``changed`` set to its connections (NONE: removed), the peers its own and
+        its peers' NetworkPolicies name (``open_base``: see _open_base, of the classes
+        ``within`` when given). Work follows the peers named, one source at a time: open
+        egress to open ingress is quadratic, and never made pair by pair."""
         cls, tiers = self.classes[s], self._tiers[s][1]
         named = {} if cls.egress is None else self._targets(cls.egress)
         admitted = into.get(s, {})
@@ -361,7 +392,9 @@ class Analysis:
             named = {d: c for d, c in named.items() if d in within}
             admitted = {d: c for d, c in admitted.items() if d in within}
         if not tiers and not self._tiered_in:  # NetworkPolicy alone
-            return self._np_row(cls.egress is None, named, open_in, admitted)
+            if cls.egress is None:  # what admits it is isolated: none of open_base
+                return open_base, admitted
+            return _NO_ROW, self._np_row(named, admitted)
         open_out = cls.egress is None
         # what decides a row, but for the peers this class's NetworkPolicies name: its egress
         # tiers, whether its egress is isolated, and which ingress tier rules select it
@@ -375,15 +408,11 @@ class Analysis:
             if len(self._rows) >= ROW_CACHE:
                 self._rows.clear()
             base = self._rows[key] = self._base_row(s)
-        row = dict(base) if within is None else {d: c for d, c in base.items() if d in within}
+        changed = {}
         for d in {*named, *admitted}:
             out = self._egress(s, d, named)
-            conns = out & self._ingress(d, s, admitted) if out else NONE
-            if conns:
-                row[d] = conns
-            else:
-                row.pop(d, None)
-        return row
+            changed[d] = out & self._ingress(d, s, admitted) if out else NONE
+        return base, changed
 
     def _base_row(self, s: int) -> dict[int, Conns]:
         """The row of class ``s`` as if its own and its peers' NetworkPolicies named no peer
@@ -398,21 +427,9 @@ class Analysis:
                     row[d] = conns
         return row
 
-    def _np_row(
-        self,
-        open_out: bool,
-        named: dict[int, Conns],
-        open_in: dict[Ports, list[tuple[int, Conns]]],
-        admitted: dict[int, Conns],
-    ) -> dict[int, Conns]:
-        """A row under NetworkPolicy alone (no cluster policy anywhere)."""
-        if open_out:
-            known = self._open_row
-            if known is None or known[0] is not open_in:  # one per iter_fanouts: copied per source
-                known = self._open_row = (open_in, {d: ALL for m in open_in.values() for d, _ in m})
-            row = dict(known[1])
-            row.update(admitted)
-            return row
+    def _np_row(self, named: dict[int, Conns], admitted: dict[int, Conns]) -> dict[int, Conns]:
+        """The row of an isolated-egress source under NetworkPolicy alone (no cluster policy
+        anywhere)."""
         row = {}
         for d, out in named.items():
             conns = out if self.classes[d].ingress is None else out & admitted.get(d, NONE)
@@ -474,6 +491,17 @@ class Analysis:
         With ``only``, just the connections with an end in one of those namespaces (IP ranges
         are in none), at a cost that follows them: what a change to those namespaces can
         alter, and nothing else."""
+        for found in self.iter_spans(cuts, only):
+            yield Fanout(found.src, found.pairs())
+
+    def iter_spans(
+        self, cuts: Cuts | None = None, only: frozenset[str] | None = None
+    ) -> Iterator[Spans]:
+        """The fanouts of iter_fanouts (the same sources, with the same arguments), each as runs
+        of a sorted block of destinations that sources alike share, and the pairs its own
+        policies change (see fanout.py): the work per source follows those pairs, not its
+        output. One source at a time; blocks are few (one per distinct base row, a bounded
+        number kept)."""
         open_in, into = self._ingress_index()
         keep: frozenset[int] | None = None
         open_kept = open_in
@@ -483,34 +511,40 @@ class Analysis:
                 ports: [(d, c) for d, c in members if d in keep]
                 for ports, members in open_in.items()
             }
+        open_all = {d: ALL for m in open_in.values() for d, _ in m}
+        open_some = {d: ALL for m in open_kept.values() for d, _ in m}
+
+        peers = [[w.peer for w in c.members] for c in self.classes]
+        blocks = Blocks(peers, BLOCK_CACHE)
 
         @functools.lru_cache(maxsize=16)  # a class's members are mostly neighbours in order
-        def row_of(i: int) -> dict[int, Conns]:
+        def row_of(i: int) -> tuple[Block, dict[int, Conns]]:
             if keep is None or i in keep:
-                return self._class_row(i, open_in, into)
-            return self._class_row(i, open_kept, into, keep)
+                base, changed = self._class_delta(i, open_all, into)
+                return blocks.of(base), changed
+            base, changed = self._class_delta(i, open_some, into, keep)
+            return blocks.of(base, keep), changed
 
         ext_in, ext_out = self._external(cuts or self.cuts(), keep)
-        by_src: dict[str, list[tuple[int, Workload]]] = {}
+        by_src: dict[str, tuple[int, Workload] | None] = {}
         for i, cls in enumerate(self.classes):
             for w in cls.members:
-                by_src[w.peer] = [(i, w)]
+                by_src[w.peer] = (i, w)
         for ip in ext_in:
-            by_src.setdefault(ip, [])
-        peers = [[w.peer for w in c.members] for c in self.classes]
+            by_src.setdefault(ip, None)
         for src in sorted(by_src):
-            found: list[tuple[str, Conns]] = []
-            for i, w in by_src[src]:
-                for d, conns in row_of(i).items():
-                    if d == i:  # its own class: every member but itself
-                        found += [(x.peer, conns) for x in self.classes[d].members if x is not w]
-                    else:  # one pair per destination: this loop is the size of the output
-                        found += zip(peers[d], itertools.repeat(conns))
-                found += ext_out.get(i, ())
-            found += [(p, conns) for i, conns in ext_in.get(src, ()) for p in peers[i]]
-            if found or keep is None:
-                found.sort(key=_first)
-                yield Fanout(src, found)
+            at = by_src[src]
+            if at is None:  # an IP range: what admits it
+                block = EMPTY
+                dropped: list[str] = []
+                added = [(p, conns) for i, conns in ext_in.get(src, ()) for p in peers[i]]
+            else:
+                block, changed = row_of(at[0])
+                dropped, added = changes(src, at[0], block, changed, peers)
+                added += ext_out.get(at[0], ())
+            found = spans(src, block, dropped, added)
+            if found.pieces or keep is None:
+                yield found
 
     def iter_connections(
         self, cuts: Cuts | None = None, only: frozenset[str] | None = None

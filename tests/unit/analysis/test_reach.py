@@ -14,7 +14,7 @@ from netpol_gitops.adapters.inputs import read_manifests
 from netpol_gitops.analysis.documents import topology, topology_of
 from netpol_gitops.analysis.reach import Analysis, analyse, iter_analyse
 from netpol_gitops.model.portsets import ALL, Conns
-from netpol_gitops.output.connections import fanout_lines, txt_lines
+from netpol_gitops.output.connections import fanout_lines, span_lines, txt_lines
 from tests.helpers import EXAMPLE, cli, require_shared
 
 
@@ -247,8 +247,10 @@ def test_conformance(case: str, group: str) -> None:
     assert sorted(expected - got) == [] and sorted(got - expected) == []
     streamed = list(txt_lines(iter_analyse(topo)))
     assert streamed == [c.line() + "\n" for c in connections]
-    fast = "".join(fanout_lines(Analysis(topo).iter_fanouts()))  # the path of `reach` -o txt
+    fast = "".join(fanout_lines(Analysis(topo).iter_fanouts()))
     assert fast == "".join(streamed)
+    shared = "".join(span_lines(Analysis(topo).iter_spans()))  # the path of `reach` -o txt
+    assert shared == fast
 
 
 POD_LABELS = st.dictionaries(

@@ -12,17 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netpol_gitops.adapters.inputs import read_manifests
-from netpol_gitops.analysis.cluster import compile_cluster_policy, ordered
+from netpol_gitops.analysis.cluster import compile_cluster_policy
 from netpol_gitops.analysis.documents import topology, topology_of
-from netpol_gitops.analysis.model import Peer, Selector, Workload
 from netpol_gitops.analysis.objects import Malformed
 from netpol_gitops.analysis.reach import Analysis, analyse
-from netpol_gitops.analysis.stack import covers, decide
-from netpol_gitops.analysis.topology import Topology
-from netpol_gitops.model.kube import NS_NAME_LABEL
 from netpol_gitops.model.portsets import Conns
 from netpol_gitops.yaml.stream import read_documents
 from tests.helpers import SHARED, require_shared
+from tests.unit.analysis.pairwise import pair_by_pair
 from tests.unit.analysis.test_reach import ns, pod, policy
 
 V1 = "policy.networking.k8s.io/v1alpha1"
@@ -392,71 +389,6 @@ NPS = st.lists(
 )
 
 
-def _oracle(topo: Topology) -> dict[tuple[str, str], Conns]:
-    """Every workload pair decided on its own, straight from the records: no classes, caches
-    or shared rows (the tier order itself, ``decide``, is pinned by the cases above and the
-    conformance suites)."""
-    admin = ordered(topo.cluster_policies, "Admin")
-    base = ordered(topo.cluster_policies, "Baseline")
-
-    def selects(peer: Peer, w: Workload) -> bool:
-        if peer.block is not None:
-            return False
-        nss = topo.namespace_labels(w.namespace)
-        return (peer.namespaces is None or peer.namespaces.matches(nss)) and (
-            peer.pods is None or peer.pods.matches(dict(w.labels))
-        )
-
-    def side(subject: Workload, peer: Workload, direction: str, dst: Workload) -> Conns:
-        labels, nss = dict(subject.labels), topo.namespace_labels(subject.namespace)
-
-        def matched(policies: list[Any]) -> list[tuple[str, Conns]]:
-            return [
-                (r.action, covers(r, dst.ports))
-                for p in policies
-                if p.selects(nss, labels)
-                for r in getattr(p, direction)
-                if r.everyone or any(selects(x, peer) for x in r.peers)
-            ]
-
-        nps = [
-            p
-            for p in topo.policies
-            if p.namespace == subject.namespace
-            and p.selector.matches(labels)
-            and getattr(p, direction) is not None
-        ]
-        np = None
-        if nps:
-            np = Conns()
-            for p in nps:
-                for rule in getattr(p, direction):
-                    if rule.peers is None or any(
-                        selects(
-                            x
-                            if x.namespaces is not None or x.block is not None
-                            else Peer(
-                                x.pods,
-                                Selector.parse({"matchLabels": {NS_NAME_LABEL: p.namespace}}),
-                            ),
-                            peer,
-                        )
-                        for x in rule.peers
-                    ):
-                        np = np | rule.conns(dst.ports)
-        return decide(matched(admin), np, matched(base))
-
-    out = {}
-    for s in topo.workloads:
-        for d in topo.workloads:
-            if s is d:
-                continue
-            conns = side(s, d, "egress", d) & side(d, s, "ingress", d)
-            if conns:
-                out[(s.peer, d.peer)] = conns
-    return out
-
-
 @settings(max_examples=120, deadline=None)
 @given(CLUSTER, NPS)
 def test_the_analysis_agrees_with_a_pair_by_pair_oracle(cluster: list[Any], nps: list[Any]) -> None:
@@ -468,4 +400,4 @@ def test_the_analysis_agrees_with_a_pair_by_pair_oracle(cluster: list[Any], nps:
     objs = [*world, *nps, *(_cnp(i, *c) for i, c in enumerate(cluster))]
     topo = topology(objs)
     got = {(c.src, c.dst): c.conns for c in analyse(topo) if "[External]" not in c.line()}
-    assert got == _oracle(topo)
+    assert got == pair_by_pair(topo)
