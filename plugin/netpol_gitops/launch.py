@@ -3,12 +3,23 @@
 more than the work on a one-namespace app. Those commands and `render` are parsed here without
 typer when their arguments take one of their plain forms; anything else (usage errors, --help,
 every other command) goes to cli.py, which stays the one definition of the command line.
-tests/unit/test_launch.py runs both on the same arguments and requires the same output."""
+tests/unit/test_launch.py runs both on the same arguments and requires the same output.
+
+`--help` (and the usage without arguments, which prints the help) is printed from helptext.py,
+typer's own output pre-rendered at the width it uses when stdout is no terminal (78 columns of
+text), in the cases where typer would print exactly that; tests/unit/test_helptext.py
+regenerates it from typer and requires the same bytes."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+
+TYPE_CHECKING = False  # typing's, without importing typing and collections at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+PROG = "netpol-gitops"  # the console script: click names the program after it in the usage line
 
 
 def _render(args: list[str]) -> Callable[[], int] | None:
@@ -66,7 +77,55 @@ def fast(argv: list[str]) -> Callable[[], int] | None:
     return None
 
 
+def help_for(argv: list[str]) -> tuple[str, bool] | None:
+    """What typer prints for ``argv`` when it asks for help: the text, and whether typer shows
+    it as a usage error (on stderr, exit 2: the program or a group named without a command).
+    None for any other argv, and when typer would wrap its help at another width or name the
+    program otherwise: typer decides then."""
+    from netpol_gitops.helptext import GROUPS, TEXTS  # noqa: PLC0415
+
+    path = tuple(argv)
+    if path[-1:] == ("--help",) and path[:-1] in TEXTS:
+        found = TEXTS[path[:-1]], False
+    elif path in GROUPS:
+        found = TEXTS[path], True
+    else:
+        return None
+    return found if _columns() >= 80 and _program() == PROG else None
+
+
+def _columns() -> int:
+    """The columns shutil.get_terminal_size() reports, without importing shutil: COLUMNS when
+    it is a positive number, else stdout's terminal, else 80. Click wraps help text at
+    min(columns, 80) - 2: the pre-rendered texts hold for 80 columns and more."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            stdout = sys.__stdout__  # None (no stdout at all): AttributeError, as in shutil
+            columns = os.get_terminal_size(stdout.fileno()).columns or 80  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns
+
+
+def _program() -> str | None:
+    """The program name click gives the usage line when it is the script's file name (not
+    ``python -m ...``); None otherwise."""
+    main = sys.modules.get("__main__")
+    if getattr(main, "__package__", None) in (None, ""):
+        return os.path.basename(sys.argv[0])  # noqa: PTH119 - click's own call; no pathlib here
+    return None
+
+
 def main() -> None:
+    shown = help_for(sys.argv[1:])
+    if shown is not None:
+        text, usage = shown
+        (sys.stderr if usage else sys.stdout).write(text)
+        sys.exit(2 if usage else 0)
     run = fast(sys.argv[1:])
     if run is None:
         from netpol_gitops.cli import main as full  # noqa: PLC0415
