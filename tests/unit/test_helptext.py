@@ -113,7 +113,7 @@ def console_script(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def forms() -> list[list[str]]:
     asks = [[*path, "--help"] for path in helptext.TEXTS]
-    return asks + [list(path) for path in helptext.GROUPS]
+    return asks + [list(path) for path in sorted(helptext.GROUPS)]  # one order in every worker
 
 
 @pytest.mark.usefixtures("console_script")
