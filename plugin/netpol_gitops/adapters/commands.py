@@ -8,12 +8,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netpol_gitops.errors import Deadline, Failure, NetpolError, Problem
 from netpol_gitops.model.location import Location
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 DEBUG = {"on": False}  # --debug: tracebacks of internal errors
 
@@ -21,7 +23,7 @@ DEBUG = {"on": False}  # --debug: tracebacks of internal errors
 def prepare() -> None:
     """Before any command: the C parser present (exit 3 without it), and a PATH that never
     finds a program in the working directory (git and kustomize)."""
-    from netpol_gitops.adapters.kustomize_build import trusted_path  # noqa: PLC0415
+    from netpol_gitops.adapters.search_path import trusted_path  # noqa: PLC0415
     from netpol_gitops.yaml.document import c_parser_in_use  # noqa: PLC0415
 
     if not c_parser_in_use():  # pragma: no cover - install-specific
@@ -53,6 +55,8 @@ def failed(exc: Exception | Deadline) -> int:
         where = str(exc.filename) if exc.filename else "netpol-gitops"
         return problems([Problem(Location(where), exc.strerror or str(exc))])
     if DEBUG["on"]:
+        import traceback  # noqa: PLC0415 - start-up: only a bug pays for it
+
         traceback.print_exception(exc)
     _err(
         f"netpol-gitops: internal error: {type(exc).__name__}: {exc} "

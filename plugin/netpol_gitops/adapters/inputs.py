@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netpol_gitops.adapters.files import Budget, as_text, decode, read_file, read_stdin
 from netpol_gitops.adapters.kustomization import (
@@ -17,7 +17,6 @@ from netpol_gitops.adapters.kustomization import (
     kustomization_file,
     real,
 )
-from netpol_gitops.adapters.kustomize_build import build, kill_running
 from netpol_gitops.adapters.progress import progress
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.generate.config import parse_config
@@ -25,6 +24,9 @@ from netpol_gitops.model.intent import Config
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document, Shared
 from netpol_gitops.yaml.stream import read_documents
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 CONFIG_FILE = ".netpol-gitops.yaml"
 NOT_MANIFESTS = frozenset({*KUSTOMIZATION_FILES, CONFIG_FILE, "Kptfile"})
@@ -308,6 +310,11 @@ def unit_sources(
             else:
                 yield read_file(part, label(part), budget)
         return
+    # start-up: the threads and the process machinery only for a folder with kustomizations
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from netpol_gitops.adapters.kustomize_build import kill_running  # noqa: PLC0415
+
     workers = min(os.cpu_count() or 1, 4)
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
@@ -338,6 +345,8 @@ def build_kustomization(
     walked: Kustomizations | None = None,
 ) -> str:
     """The safe build of ``directory`` (kustomize_build), as text."""
+    from netpol_gitops.adapters.kustomize_build import build  # noqa: PLC0415 - start-up
+
     name = f"<kustomize build {label(directory)}>"
     data = build(directory, root or repo_root(directory), label, walked=walked)
     if budget is not None:

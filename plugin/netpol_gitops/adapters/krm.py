@@ -41,6 +41,8 @@ from netpol_gitops.yaml.stream import read_documents, split_stream
 
 @dataclass
 class KrmResult:
+    """What the function writes: the ResourceList, stderr lines and the exit code."""
+
     chunks: Callable[[], Iterable[str]]  # the output ResourceList, in pieces to write
     stderr: list[str] = field(default_factory=list)
     exit_code: int = 0
@@ -138,6 +140,8 @@ def _sources(config: Config, cwd: Path) -> list[Document]:
 
 @dataclass(frozen=True)
 class _Outcome:
+    """The pipeline's result over the items: what to drop, what to add, what to report."""
+
     dropped: set[int]  # indexes of items not echoed: generated policies of an earlier run
     generated: list[PolicyObject]
     problems: list[Problem]

@@ -51,6 +51,8 @@ class TierRule:
 
 @dataclass(frozen=True)
 class ClusterPolicy:
+    """A cluster-scoped policy of the Admin or Baseline tier: subject, priority, rules."""
+
     kind: str
     name: str
     tier: str  # Admin or Baseline

@@ -14,6 +14,8 @@ Port = tuple[str, int, str]  # (name, containerPort, protocol)
 
 @dataclass(frozen=True)
 class Workload:
+    """A workload's pods: namespace, name, kind, pod labels and container ports."""
+
     namespace: str
     name: str
     kind: str
@@ -64,6 +66,8 @@ class Selector:
 
 @dataclass(frozen=True)
 class Peer:
+    """One peer of a rule: pods and/or namespaces by selector, an IP block or a DNS name."""
+
     pods: Selector | None = None
     namespaces: Selector | None = None
     block: tuple[tuple[int, int], ...] | None = None  # IPv4 intervals of cidr minus except
@@ -72,6 +76,8 @@ class Peer:
 
 @dataclass(frozen=True)
 class PortRule:
+    """One port of a rule: protocol, a number or a name (None: all), an optional end."""
+
     protocol: str
     port: int | str | None
     end_port: int | None
@@ -79,6 +85,8 @@ class PortRule:
 
 @dataclass(frozen=True)
 class Rule:
+    """One ingress or egress rule of a policy: its peers and its ports."""
+
     peers: tuple[Peer, ...] | None  # None: every peer (from/to empty or missing)
     ports: tuple[PortRule, ...] | None  # None: every port and protocol
 
@@ -124,6 +132,8 @@ IPV4_END = 1 << 32
 
 @dataclass(frozen=True)
 class Policy:
+    """A NetworkPolicy as the analysis reads it: the pods it selects and its rules."""
+
     namespace: str
     name: str
     selector: Selector

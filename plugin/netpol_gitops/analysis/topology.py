@@ -47,6 +47,8 @@ def _compiled(obj: dict[str, Any]) -> Policy:
 
 @dataclass
 class Topology:
+    """What the analysis reads from the input: workloads, namespace labels and policies."""
+
     workloads: list[Workload] = field(default_factory=list)
     namespaces: dict[str, dict[str, str]] = field(default_factory=dict)
     policies: list[Policy] = field(default_factory=list)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netpol_gitops.analysis.cluster import ClusterPolicy
 from netpol_gitops.analysis.model import Selector, Workload
 from netpol_gitops.analysis.objects import Malformed, compile_policy
-from netpol_gitops.analysis.overrides import Override, tier_denials
 from netpol_gitops.errors import Problem, did_you_mean
 from netpol_gitops.generate.labelled import Labelled
 from netpol_gitops.generate.namespaces import is_unmanaged
@@ -29,9 +28,14 @@ from netpol_gitops.model.kube import (
 from netpol_gitops.model.location import Location
 from netpol_gitops.model.severity import Severity
 
+if TYPE_CHECKING:  # the cluster tiers' analysis: imported by the rules that use it (start-up: krm)
+    from netpol_gitops.analysis.overrides import Override
+
 
 @dataclass(frozen=True)
 class CheckRule:
+    """A rule id of `check`, its severity and what it finds."""
+
     id: str
     severity: Severity
     summary: str
@@ -115,6 +119,8 @@ RULES = {
 
 @dataclass(frozen=True)
 class HandWritten:
+    """A NetworkPolicy of the input (not generated), where it is written."""
+
     namespace: str
     name: str
     spec: dict[str, Any]
@@ -223,6 +229,8 @@ def not_generated(policies: Iterable[Labelled]) -> list[Problem]:
 def _default_deny(
     repo: Repo, intents: Mapping[str, NamespaceIntent], specs: Mapping[str, list[dict[str, Any]]]
 ) -> list[Problem]:
+    from netpol_gitops.analysis.overrides import tier_denials  # noqa: PLC0415 - start-up: krm
+
     found = []
     for name, loc in sorted(repo.namespaces.items()):
         if name in SYSTEM_NAMESPACES:

@@ -12,7 +12,6 @@ other allow.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,6 +50,8 @@ def policy_name(prefix: str, base: str) -> str:
     full = prefix + base
     if len(full) <= MAX_NAME:
         return full
+    import hashlib  # noqa: PLC0415 - start-up: only a name past 63 characters pays for it
+
     digest = hashlib.sha256(full.encode()).hexdigest()[:8]
     return full[: MAX_NAME - 9].rstrip("-.") + "-" + digest
 

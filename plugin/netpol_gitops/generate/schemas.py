@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ _BASE = "https://netpol-gitops.io/schemas/"
 
 
 def _schema_dir() -> Path:
-    packaged = Path(str(resources.files("netpol_gitops"))) / "schemas"
+    packaged = Path(__file__).parent.parent / "schemas"  # the package's folder, as resources.files
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[3] / "schemas"  # a source checkout

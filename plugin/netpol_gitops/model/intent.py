@@ -92,6 +92,8 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class Flow:
+    """One allowed connection a namespace asks for: from one end to the other on these ports."""
+
     name: str
     src: Endpoint
     dst: Endpoint
@@ -118,6 +120,8 @@ class ScopedDeny:
 
 @dataclass(frozen=True)
 class DnsConfig:
+    """Where the cluster DNS runs (repo config ``dns``): what allow-dns opens egress to."""
+
     namespace: str = "kube-system"
     pods: Labels = (("k8s-app", "kube-dns"),)
     ports: tuple[PortSpec, ...] = (PortSpec("UDP", 53), PortSpec("TCP", 53))

@@ -49,6 +49,8 @@ class Span:
 
 @dataclass(frozen=True)
 class ResourceList:
+    """A ResourceList's layout: its items and functionConfig as spans of the text."""
+
     text: str | bytes  # bytes only when ASCII: marks count characters
     items: list[Span]
     dash_col: int  # the column of the items' "-" (every entry of a block sequence shares it)

@@ -4,7 +4,6 @@ matter are composed to nodes (which carry line and column), the rest pass throug
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -151,6 +150,8 @@ def split_events(  # noqa: PLR0912, PLR0915 - one event loop, kept flat for spee
 
 
 def _digest(text: str | bytes) -> bytes:
+    import hashlib  # noqa: PLC0415 - start-up: only a diff (shared documents) pays for it
+
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     return hashlib.blake2b(data, digest_size=20).digest()
 
