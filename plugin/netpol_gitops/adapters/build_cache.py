@@ -42,7 +42,7 @@ MAX_ENTRY_BYTES = MAX_INPUT_BYTES  # what the reader takes back
 
 _chosen: dict[str, str] = {}  # "dir": the --build-cache option (wins over the environment)
 _lock = threading.Lock()
-_size: dict[str, int] = {}  # "total": bytes in the folder, counted at the first write of a run
+_size: dict[Path, int] = {}  # bytes in each folder, counted at its first write of a run
 
 
 def configure(directory: str | None) -> None:
@@ -210,16 +210,16 @@ def _entries(folder: Path) -> list[tuple[float, int, str]]:
 def _prune(folder: Path, added: int) -> None:
     """Past the bound, the entries used least recently go (down to nine tenths of it)."""
     with _lock:
-        if "total" not in _size:
-            _size["total"] = sum(size for _, size, _ in _entries(folder))
+        if folder not in _size:
+            _size[folder] = sum(size for _, size, _ in _entries(folder))
         else:
-            _size["total"] += added
+            _size[folder] += added
         bound = max_bytes()
-        if _size["total"] <= bound:
+        if _size[folder] <= bound:
             return
         for _, size, path in sorted(_entries(folder)):
-            if _size["total"] <= bound * 9 // 10:
+            if _size[folder] <= bound * 9 // 10:
                 break
             with contextlib.suppress(OSError):
                 Path(path).unlink()
-                _size["total"] -= size
+                _size[folder] -= size
