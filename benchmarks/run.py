@@ -434,7 +434,7 @@ def _pair(repo: Path, tree: Path, changed: int) -> tuple[Path, str, str]:
     return repo, rev[0], rev[1]
 
 
-def kustomization_diff_rows(n: int, rounds: int) -> list[str]:
+def kustomization_diff_rows(n: int, rounds: int, only: str = "") -> list[str]:
     """`diff` of a repository of kustomizations (one per namespace, a root that lists them: the
     corpus' --tree layout) with one namespace changed: without the build cache, with an empty
     one, and warm (the cache a run on the base filled, copied afresh each round: the copy is
@@ -511,6 +511,7 @@ def kustomization_diff_rows(n: int, rounds: int) -> list[str]:
             input_mb=mb,
         ),
     ]
+    vs = chosen(vs, only)
     return rows(n, vs, measure(vs, rounds))
 
 
@@ -577,7 +578,7 @@ def main() -> None:
     for n in (int(f) for f in args.flows.split(",") if f):
         table += flows_rows(n, args.rounds)
     if args.kustomization_diff:
-        table += kustomization_diff_rows(args.kustomization_diff, args.rounds)
+        table += kustomization_diff_rows(args.kustomization_diff, args.rounds, args.only)
     text = "\n".join(table) + "\n"
     print(text)
     if args.write:

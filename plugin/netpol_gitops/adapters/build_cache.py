@@ -23,13 +23,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
-from netpol_gitops.adapters.files import MAX_INPUT_BYTES, read_bytes
+from netpol_gitops.adapters.files import MAX_INPUT_BYTES
 from netpol_gitops.adapters.kustomization import KUSTOMIZATION_FILES, Closure, real
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
@@ -75,48 +75,58 @@ def refuse_inside(repo: Path) -> None:
         )
 
 
-def key(  # noqa: PLR0917 - the build's own arguments, passed through from build()
-    directory: Path,
-    repo_root: Path,
-    found: Closure,
-    command: list[str],
-    version: bytes,
-    label: Callable[[Path], str] = str,
+def key(
+    directory: Path, repo_root: Path, found: Closure, command: list[str], version: bytes
 ) -> str | None:
     """The key of the build of ``directory`` (its walk: ``found``), or None when what it reads
     cannot be known exactly (see the module's text)."""
     if found.linked:
         return None
-    root = real(repo_root)
+    top = str(real(repo_root))
+    prefix = top.rstrip(os.sep) + os.sep
     digest = hashlib.sha256()
 
     def put(data: bytes) -> None:
         digest.update(len(data).to_bytes(8, "big"))
         digest.update(data)
 
-    def rel(path: Path) -> bytes:
-        return os.fsencode(path.relative_to(root).as_posix())
+    def rel(path: Path) -> str:
+        # the walk keeps resolved paths inside the repository (it refuses any other)
+        text = str(path)
+        return "." if text == top else text.removeprefix(prefix)
 
     put(FORMAT)
     put(version)
     put("\0".join(command).encode())
-    put(rel(real(directory)))
-    for folder in sorted(found.kustomizations):
+    put(os.fsencode(rel(real(directory))))
+    for folder in sorted(found.kustomizations, key=rel):
         present = [n for n in KUSTOMIZATION_FILES if os.path.lexists(folder / n)]
         if any((folder / n).is_symlink() for n in present):
             return None
-        put(rel(folder))
+        put(os.fsencode(rel(folder)))
         put("\0".join(present).encode())
-    for path in sorted(found.files, key=rel):
-        try:
-            data = read_bytes(path, label(path))
-        except NetpolError:
+    for name, path in sorted((rel(p), p) for p in found.files):
+        data = _read(path, MAX_INPUT_BYTES)
+        if data is None:
             return None
-        if len(data) > MAX_INPUT_BYTES:
-            return None
-        put(rel(path))
+        put(os.fsencode(name))
         put(data)
     return digest.hexdigest()
+
+
+def _read(path: Path, bound: int) -> bytes | None:
+    """A regular file's bytes, read into a buffer of its size (a buffer of ``bound`` costs more
+    than reading a small file), or None: not a regular file, past ``bound``, unreadable, or
+    grown while read."""
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > bound:
+                return None
+            data = f.read(info.st_size + 1)
+    except OSError:
+        return None
+    return data if len(data) == info.st_size else None
 
 
 def _path(folder: Path, entry: str) -> Path:
@@ -146,10 +156,9 @@ def lookup(entry: str) -> bytes | None:
     path = _path(folder, entry)
     if not path.exists():
         return None
-    try:
-        data = read_bytes(path, str(path))
-    except NetpolError as exc:
-        _note(f"{path}: {exc.problems[0].message}; built again")
+    data = _read(path, MAX_ENTRY_BYTES + 4096)  # the body and its header
+    if data is None:
+        _note(f"{path} cannot be read as a regular file within the bounds; built again")
         return None
     head, sep, body = data.partition(b"\n\n")
     if sep and head + sep == _header(entry, body):

@@ -205,9 +205,7 @@ def _cache_key(
     version = tool_version(argv[0])
     if version is None:
         return None
-    return build_cache.key(
-        directory, repo_root, found, [Path(argv[0]).name, *argv[1:-1]], version, label
-    )
+    return build_cache.key(directory, repo_root, found, [Path(argv[0]).name, *argv[1:-1]], version)
 
 
 _VERSIONS: dict[str, bytes | None] = {}

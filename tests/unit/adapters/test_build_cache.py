@@ -148,7 +148,7 @@ def test_an_entry_that_is_not_a_regular_file_is_a_miss(
     (cache / "ab").mkdir(parents=True)
     os.mkfifo(cache / "ab" / entry)  # reading it must not wait for a writer
     assert build_cache.lookup(entry) is None
-    assert "not a regular file" in capsys.readouterr().err
+    assert "cannot be read as a regular file" in capsys.readouterr().err
 
 
 def test_a_folder_that_cannot_be_written_is_said_never_an_error(
