@@ -400,7 +400,7 @@ def flows_rows(n: int, rounds: int) -> list[str]:
 
 
 # ---------------------------------------------- issue 17: a repository of kustomizations (kcache)
-KDIFF_PLAIN = "diff, plain YAML tree (1 namespace changed)"
+KDIFF_PLAIN = "diff: plain YAML tree (1 namespace changed)"
 
 
 def _pair(repo: Path, tree: Path, changed: int) -> tuple[Path, str, str]:
@@ -473,7 +473,7 @@ def kustomization_diff_rows(n: int, rounds: int, only: str = "") -> list[str]:
             input_mb=mb,
         ),
         Variant(
-            "diff, kustomizations, warm (cache filled on the base)",
+            "diff: kustomization repo; warm (cache filled on the base)",
             [
                 "sh",
                 "-c",
@@ -489,7 +489,7 @@ def kustomization_diff_rows(n: int, rounds: int, only: str = "") -> list[str]:
             input_mb=mb,
         ),
         Variant(
-            "diff, kustomizations, cold (empty cache)",
+            "diff: kustomization repo; cold (empty cache)",
             [
                 "sh",
                 "-c",
@@ -503,9 +503,9 @@ def kustomization_diff_rows(n: int, rounds: int, only: str = "") -> list[str]:
             KDIFF_PLAIN,
             input_mb=mb,
         ),
-        Variant("diff, kustomizations, cold (no cache)", kdiff, KDIFF_PLAIN, input_mb=mb),
+        Variant("diff: kustomization repo; cold (no cache)", kdiff, KDIFF_PLAIN, input_mb=mb),
         Variant(
-            "render, kustomizations, cold (no cache)",
+            "render: kustomization repo; cold (no cache)",
             [EXE, "render", str(tree)],
             KDIFF_PLAIN,
             input_mb=mb,
