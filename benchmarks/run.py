@@ -407,6 +407,122 @@ def flows_rows(n: int, rounds: int) -> list[str]:
     return rows(n, vs, measure(vs, rounds))
 
 
+# ---------------------------------------------- issue 17: a repository of kustomizations (kcache)
+KDIFF_PLAIN = "diff: plain YAML tree (1 namespace changed)"
+
+
+def _pair(repo: Path, tree: Path, changed: int) -> tuple[Path, str, str]:
+    """A git repo of ``tree`` and a second commit that changes ``changed`` namespaces (as
+    git_pair changes them)."""
+    if not (repo / ".git").exists():
+        shutil.copytree(
+            tree, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".translated")
+        )
+        git = ["git", "-c", "user.email=b@example.com", "-c", "user.name=b", "-C", str(repo)]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+        left = changed
+        for f in sorted(repo.glob("*/namespace.yaml"))[2:]:
+            old = f.read_text()
+            new = old.replace("default-deny: all", "default-deny: ingress").replace(
+                "default-deny: none", "default-deny: all"
+            )
+            left -= new != old
+            f.write_text(new)
+            if not left:
+                break
+        subprocess.run([*git, "commit", "-q", "-am", "head"], check=True)
+    rev = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD~1", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return repo, rev[0], rev[1]
+
+
+def kustomization_diff_rows(n: int, rounds: int, only: str = "") -> list[str]:
+    """`diff` of a repository of kustomizations (one per namespace, a root that lists them: the
+    corpus' --tree layout) with one namespace changed: without the build cache, with an empty
+    one, and warm (the cache a run on the base filled, copied afresh each round: the copy is
+    in the time), against `diff` of the same content as a plain YAML tree; and the cold render
+    of the tree."""
+    tree = corpus(n, "--tree")
+    plain, p_base, p_head = _pair(WORK / f"{n}-kcache-plain-git", tree_without_kustomizations(n), 1)
+    kust, k_base, k_head = _pair(WORK / f"{n}-kcache-kust-git", tree, 1)
+    mb = (corpus(n) / "stream.yaml").stat().st_size / 1e6
+    filled = WORK / f"{n}-kcache-filled"
+    if not filled.exists():  # a run on the base: every root of the base built and kept
+        subprocess.run(
+            [
+                EXE,
+                "diff",
+                "--repo",
+                str(kust),
+                "--base",
+                k_base,
+                "--head",
+                k_base,
+                "--build-cache",
+                str(filled),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    warm = WORK / f"{n}-kcache-warm"
+    empty = WORK / f"{n}-kcache-empty"
+    kdiff = [EXE, "diff", "--repo", str(kust), "--base", k_base, "--head", k_head]
+    vs = [
+        Variant(
+            KDIFF_PLAIN,
+            [EXE, "diff", "--repo", str(plain), "--base", p_base, "--head", p_head],
+            "",
+            input_mb=mb,
+        ),
+        Variant(
+            "diff: kustomization repo; warm (cache filled on the base)",
+            [
+                "sh",
+                "-c",
+                'rm -rf "$1" && cp -r "$2" "$1" && shift 2 && exec "$@"',
+                "sh",
+                str(warm),
+                str(filled),
+                *kdiff,
+                "--build-cache",
+                str(warm),
+            ],
+            KDIFF_PLAIN,
+            input_mb=mb,
+        ),
+        Variant(
+            "diff: kustomization repo; cold (empty cache)",
+            [
+                "sh",
+                "-c",
+                'rm -rf "$1" && shift && exec "$@"',
+                "sh",
+                str(empty),
+                *kdiff,
+                "--build-cache",
+                str(empty),
+            ],
+            KDIFF_PLAIN,
+            input_mb=mb,
+        ),
+        Variant("diff: kustomization repo; cold (no cache)", kdiff, KDIFF_PLAIN, input_mb=mb),
+        Variant(
+            "render: kustomization repo; cold (no cache)",
+            [EXE, "render", str(tree)],
+            KDIFF_PLAIN,
+            input_mb=mb,
+        ),
+    ]
+    vs = chosen(vs, only)
+    return rows(n, vs, measure(vs, rounds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000")
@@ -422,6 +538,9 @@ def main() -> None:
         "--only", default="", help="comma-separated path names (e.g. render,krm); default all"
     )
     parser.add_argument("--write", action="store_true")
+    parser.add_argument(
+        "--kustomization-diff", type=int, default=0, help="N: diff of a kustomization repo (kcache)"
+    )
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     script = Path(EXE)
@@ -468,6 +587,8 @@ def main() -> None:
         table += kustomize_rows(args.kustomize, max(1, args.rounds - 2))
     for n in (int(f) for f in args.flows.split(",") if f):
         table += flows_rows(n, args.rounds)
+    if args.kustomization_diff:
+        table += kustomization_diff_rows(args.kustomization_diff, args.rounds, args.only)
     text = "\n".join(table) + "\n"
     print(text)
     if args.write:

@@ -112,6 +112,29 @@ ConfigOpt = Annotated[
         "nearest .netpol-gitops.yaml from its folder up to the repository root.",
     ),
 ]
+# the build cache (issue 17): render, check, reach and diff build kustomizations
+BuildCacheOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--build-cache",
+        metavar="DIR",
+        envvar="NETPOL_GITOPS_BUILD_CACHE",
+        show_envvar=True,
+        help="Keep each built kustomization in DIR, keyed by kustomize's version and every file "
+        "the build reads: an unchanged one is not built again. DIR must be outside the "
+        "repository being read.",
+    ),
+]
+
+
+def _build_cache(directory: str | None, repo: str | None = None) -> None:
+    from netpol_gitops.adapters import build_cache  # noqa: PLC0415
+
+    build_cache.configure(directory)
+    if repo is not None:  # diff: the work tree the revisions come from
+        from netpol_gitops.adapters.inputs import repo_root  # noqa: PLC0415
+
+        build_cache.refuse_inside(repo_root(Path(repo)))
 
 
 @app.command()
@@ -124,6 +147,7 @@ def render(
     only_generated: Annotated[
         bool, typer.Option("--only-generated", help="Print only the generated NetworkPolicies.")
     ] = False,
+    build_cache: BuildCacheOpt = None,
 ) -> None:
     """Print the input objects unchanged, in their order, then the generated NetworkPolicies
     sorted by namespace and name.
@@ -136,6 +160,7 @@ def render(
 
       netpol-gitops render overlays/prod/ --only-generated -o json
     """
+    _build_cache(build_cache)
     commands.render(path, config, output is Output.json, only_generated)
 
 
@@ -252,6 +277,7 @@ def diff(
             "and report.txt there.",
         ),
     ] = None,
+    build_cache: BuildCacheOpt = None,
 ) -> None:
     """What a change does to the network: protection per namespace, connections opened and
     closed, and the generated policies' YAML diff, between two revisions.
@@ -268,6 +294,7 @@ def diff(
     from netpol_gitops.output.report import report_json, to_text  # noqa: PLC0415
     from netpol_gitops.output.report_markdown import to_markdown  # noqa: PLC0415
 
+    _build_cache(build_cache, repo)
     result = review(repo, base, head, path or [], config)
     if report_dir:
         write_reports(result, report_dir, limit)
@@ -371,6 +398,7 @@ def check(
         Level,
         typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity exists."),
     ] = Level.error,
+    build_cache: BuildCacheOpt = None,
 ) -> None:
     """Findings a platform team gates merges on, each with a rule id, severity and location.
 
@@ -395,6 +423,7 @@ def check(
     from netpol_gitops.model.severity import Severity  # noqa: PLC0415
     from netpol_gitops.output.problems import RENDERERS  # noqa: PLC0415
 
+    _build_cache(build_cache)
     found = checked(path, config)
     sys.stdout.write(RENDERERS[output_format.value](found))
     if fail_on is not Level.never and at_or_above(found, Severity(fail_on.value)):
@@ -498,6 +527,7 @@ def reach(
             "nothing.",
         ),
     ] = None,
+    build_cache: BuildCacheOpt = None,
 ) -> None:
     """Who can reach whom: every allowed connection between workloads (Pod, Deployment,
     StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, CronJob) and external IP
@@ -513,6 +543,7 @@ def reach(
     from netpol_gitops.adapters.pipeline import analysis, focused  # noqa: PLC0415
     from netpol_gitops.output.connections import RENDERERS, span_lines, txt_lines  # noqa: PLC0415
 
+    _build_cache(build_cache)
     analysed = analysis(path, config, generate=generate)  # every problem before any output
     for warning in analysed.topo.warnings:  # what the analysis skipped (nodes, domainNames)
         typer.echo(warning.line(), err=True)

@@ -115,6 +115,12 @@ class Runner:
             "inputs.base || github.event.pull_request.base.sha": lambda: (
                 self.inputs["base"] or self.base
             ),
+            "inputs.build-cache == 'true' && format('{0}/netpol-gitops-build-cache', runner.temp)"
+            " || ''": lambda: (
+                str(self.temp / "netpol-gitops-build-cache")
+                if self.inputs["build-cache"] == "true"
+                else ""
+            ),
         }
         if expression in known:
             return known[expression]()
@@ -131,6 +137,7 @@ class Runner:
                 self.inputs["comment"] == "true"
             ),
             "inputs.sarif == 'true'": lambda: self.inputs["sarif"] == "true",
+            "inputs.build-cache == 'true'": lambda: self.inputs["build-cache"] == "true",
             "inputs.fail-on == 'unprotected' && steps.diff.outputs.regressions != ''": lambda: (
                 self.inputs["fail-on"] == "unprotected"
                 and self.value("steps.diff.outputs.regressions") != ""
@@ -253,6 +260,7 @@ def test_the_action_runs_no_code_from_the_pull_request(
             "python-version": "3.12",
             "token": TOKEN,
             "comment-author": "github-actions[bot]",
+            "build-cache": "true",
         },
         base=base,
     )

@@ -23,6 +23,7 @@ from netpol_gitops.generate.config import parse_config
 from netpol_gitops.model.intent import Config
 from netpol_gitops.model.location import Location
 from netpol_gitops.yaml.document import Document, Shared
+from netpol_gitops.yaml.ident import object_id
 from netpol_gitops.yaml.stream import read_documents
 
 if TYPE_CHECKING:
@@ -245,15 +246,7 @@ def refuse_repeated_ids(docs: list[Document]) -> None:
     for doc in docs:
         if not doc.source.startswith("<kustomize build "):
             continue
-        for _, obj in doc.objects():
-            meta = obj.get("metadata") or {}
-            group = str(obj.get("apiVersion") or "").rpartition("/")[0]
-            key = (
-                group,
-                str(obj.get("kind")),
-                str(meta.get("namespace") or ""),
-                str(meta.get("name")),
-            )
+        for key in _ids(doc):
             if key in seen and seen[key] != doc.source:
                 problems.append(
                     Problem(
@@ -265,6 +258,24 @@ def refuse_repeated_ids(docs: list[Document]) -> None:
             seen.setdefault(key, doc.source)
     if problems:
         raise NetpolError(problems)
+
+
+def _ids(doc: Document) -> list[tuple[str, str, str, str]]:
+    """(group, kind, namespace, name) of each object of a built document, parsed only as far
+    as its metadata (a full parse of every document cost more than the rest of a review of
+    1,000 built namespaces); lists and unusual documents (aliases, tags) the full way."""
+    found = object_id(doc.text) if doc.kind is not None and not doc.kind.endswith("List") else None
+    if found is not None:
+        api, kind, namespace, name = found
+        return [(api.rpartition("/")[0], kind, namespace, name)]
+    out = []
+    for _, obj in doc.objects():
+        meta = obj.get("metadata") or {}
+        group = str(obj.get("apiVersion") or "").rpartition("/")[0]
+        out.append(
+            (group, str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
+        )
+    return out
 
 
 def _leaves(directory: Path, walked: Kustomizations) -> list[Path] | None:

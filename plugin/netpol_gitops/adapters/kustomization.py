@@ -53,6 +53,7 @@ class Closure:
     files: set[Path] = field(default_factory=set)  # resolved paths of every file read
     kustomizations: set[Path] = field(default_factory=set)  # resolved kustomization folders
     problems: list[Problem] = field(default_factory=list)
+    linked: bool = False  # something was reached through a symlink (names != resolved paths)
 
 
 def _remote(entry: str) -> bool:
@@ -72,6 +73,7 @@ class _Node:
     files: set[Path] = field(default_factory=set)
     children: set[Path] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    linked: bool = False  # an entry (or the kustomization file) is reached through a symlink
     # the folders it only aggregates, in order: it names nothing but `resources` that are
     # folders with kustomizations, and transforms nothing (None: it does more)
     aggregates: list[Path] | None = None
@@ -104,6 +106,8 @@ class _Walker:
             )
             return None
         target = real(base / entry)
+        if os.path.normpath(base / entry) != str(target):
+            self.node.linked = True
         if not target.is_relative_to(self.root):
             self.node.problems.append(
                 Problem(
@@ -142,6 +146,7 @@ class _Walker:
             return None
         self.node = node
         path = real(found)
+        node.linked = path != found
         if not path.is_relative_to(self.root):
             node.problems.append(
                 Problem(
@@ -293,6 +298,7 @@ class Kustomizations:
             out.kustomizations.add(folder)
             out.files |= node.files
             out.problems += node.problems
+            out.linked |= node.linked
             stack += sorted(node.children)
         return out
 

@@ -23,11 +23,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from netpol_gitops.adapters.kustomization import Kustomizations, real
+from netpol_gitops.adapters import build_cache
+from netpol_gitops.adapters.kustomization import Closure, Kustomizations, real
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 
 BUILD_TIMEOUT = 300
+VERSION_TIMEOUT = 30
 MAX_OUTPUT_BYTES = 512 << 20
 
 
@@ -164,6 +166,9 @@ def build(
     if found.problems:
         raise NetpolError(found.problems)
     argv = _argv(directory, repo_root)
+    entry = _cache_key(directory, repo_root, found, argv, label)
+    if entry is not None and (kept := build_cache.lookup(entry)) is not None:
+        return kept
     with tempfile.TemporaryDirectory(prefix="netpol-gitops-home-") as home:
         try:
             code, out, err = run_group(argv, sandbox_env(Path(home)), timeout)
@@ -185,4 +190,40 @@ def build(
                 )
             ]
         )
+    if entry is not None:
+        build_cache.store(entry, out)
     return out
+
+
+def _cache_key(
+    directory: Path, repo_root: Path, found: Closure, argv: list[str], label: Callable[[Path], str]
+) -> str | None:
+    """The build cache's key for this build, or None (no cache, or not cacheable)."""
+    if build_cache.location() is None:
+        return None
+    build_cache.refuse_inside(repo_root)
+    version = tool_version(argv[0])
+    if version is None:
+        return None
+    return build_cache.key(directory, repo_root, found, [Path(argv[0]).name, *argv[1:-1]], version)
+
+
+_VERSIONS: dict[str, bytes | None] = {}
+_VERSION_LOCK = threading.Lock()
+
+
+def tool_version(program: str) -> bytes | None:
+    """What ``kustomize version`` (``kubectl version --client``) says, asked once per run and
+    program, in the sandbox (None: it cannot say)."""
+    with _VERSION_LOCK:
+        if program not in _VERSIONS:
+            verb = ["version"] if Path(program).name == "kustomize" else ["version", "--client"]
+            with tempfile.TemporaryDirectory(prefix="netpol-gitops-home-") as home:
+                try:
+                    code, out, _ = run_group(
+                        [program, *verb], sandbox_env(Path(home)), VERSION_TIMEOUT
+                    )
+                except subprocess.TimeoutExpired:
+                    code, out = -1, b""
+            _VERSIONS[program] = out if code == 0 and out.strip() else None
+        return _VERSIONS[program]
