@@ -169,6 +169,12 @@ TEXTS: dict[tuple[str, ...], str] = {
         "  --fail-on <error|warning|never>\n"
         "                                  Exit 1 when a finding at or above this\n"
         "                                  severity exists.  [default: error]\n"
+        "  --build-cache DIR               Keep each built kustomization in DIR, keyed\n"
+        "                                  by kustomize's version and every file the\n"
+        "                                  build reads: an unchanged one is not built\n"
+        "                                  again. DIR must be outside the repository\n"
+        "                                  being read.  [env var:\n"
+        "                                  NETPOL_GITOPS_BUILD_CACHE]\n"
         "  --help                          Show this message and exit.\n"
     ),
     ("diff",): (
@@ -209,6 +215,12 @@ TEXTS: dict[tuple[str, ...], str] = {
         "                                 summary.md (fits a job summary), report.md\n"
         "                                 (everything), report.json and report.txt\n"
         "                                 there.\n"
+        "  --build-cache DIR              Keep each built kustomization in DIR, keyed\n"
+        "                                 by kustomize's version and every file the\n"
+        "                                 build reads: an unchanged one is not built\n"
+        "                                 again. DIR must be outside the repository\n"
+        "                                 being read.  [env var:\n"
+        "                                 NETPOL_GITOPS_BUILD_CACHE]\n"
         "  --help                         Show this message and exit.\n"
     ),
     ("github",): (
@@ -362,6 +374,12 @@ TEXTS: dict[tuple[str, ...], str] = {
         "                                  NS/NAME[Kind] or an IP range\n"
         "                                  (A-B[External]). Exit 1 when it matches\n"
         "                                  nothing.\n"
+        "  --build-cache DIR               Keep each built kustomization in DIR, keyed\n"
+        "                                  by kustomize's version and every file the\n"
+        "                                  build reads: an unchanged one is not built\n"
+        "                                  again. DIR must be outside the repository\n"
+        "                                  being read.  [env var:\n"
+        "                                  NETPOL_GITOPS_BUILD_CACHE]\n"
         "  --help                          Show this message and exit.\n"
     ),
     ("render",): (
@@ -393,6 +411,11 @@ TEXTS: dict[tuple[str, ...], str] = {
         "                            root.\n"
         "  -o, --output <yaml|json>  yaml stream or a json list.  [default: yaml]\n"
         "  --only-generated          Print only the generated NetworkPolicies.\n"
+        "  --build-cache DIR         Keep each built kustomization in DIR, keyed by\n"
+        "                            kustomize's version and every file the build\n"
+        "                            reads: an unchanged one is not built again. DIR\n"
+        "                            must be outside the repository being read.  [env\n"
+        "                            var: NETPOL_GITOPS_BUILD_CACHE]\n"
         "  --help                    Show this message and exit.\n"
     ),
     ("schema",): (

@@ -25,20 +25,13 @@ from pathlib import Path
 
 from netpol_gitops.adapters import build_cache
 from netpol_gitops.adapters.kustomization import Closure, Kustomizations, real
+from netpol_gitops.adapters.search_path import trusted_path
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 
 BUILD_TIMEOUT = 300
 VERSION_TIMEOUT = 30
 MAX_OUTPUT_BYTES = 512 << 20
-
-
-def trusted_path() -> str:
-    """PATH without its relative and empty entries: those name the working directory (a
-    repository checkout, in the Action and the Argo CD sidecar), where a `kubectl` or `git`
-    shipped by a pull request would otherwise be found first."""
-    entries = os.environ.get("PATH", "/usr/bin:/bin").split(os.pathsep)
-    return os.pathsep.join(e for e in entries if Path(e).is_absolute())
 
 
 def _argv(directory: Path, repo_root: Path) -> list[str]:
