@@ -70,6 +70,8 @@ _UNUSUAL = ("\r", "\t", "\x85", "\u2028", "\u2029", "\ufeff")
 
 @dataclass
 class _Cut:
+    """The documents cut so far from one source (a docstring: see launch.defer)."""
+
     source: str
     docs: list[Document]
 
@@ -80,23 +82,27 @@ def fast_split(text: str | bytes, source: str) -> list[Document] | None:
     s = text.decode("ascii") if isinstance(text, bytes) else text
     if any(c in s for c in _UNUSUAL) or ("*" in s and _ALIAS.search(s)):
         return None
-    try:
-        CParser(text).raw_parse()
-    except YAMLError:
-        return None  # the event loop locates every problem
-    cut = _Cut(source, [])
+    bodies: list[tuple[str, int, int]] = []  # (text, line, column) of each document
     start, line, col = 0, 0, 0  # where the current document begins
     counted, lines = 0, 0  # lines before ``counted``
     for marker in _MARKER.finditer(s):
         if _BLANK_OR_COMMENT.fullmatch(marker.group(2)) is None:
             return None  # content, a tag or an anchor on the marker line
         at = marker.start()
-        if not _document(cut, s[start:at], line, col):
-            return None
+        bodies.append((s[start:at], line, col))
         lines += s.count("\n", counted, at)
         counted = at
         start, line, col = marker.end(1), lines, 3
-    if not _document(cut, s[start:], line, col):
+    bodies.append((s[start:], line, col))
+    # before the parse: libyaml's time grows with the square of flow nesting
+    if any(b.count("[") + b.count("{") > MAX_DEPTH - 3 for b, _, _ in bodies):
+        return None
+    try:
+        CParser(text).raw_parse()
+    except YAMLError:
+        return None  # the event loop locates every problem
+    cut = _Cut(source, [])
+    if not all(_document(cut, body, line, col) for body, line, col in bodies):
         return None
     return cut.docs
 
@@ -121,11 +127,11 @@ def _document(cut: _Cut, body: str, line: int, col: int) -> bool:
         if len(kinds) > 1 or found is None or following == " ":
             return False  # a second kind, not a plain word, or one that may go on below
         kind = found.group(1)
-    if not _closed(rest):
-        return False
     column = (MAX_DEPTH - 3 - rest.count("[") - rest.count("{")) // 2
     if column < 0 or _deeper(column).search(rest):
         return False  # could nest too deep: the event loop measures it
+    if not _closed(rest):  # (after the depth: fewer than MAX_DEPTH brackets to follow)
+        return False
     cut.docs.append(Document(cut.source, body, line, col, kind, len(cut.docs)))
     return True
 
