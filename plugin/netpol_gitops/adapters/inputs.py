@@ -261,9 +261,16 @@ def refuse_repeated_ids(docs: list[Document]) -> None:
 
 
 def _ids(doc: Document) -> list[tuple[str, str, str, str]]:
-    """(group, kind, namespace, name) of each object of a built document, parsed only as far
-    as its metadata (a full parse of every document cost more than the rest of a review of
-    1,000 built namespaces); lists and unusual documents (aliases, tags) the full way."""
+    """(group, kind, namespace, name) of each object of a built document, read once per
+    document (a review's two revisions share the documents of the builds they share)."""
+    ids: list[tuple[str, str, str, str]] = doc.memo(("ids",), lambda: _read_ids(doc))
+    return ids
+
+
+def _read_ids(doc: Document) -> list[tuple[str, str, str, str]]:
+    """``_ids``, parsed only as far as the metadata (a full parse of every document cost more
+    than the rest of a review of 1,000 built namespaces); lists and unusual documents (aliases,
+    tags) the full way."""
     found = object_id(doc.text) if doc.kind is not None and not doc.kind.endswith("List") else None
     if found is not None:
         api, kind, namespace, name = found
