@@ -283,6 +283,7 @@ def read_revisions(
             )
             if last is not None and edits is not None:
                 root, planned = last[0], last[2]
+                planned.edited = {real(root / e[4]) for e in edits}  # builds of the rest hold
                 with contextlib.closing(_blob_data(repo, [e[2] for e in edits], blobs)) as data:
                     for (_mode, _kind, _sha, _size, name), content in zip(edits, data, strict=True):
                         (root / name).unlink()

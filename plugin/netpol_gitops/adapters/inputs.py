@@ -309,22 +309,34 @@ def unit_sources(
     budget: Budget,
     root: Path,
     walked: Kustomizations | None = None,
+    *,
+    planned: Planned | None = None,
 ) -> Iterator[tuple[str, str | bytes]]:
     """(source name, text) of a unit's parts, in order, read as they are consumed; several
-    kustomizations are built side by side (one per core, a few ahead of the reader)."""
+    kustomizations are built side by side (one per core, a few ahead of the reader).
+    ``planned`` keeps each build, and gives back the last one of a kustomization none of whose
+    files was written since (a review's head, written over its base)."""
     walked = walked or Kustomizations(root, label)
     built = [part for part, is_built in unit.parts if is_built]
     for part in built:  # walked here, once, so that the builds only read the graph
         walked.closure(part)
 
     def make(part: Path) -> str:
-        return build_kustomization(part, None, root, label, walked)
+        kept = planned.kept(part, walked) if planned is not None else None
+        if kept is not None:
+            return kept
+        text = build_kustomization(part, None, root, label, walked)
+        if planned is not None:
+            planned.built[part] = text
+        return text
 
     if len(built) < 2:  # one build runs in this thread: a deadline interrupts it directly
         for part, is_built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
             if is_built:
-                text = build_kustomization(part, budget, root, label, walked)
-                yield f"<kustomize build {label(part)}>", text
+                name = f"<kustomize build {label(part)}>"
+                text = make(part)
+                budget.take(len(text.encode("utf-8", "surrogatepass")), name)
+                yield name, text
             else:
                 yield read_file(part, label(part), budget)
         return
@@ -380,6 +392,18 @@ class Planned:
     content of files no plan read (``read``)."""
 
     plans: dict[str, tuple[list[Unit], Kustomizations]] = field(default_factory=dict)
+    # kustomization folder -> its last build; the files written over since (None: unknown)
+    built: dict[Path, str] = field(default_factory=dict)
+    edited: set[Path] | None = None
+
+    def kept(self, part: Path, walked: Kustomizations) -> str | None:
+        """The last build of ``part``, when no file it reads (``Kustomizations.closure``: the
+        files the build cache keys on too) has been written over since."""
+        if self.edited is None or part not in self.built:
+            return None
+        if walked.closure(part).files & self.edited:
+            return None
+        return self.built[part]
 
     @property
     def read(self) -> set[Path]:
@@ -416,7 +440,9 @@ def read_units(
             planned.plans[path] = (units, walked)
     out: list[tuple[Document | None, list[Document]]] = []
     for unit in units:
-        docs = read_documents(unit_sources(unit, label, budget, top, walked), shared)
+        docs = read_documents(
+            unit_sources(unit, label, budget, top, walked, planned=planned), shared
+        )
         if unit.split:
             refuse_repeated_ids(docs)
         if config is None:

@@ -234,3 +234,39 @@ def test_a_file_a_plan_read_is_planned_again(
         ["<kustomize build k>"] * 2 + ["k/b.yaml"] * 2,
         ["<kustomize build k>"] * 4,
     ]
+
+
+def test_the_head_builds_only_the_kustomizations_whose_files_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An aggregate built as its leaves: a head written over its base rebuilds the leaf whose
+    file changed and takes the others' builds from the base; the review is the one two
+    independent reads give."""
+    require_tool("kubectl")
+    monkeypatch.setenv("NETPOL_GITOPS_SPLIT_AT", "2")
+    repo = Repo(tmp_path / "repo")
+    leaves = ("a", "b", "c")
+    repo.write("kustomization.yaml", "resources: [a, b, c]\n")
+    for ns in leaves:
+        repo.write(f"{ns}/kustomization.yaml", "resources: [namespace.yaml, pods.yaml]\n")
+        repo.write(f"{ns}/namespace.yaml", base_files()[f"{ns}/namespace.yaml"])
+        repo.write(f"{ns}/pods.yaml", PODS.format(ns=ns, web="web"))
+    repo.commit("base")
+    repo.write(
+        "b/namespace.yaml", edited(base_files(), [("deny", "b", "none")])["b/namespace.yaml"]
+    )
+    repo.commit("head")
+    built: list[str] = []
+    build = inputs.build_kustomization
+
+    def counting(directory: Path, *args: object, **kwargs: object) -> str:
+        built.append(directory.name)
+        return build(directory, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inputs, "build_kustomization", counting)
+    found = review(str(repo.path), "HEAD~1", "HEAD", ["."])
+    assert sorted(built) == ["a", "b", "b", "c"]  # the base's three, and the head's b
+    assert found.namespaces == [("b", "all", "none")]
+    built.clear()
+    assert found == independent(repo)
+    assert sorted(built) == ["a", "a", "b", "b", "c", "c"]  # read apart: every leaf twice
