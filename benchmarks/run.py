@@ -105,30 +105,8 @@ def stream_dir(n: int) -> Path:
 
 def git_pair(n: int, changed: int = 20) -> tuple[Path, str, str]:
     """A git repo of the plain tree, and a second commit that changes ``changed`` namespaces."""
-    repo = WORK / (f"{n}-git" if changed == 20 else f"{n}-git-{changed}")
-    if not (repo / ".git").exists():
-        shutil.copytree(tree_without_kustomizations(n), repo, dirs_exist_ok=True)
-        git = ["git", "-c", "user.email=b@example.com", "-c", "user.name=b", "-C", str(repo)]
-        subprocess.run([*git, "init", "-q"], check=True)
-        subprocess.run([*git, "add", "-A"], check=True)
-        subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
-        edited = 0
-        for f in sorted(repo.glob("*/namespace.yaml"))[2:]:
-            text = f.read_text()
-            new = text.replace("default-deny: all", "default-deny: ingress").replace(
-                "default-deny: none", "default-deny: all"
-            )
-            if new != text and edited < changed:
-                f.write_text(new)
-                edited += 1
-        subprocess.run([*git, "commit", "-q", "-am", "head"], check=True)
-    rev = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "HEAD~1", "HEAD"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    return repo, rev[0], rev[1]
+    name = f"{n}-git" if changed == 20 else f"{n}-git-{changed}"
+    return _pair(WORK / name, tree_without_kustomizations(n), changed)
 
 
 def variants(n: int, with_plain_reach: bool) -> list[Variant]:
@@ -412,8 +390,8 @@ KDIFF_PLAIN = "diff: plain YAML tree (1 namespace changed)"
 
 
 def _pair(repo: Path, tree: Path, changed: int) -> tuple[Path, str, str]:
-    """A git repo of ``tree`` and a second commit that changes ``changed`` namespaces (as
-    git_pair changes them)."""
+    """A git repo of ``tree`` and a second commit that changes ``changed`` namespaces: the
+    first ones, from the third, whose default deny is all or none."""
     if not (repo / ".git").exists():
         shutil.copytree(
             tree, repo, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".translated")
