@@ -23,13 +23,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import stat
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
-from netpol_gitops.adapters.files import MAX_INPUT_BYTES
+from netpol_gitops.adapters.files import MAX_INPUT_BYTES, read_regular
 from netpol_gitops.adapters.kustomization import KUSTOMIZATION_FILES, Closure, real
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
@@ -115,18 +114,13 @@ def key(
 
 
 def _read(path: Path, bound: int) -> bytes | None:
-    """A regular file's bytes, read into a buffer of its size (a buffer of ``bound`` costs more
-    than reading a small file), or None: not a regular file, past ``bound``, unreadable, or
-    grown while read."""
+    """A regular file's bytes (``files.read_regular``), or None: not a regular file, past
+    ``bound``, unreadable, or grown or shrunk while read."""
     try:
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > bound:
-                return None
-            data = f.read(info.st_size + 1)
+        found = read_regular(path, bound)
     except OSError:
         return None
-    return data if len(data) == info.st_size else None
+    return found[0] if found is not None and len(found[0]) == found[1] <= bound else None
 
 
 def _path(folder: Path, entry: str) -> Path:

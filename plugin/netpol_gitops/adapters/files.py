@@ -7,6 +7,7 @@ import codecs
 import os
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,19 +77,33 @@ def as_text(data: bytes, source: str) -> str | bytes:
     return decode(data, source)
 
 
+def read_regular(
+    path: Path, bound: int, check: Callable[[int], None] | None = None
+) -> tuple[bytes, int] | None:
+    """(bytes, size when opened) of a regular file, never a device or a fifo (``/dev/zero``
+    has no end): at most ``bound`` + 1 bytes (a longer file is its caller's to refuse), read
+    into a buffer of the file's size. None when it is not a regular file. ``check`` sees the
+    size before anything is read (a Budget). Raises OSError."""
+    # O_NONBLOCK: opening a fifo must not wait for a writer; regular files ignore it
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if check is not None:
+            check(info.st_size)
+        return f.read(min(info.st_size, bound) + 1), info.st_size
+
+
 def read_bytes(path: Path, label: str, budget: Budget | None = None) -> bytes:
-    """A regular file's bytes (never a device or a fifo: ``/dev/zero`` has no end), bounded."""
+    """A regular file's bytes, bounded (``read_regular``); a located error otherwise."""
+    take = (lambda size: budget.take(size, label)) if budget is not None else None
     try:
-        # O_NONBLOCK: opening a fifo must not wait for a writer; regular files ignore it
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-            info = os.fstat(f.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise NetpolError([Problem(Location(label), "not a regular file; refused")])
-            if budget is not None:
-                budget.take(info.st_size, label)
-            return f.read(MAX_INPUT_BYTES + 1)
+        found = read_regular(path, MAX_INPUT_BYTES, take)
     except OSError as exc:
         raise NetpolError([Problem(Location(label), f"cannot read: {exc.strerror}")]) from None
+    if found is None:
+        raise NetpolError([Problem(Location(label), "not a regular file; refused")])
+    return found[0]
 
 
 def read_file(
