@@ -167,6 +167,20 @@ def independent(repo: Repo) -> Diff:
     return diff
 
 
+def counted(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """The folder names ``inputs.<name>`` (plan, build_kustomization) is called with, from
+    now on."""
+    calls: list[str] = []
+    real = getattr(inputs, name)
+
+    def counting(path: Path, *args: object, **kwargs: object) -> object:
+        calls.append(path.name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(inputs, name, counting)
+    return calls
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -182,14 +196,7 @@ def test_a_review_equals_two_independent_reads_and_a_full_comparison(
 def test_a_content_edit_reuses_the_plan_and_a_new_file_does_not(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plans: list[str] = []
-    planned = inputs.plan
-
-    def counting(path: Path, *args: object, **kwargs: object) -> list[inputs.Unit]:
-        plans.append(path.name)
-        return planned(path, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(inputs, "plan", counting)
+    plans = counted(monkeypatch, "plan")
     files = base_files()
     for edit, expected in (("deny", 1), ("new-file", 2), ("rename", 2)):
         plans.clear()
@@ -215,14 +222,7 @@ def test_a_file_a_plan_read_is_planned_again(
     repo.commit("base")
     repo.write("k/kustomization.yaml", "resources: [a.yaml, b.yaml]\n")
     repo.commit("head")
-    plans: list[str] = []
-    planned = inputs.plan
-
-    def counting(path: Path, *args: object, **kwargs: object) -> list[inputs.Unit]:
-        plans.append(path.name)
-        return planned(path, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(inputs, "plan", counting)
+    plans = counted(monkeypatch, "plan")
     handle = open_repo(str(repo.path))
     assert len(plans) == 0
     units = [
@@ -256,14 +256,7 @@ def test_the_head_builds_only_the_kustomizations_whose_files_changed(
         "b/namespace.yaml", edited(base_files(), [("deny", "b", "none")])["b/namespace.yaml"]
     )
     repo.commit("head")
-    built: list[str] = []
-    build = inputs.build_kustomization
-
-    def counting(directory: Path, *args: object, **kwargs: object) -> str:
-        built.append(directory.name)
-        return build(directory, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(inputs, "build_kustomization", counting)
+    built = counted(monkeypatch, "build_kustomization")
     found = review(str(repo.path), "HEAD~1", "HEAD", ["."])
     assert sorted(built) == ["a", "b", "b", "c"]  # the base's three, and the head's b
     assert found.namespaces == [("b", "all", "none")]
