@@ -50,6 +50,9 @@ class Document:
     kind: str | None
     index: int = 0
     lined: bool = True  # False for items of a ResourceList: their files' lines are unknown
+    # cut by yaml/fastsplit.py: parsed by libyaml, block style at the top, no alias, tab or
+    # CR, every quote and flow bracket closed on its own line (readers may rely on that)
+    plain: bool = False
     _node: Node | None = field(default=None, repr=False)
     _data: Any = field(default=None, repr=False)
     _derived: dict[Any, Any] = field(default_factory=dict, repr=False)

@@ -132,7 +132,7 @@ def _document(cut: _Cut, body: str, line: int, col: int) -> bool:
         return False  # could nest too deep: the event loop measures it
     if not _closed(rest):  # (after the depth: fewer than MAX_DEPTH brackets to follow)
         return False
-    cut.docs.append(Document(cut.source, body, line, col, kind, len(cut.docs)))
+    cut.docs.append(Document(cut.source, body, line, col, kind, len(cut.docs), plain=True))
     return True
 
 

@@ -34,6 +34,8 @@ def agrees(text: str) -> bool:
     if fast is None:
         return False
     assert cut(fast) == cut(events), text
+    # only what fast_split vouched for is marked plain (blockscan relies on the mark)
+    assert all(d.plain for d in fast) and not any(d.plain for d in events), text
     return True
 
 
