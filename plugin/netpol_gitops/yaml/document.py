@@ -9,10 +9,12 @@ from typing import Any
 
 import ruamel.yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError, SafeConstructor
+from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]  # re-exported from clib
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location, field_path
@@ -28,9 +30,48 @@ class _Yaml12Resolver(VersionedResolver):
     def processing_version(self) -> Any:
         return (1, 2)
 
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The tag of a node; a plain scalar's depends on its text alone (the version is
+        fixed and no path resolvers are set), so it is looked up once per text."""
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        suffix = _RESOLVED.get(value)
+        if suffix is None:
+            suffix = super().resolve(kind, value, implicit).suffix
+            if len(_RESOLVED) < MAX_RESOLVED:  # bounded: the texts come from repositories
+                _RESOLVED[value] = suffix
+        return Tag(suffix=suffix)
+
+
+MAX_RESOLVED = 1 << 16
+_RESOLVED: dict[str, str] = {}
+
 
 LOADER = YAML(typ="safe", pure=False)
 LOADER.Resolver = _Yaml12Resolver
+
+
+class _Composer(CParser, SafeConstructor, _Yaml12Resolver):  # type: ignore[misc]
+    """libyaml's composer with the resolver above, made once (``YAML.compose`` makes a class,
+    a constructor and a resolver's tables per call, and keeps a record of every call)."""
+
+    def __init__(self, text: str) -> None:
+        CParser.__init__(self, text)
+        self._parser = self._composer = self
+        SafeConstructor.__init__(self, loader=self)
+        self.allow_duplicate_keys = False
+        _Yaml12Resolver.__init__(self, loadumper=self)
+
+
+def compose(text: str) -> Node | None:
+    """The node tree of a stream of one document (None when it holds none), as
+    ``LOADER.compose`` makes it; a YAMLError as it raises them."""
+    composer = _Composer(text)
+    try:
+        node: Node | None = composer.get_single_node()
+    finally:
+        composer.dispose()
+    return node
 
 
 def c_parser_in_use() -> bool:
@@ -64,9 +105,11 @@ class Document:
 
     def _compose(self) -> Node:
         try:
-            node: Node = LOADER.compose(self.text)
+            node = compose(self.text)
         except YAMLError as exc:  # pragma: no cover - the split pass parsed it already
             raise NetpolError([self._yaml_problem(exc)]) from None
+        if node is None:  # pragma: no cover - the split pass yields no empty document
+            raise NetpolError([Problem(Location(self.source, self.line + 1, 1), "empty document")])
         return node
 
     def derived(self, key: str, make: Callable[[str], Any]) -> Any:

@@ -11,7 +11,7 @@ from ruamel.yaml.nodes import Node, ScalarNode
 
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location, Locator, field_path
-from netpol_gitops.yaml.document import LOADER, Document, construct
+from netpol_gitops.yaml.document import Document, compose, construct
 from netpol_gitops.yaml.locate import locate, yaml_problem
 from netpol_gitops.yaml.stream import split_stream
 
@@ -61,7 +61,7 @@ def parse_embedded(
 ) -> tuple[Any, Locator] | None:
     try:
         split_stream(text, "flows", objects=False)  # depth and alias limits before composing
-        node = LOADER.compose(text)
+        node = compose(text)
         data = construct(node) if node is not None else None
     except NetpolError as err:  # located inside the value, like a syntax error below
         at = EmbeddedLocator(doc, outer, None)
@@ -86,7 +86,7 @@ def parse_embedded(
 def parse_plain(text: str, loc: Location, problems: list[Problem]) -> Any:
     try:
         split_stream(text, "flows", objects=False)  # depth and alias limits before composing
-        node = LOADER.compose(text)
+        node = compose(text)
         return construct(node) if node is not None else None
     except NetpolError as err:
         problems.extend(Problem(loc, p.message, rule=p.rule) for p in err.problems)
