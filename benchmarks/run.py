@@ -389,6 +389,16 @@ def flows_rows(n: int, rounds: int) -> list[str]:
 KDIFF_PLAIN = "diff: plain YAML tree (1 namespace changed)"
 
 
+def packed(repo: Path) -> None:
+    """The repository's objects in a pack, as a clone (actions/checkout) holds them: `git
+    cat-file` reads 4,600 loose objects 6 x slower than one pack (0.30 s against 0.05 s)."""
+    count = subprocess.run(
+        ["git", "-C", str(repo), "count-objects"], check=True, capture_output=True, text=True
+    ).stdout
+    if not count.startswith("0 objects"):
+        subprocess.run(["git", "-C", str(repo), "gc", "--quiet"], check=True)
+
+
 def _pair(repo: Path, tree: Path, changed: int) -> tuple[Path, str, str]:
     """A git repo of ``tree`` and a second commit that changes ``changed`` namespaces: the
     first ones, from the third, whose default deny is all or none."""
@@ -411,6 +421,7 @@ def _pair(repo: Path, tree: Path, changed: int) -> tuple[Path, str, str]:
             if not left:
                 break
         subprocess.run([*git, "commit", "-q", "-am", "head"], check=True)
+    packed(repo)
     rev = subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "HEAD~1", "HEAD"],
         check=True,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from netpol_gitops.yaml import document as yamlio
+from netpol_gitops.yaml import document, embedded
 from tests.helpers import cli
 
 
@@ -36,13 +36,14 @@ def test_krm_parses_the_namespace_once_for_all_its_warnings(
     flows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     composed: list[str] = []
-    compose = yamlio.LOADER.compose
+    compose = document.compose
 
     def counting(text: Any) -> Any:
         composed.append(str(text))
         return compose(text)
 
-    monkeypatch.setattr(yamlio.LOADER, "compose", counting)
+    for module in (document, embedded):  # every composer of a document or a value
+        monkeypatch.setattr(module, "compose", counting)
     run = cli("krm", stdin=resource_list(flows))
     assert run.code == 0, run.stderr
     warnings = re.findall(r"^items\[0\]: warning: Namespace/shop .*no workload", run.stderr, re.M)

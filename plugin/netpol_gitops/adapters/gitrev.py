@@ -122,30 +122,27 @@ def _checked(entries: list[Entry]) -> list[str]:
 def _write_entries(root: Path, entries: list[Entry], contents: Iterator[bytes]) -> None:
     """Each entry under ``root``, folders before what they hold (blob bytes from ``contents``,
     in order)."""
+    base = str(root)
     links = False  # no symlink written yet: nothing can be under one
     for mode, kind, _sha, _size, name in entries:
-        target = root / name
+        target = f"{base}/{name}"
         # a crafted tree can name one path twice (a symlink, then a folder of that name) or,
-        # on a case-insensitive disk, twice in two cases: nothing is written through a link
-        if os.path.lexists(target) or (links and _under_link(root, name)):
-            raise NetpolError(
-                [
-                    Problem(
-                        Location(name),
-                        "named twice in the tree, or under a symlink; refused (the tree "
-                        "was not made by git add)",
-                    )
-                ]
-            )
+        # on a case-insensitive disk, twice in two cases: every create below is exclusive
+        # (O_EXCL, mkdir, symlink: EEXIST), and nothing is written through a link
+        if links and _under_link(root, name):
+            raise NetpolError([Problem(Location(name), TWICE)])
         if kind != "blob":  # a folder, or a submodule (not in this repo)
-            _write(name, target.mkdir)
+            _write(name, os.mkdir, target)
             continue
         data = next(contents)
         if mode == SYMLINK_MODE:  # kept as a link: readers refuse one that leaves
             links = True
-            _write(name, target.symlink_to, data.decode("utf-8", "surrogateescape"))
+            _write(name, os.symlink, data.decode("utf-8", "surrogateescape"), target)
             continue
         _write(name, _create, target, data)
+
+
+TWICE = "named twice in the tree, or under a symlink; refused (the tree was not made by git add)"
 
 
 Entry = tuple[int, str, str, int, str]  # mode, type, sha, size, path
@@ -226,16 +223,24 @@ def _under_link(root: Path, name: str) -> bool:
     return False
 
 
-def _create(target: Path, data: bytes) -> None:
+def _create(target: str | Path, data: bytes) -> None:
+    """A new file (never an existing one, never through a link) holding ``data``."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _write(name: str, create: Callable[..., object], *args: object) -> None:
-    """``create(*args)``; a name or link target the disk refuses is a located error."""
+    """``create(*args)``; a name that exists already is named twice, and a name or link target
+    the disk refuses is a located error."""
     try:
         create(*args)
+    except FileExistsError:
+        raise NetpolError([Problem(Location(name), TWICE)]) from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in a link target
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise NetpolError([Problem(Location(name), f"cannot be written: {reason}")]) from None
