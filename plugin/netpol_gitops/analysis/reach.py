@@ -149,6 +149,7 @@ class Analysis:
             )
             self.by_ns[ns].append(i)
         self._matched: dict[tuple[str, Peer], frozenset[int]] = {}
+        self._index: tuple[dict[Ports, list[tuple[int, Conns]]], Admitted] | None = None
         self._sigs: dict[int, dict[int, int]] = {}  # id(Tiers) -> peer class -> rule bits
         self._decisions: dict[tuple[int, int, Conns | None, Ports], Conns] = {}
         self._rows: dict[tuple[int, bool, tuple[int, ...]], dict[int, Conns]] = {}
@@ -323,9 +324,14 @@ class Analysis:
     def _ingress_index(self) -> tuple[dict[Ports, list[tuple[int, Conns]]], Admitted]:
         """(container ports -> [(class, what its ingress admits from a source no rule of it
         names)] for non-empty ones, src class -> dst class -> what dst's NetworkPolicies
-        admit from src, for the sources they select).
+        admit from src, for the sources they select), made once (callers only read it).
 
         Cost follows what the rules select, not the number of class pairs."""
+        if self._index is None:
+            self._index = self._make_ingress_index()
+        return self._index
+
+    def _make_ingress_index(self) -> tuple[dict[Ports, list[tuple[int, Conns]]], Admitted]:
         open_in: dict[Ports, list[tuple[int, Conns]]] = defaultdict(list)
         into: Admitted = defaultdict(dict)
         # classes by their ingress cluster-policy rules: a source some rule selects must look
