@@ -8,6 +8,7 @@ PROTOCOLS = ("SCTP", "TCP", "UDP")  # the canonical (string) order of the txt fo
 Ranges = tuple[tuple[int, int], ...]
 FULL: Ranges = ((1, 65535),)
 FULL3 = (FULL, FULL, FULL)  # every port of every protocol
+EMPTY3: tuple[Ranges, Ranges, Ranges] = ((), (), ())  # no port at all
 
 
 def merge(ranges: list[tuple[int, int]]) -> Ranges:
@@ -55,7 +56,7 @@ def subtract_ranges(a: Ranges, b: Ranges) -> Ranges:
 class Conns:
     """Allowed ports for SCTP, TCP and UDP (in that order)."""
 
-    ports: tuple[Ranges, Ranges, Ranges] = ((), (), ())
+    ports: tuple[Ranges, Ranges, Ranges] = EMPTY3
 
     @staticmethod
     def of(items: list[tuple[str, int, int]]) -> Conns:
@@ -67,6 +68,10 @@ class Conns:
         return any(self.ports)
 
     def __or__(self, other: Conns) -> Conns:
+        if self is other or other.ports == EMPTY3:  # (immutable: sharing is safe)
+            return self
+        if self.ports == EMPTY3:
+            return other
         a, b, c = (merge([*x, *y]) for x, y in zip(self.ports, other.ports, strict=True))
         return Conns((a, b, c))
 
@@ -79,6 +84,10 @@ class Conns:
         return Conns((a, b, c))
 
     def __sub__(self, other: Conns) -> Conns:
+        if other.ports == EMPTY3:
+            return self
+        if self is other or self.ports == EMPTY3 or other.ports == FULL3:
+            return NONE
         a, b, c = (subtract_ranges(x, y) for x, y in zip(self.ports, other.ports, strict=True))
         return Conns((a, b, c))
 
