@@ -11,6 +11,7 @@ import git
 from netpol_gitops.adapters.files import write_atomic
 from netpol_gitops.adapters.gitrev import Blobs, open_repo, read_revisions, resolve
 from netpol_gitops.adapters.heap import fewer_collections
+from netpol_gitops.analysis.topology import ByObject
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.location import Location
 from netpol_gitops.output.report import report_json, to_text
@@ -75,9 +76,11 @@ def review(
     blobs = Blobs()  # the head's unchanged files are not read from git again
     with fewer_collections():
         revisions = read_revisions(repo, [base, head], paths, config, shared, blobs=blobs)
-        before, after = (side(rev, shared) for rev in revisions)
+        memo = ByObject()  # policies and workloads of shared objects, made once
+        before, after = (side(rev, shared, memo) for rev in revisions)
         blobs.data.clear()
         shared.clear()  # the analyses hold what compare needs; the documents can go
+        memo.clear()
         return compare(before, after)
 
 

@@ -25,20 +25,22 @@ def compared(
 
 def _signatures(analysis: Analysis) -> dict[str, tuple[object, ...]]:
     """Namespace -> all that decides the connections with an end in it: its workloads (names,
-    labels, ports), its labels, its policies."""
+    labels, ports), its labels, its policies, in the order read. Compared by value (frozen
+    dataclasses; shared objects compare at once): the same content in another order makes the
+    namespace touched, which costs time but never misses a change."""
     topo = analysis.topo
     workloads: dict[str, list[object]] = defaultdict(list)
     for w in topo.workloads:
         workloads[w.namespace].append((w.peer, w.labels, w.ports))
-    policies: dict[str, list[str]] = defaultdict(list)
+    policies: dict[str, list[object]] = defaultdict(list)
     for p in topo.policies:
-        policies[p.namespace].append(repr(p))
+        policies[p.namespace].append(p)
     names = set(workloads) | set(policies) | set(topo.namespaces)
     return {
         ns: (
-            tuple(sorted(map(repr, workloads.get(ns, ())))),
+            tuple(workloads.get(ns, ())),
             tuple(sorted(topo.namespace_labels(ns).items())),
-            tuple(sorted(policies.get(ns, ()))),
+            tuple(policies.get(ns, ())),
         )
         for ns in names
     }

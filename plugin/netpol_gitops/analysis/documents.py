@@ -8,7 +8,7 @@ from typing import Any
 
 from netpol_gitops.analysis.cluster import KINDS as CLUSTER_KINDS
 from netpol_gitops.analysis.objects import Malformed
-from netpol_gitops.analysis.topology import WORKLOAD_KINDS, Topology
+from netpol_gitops.analysis.topology import WORKLOAD_KINDS, ByObject, Topology
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.severity import Severity
 from netpol_gitops.yaml.document import Document
@@ -72,13 +72,18 @@ def _objects(doc: Document, keep: bool) -> list[tuple[list[str | int], dict[str,
 
 
 def topology_of(
-    docs: Iterable[Document], extra: Sequence[dict[str, Any]] = (), *, keep: bool = False
+    docs: Iterable[Document],
+    extra: Sequence[dict[str, Any]] = (),
+    *,
+    keep: bool = False,
+    memo: ByObject | None = None,
 ) -> Topology:
     """The topology of documents (plus extra objects, e.g. generated policies). With ``keep``
-    the parsed workloads stay on their documents, for revisions that share them.
+    the parsed workloads stay on their documents, and with ``memo`` what is made of each object
+    is made once, for revisions that share them.
 
     An object too malformed to analyse is a located problem, never a traceback."""
-    topo = Topology()
+    topo = Topology(memo=memo)
     problems: list[Problem] = []
     for doc in docs:
         if not reads(doc.kind):

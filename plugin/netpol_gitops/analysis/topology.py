@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from netpol_gitops.analysis.cilium import compile_cilium
 from netpol_gitops.analysis.cluster import ClusterPolicy, compile_cluster_policy, is_cluster_policy
@@ -45,6 +45,31 @@ def _compiled(obj: dict[str, Any]) -> Policy:
     return compile_cilium(obj) if obj.get("kind") == CILIUM_POLICY[0] else compile_policy(obj)
 
 
+Made = TypeVar("Made")
+
+
+class ByObject:
+    """What was made from an object (a policy compiled, a workload read), by the object's
+    identity: the two revisions of a review share their unchanged documents' objects, and the
+    generated policies of their unchanged Namespaces, so each is made once. The object is kept
+    with what was made from it (its id is never reused meanwhile); what is made is immutable
+    (frozen dataclasses), so sharing it is safe."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[object, Any]] = {}
+
+    def get(self, obj: dict[str, Any], make: Callable[[dict[str, Any]], Made]) -> Made:
+        hit = self._made.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            hit = self._made[id(obj)] = (obj, make(obj))
+        made: Made = hit[1]
+        return made
+
+    def clear(self) -> None:
+        """Forget everything (and let go of the objects)."""
+        self._made.clear()
+
+
 @dataclass
 class Topology:
     """What the analysis reads from the input: workloads, namespace labels and policies."""
@@ -58,6 +83,11 @@ class Topology:
     _seen: set[tuple[str, str, str]] = field(default_factory=set)
     # what the analysis could not decide and skipped (a nodes or domainNames peer), located
     warnings: list[Problem] = field(default_factory=list)
+    # policies and workloads made once per object across the topologies that share it
+    memo: ByObject | None = field(default=None, repr=False, compare=False)
+
+    def _made(self, obj: dict[str, Any], make: Callable[[dict[str, Any]], Made]) -> Made:
+        return self.memo.get(obj, make) if self.memo is not None else make(obj)
 
     def namespace_labels(self, name: str) -> dict[str, str]:
         return self.namespaces.get(name) or {NS_NAME_LABEL: name}
@@ -69,13 +99,14 @@ class Topology:
         return Topology(
             list(self.workloads),
             {name: dict(labels) for name, labels in self.namespaces.items()},
-            [*self.policies, *(_compiled(o) for o in objects if _enforced(o))],
+            [*self.policies, *(self._made(o, _compiled) for o in objects if _enforced(o))],
             [
                 *self.cluster_policies,
-                *(compile_cluster_policy(o) for o in objects if is_cluster_policy(o)),
+                *(self._made(o, compile_cluster_policy) for o in objects if is_cluster_policy(o)),
             ],
             set(self._seen),
             list(self.warnings),
+            self.memo,
         )
 
     def add(self, obj: dict[str, Any]) -> None:
@@ -86,13 +117,13 @@ class Topology:
             labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
             self.namespaces[name] = {**labels, NS_NAME_LABEL: name}
         elif kind == "NetworkPolicy":
-            self.policies.append(compile_policy(obj))
+            self.policies.append(self._made(obj, compile_policy))
         elif kind == CILIUM_POLICY[0]:  # generated (documents.reads passes none of the input)
-            self.policies.append(compile_cilium(obj))
+            self.policies.append(self._made(obj, compile_cilium))
         elif is_cluster_policy(obj):
-            self.cluster_policies.append(compile_cluster_policy(obj))
+            self.cluster_policies.append(self._made(obj, compile_cluster_policy))
         elif is_workload(obj):
-            w = workload(obj)
+            w = self._made(obj, workload)
             if w is not None and (w.namespace, w.name, w.kind) not in self._seen:
                 self._seen.add((w.namespace, w.name, w.kind))
                 self.workloads.append(w)

@@ -10,6 +10,7 @@ from typing import Any
 from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.overrides import tier_denials
 from netpol_gitops.analysis.reach import Analysis
+from netpol_gitops.analysis.topology import ByObject
 from netpol_gitops.checks.audit import audit_blocked
 from netpol_gitops.checks.brownfield import blocked_by_generated
 from netpol_gitops.checks.rules import denies
@@ -86,10 +87,11 @@ def _locator(doc: Document, path: list[str | int]) -> Callable[[], str]:
     return lambda: doc.location([*path, "metadata", "name"]).prefix()
 
 
-def side(rev: Revision, shared: Shared | None = None) -> Side:
+def side(rev: Revision, shared: Shared | None = None, memo: ByObject | None = None) -> Side:
     """One revision rendered (each unit under its own config) and analysed; ``shared`` lets
     revisions share unchanged files' documents (with their parsed workloads, and their
-    Namespaces' intents and generated policies: the very objects)."""
+    Namespaces' intents and generated policies: the very objects), and ``memo`` what the
+    analysis makes of those objects."""
     units = [(parse_config(cfg), docs) for cfg, docs in rev.units]
     result = render_units(units, reuse=shared is not None)
     intents = {i.name: i for i in result.intents}
@@ -98,7 +100,7 @@ def side(rev: Revision, shared: Shared | None = None) -> Side:
     for _, _, obj in namespace_objects(result.documents):
         name = str((obj.get("metadata") or {}).get("name"))
         protection[name] = protection_of(intents.get(name), specs.get(name, []))
-    topo = topology_of(result.documents, keep=shared is not None)
+    topo = topology_of(result.documents, keep=shared is not None, memo=memo)
     analysis = Analysis(topo.with_policies(result.generated))
     if topo.cluster_policies:  # a cluster policy's deny protects as a default deny does
         for name in protection:
