@@ -30,14 +30,26 @@ class _Yaml12Resolver(VersionedResolver):
     def processing_version(self) -> Any:
         return (1, 2)
 
+    @property
+    def versioned_resolver(self) -> Any:
+        """The implicit resolvers by first character, made once (not once per composer)."""
+        if _TABLES.get("1.2") is None:
+            _TABLES["1.2"] = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return _TABLES["1.2"]
+
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         """The tag of a node; a plain scalar's depends on its text alone (the version is
-        fixed and no path resolvers are set), so it is looked up once per text."""
+        fixed and no path resolvers are set), so it is looked up once per text, and a text
+        whose first character starts no implicit resolver is a string at once."""
         if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
             return super().resolve(kind, value, implicit)
         suffix = _RESOLVED.get(value)
         if suffix is None:
-            suffix = super().resolve(kind, value, implicit).suffix
+            table = self.versioned_resolver
+            if value and value[0] not in table and None not in table:
+                suffix = _STR
+            else:
+                suffix = super().resolve(kind, value, implicit).suffix
             if len(_RESOLVED) < MAX_RESOLVED:  # bounded: the texts come from repositories
                 _RESOLVED[value] = suffix
         return Tag(suffix=suffix)
@@ -45,6 +57,7 @@ class _Yaml12Resolver(VersionedResolver):
 
 MAX_RESOLVED = 1 << 16
 _RESOLVED: dict[str, str] = {}
+_TABLES: dict[str, Any] = {}
 
 
 LOADER = YAML(typ="safe", pure=False)
