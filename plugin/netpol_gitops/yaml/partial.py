@@ -33,7 +33,9 @@ class Unusual(Exception):
 
 
 @lru_cache(maxsize=4096)  # across documents: workloads repeat the same few paths
-def _status(keep: tuple[Path, ...], path: Path) -> int:
+def status(keep: tuple[Path, ...], path: Path) -> int:
+    """KEEP when a ``keep`` path leads to ``path`` or is ``path``, DESCEND when one goes on
+    below it, else SKIP."""
     descend = False
     for k in keep:
         n = min(len(k), len(path))
@@ -44,10 +46,9 @@ def _status(keep: tuple[Path, ...], path: Path) -> int:
     return DESCEND if descend else SKIP
 
 
-def _scalar(ev: Any) -> Any:
-    value = ev.value
-    if ev.style:  # quoted or block: a string
-        return value
+def plain_scalar(value: str) -> Any:
+    """A plain scalar's value, as far as the analysis resolves it (quoted and block scalars are
+    strings); yaml/blockscan.py resolves with it too."""
     if value in ("true", "True", "TRUE"):
         return True
     if value in ("false", "False", "FALSE"):
@@ -91,13 +92,13 @@ def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912,
                     frame[2] = ev.value
                     continue
                 path = (*frame[1], frame[2])
-                if frame[3] == KEEP or _status(paths, path) != SKIP:
-                    frame[0][frame[2]] = _scalar(ev)
+                if frame[3] == KEEP or status(paths, path) != SKIP:
+                    frame[0][frame[2]] = ev.value if ev.style else plain_scalar(ev.value)
                 frame[2] = None
             else:
                 path = (*frame[1], ANY)
-                if frame[3] == KEEP or _status(paths, path) != SKIP:
-                    frame[0].append(_scalar(ev))
+                if frame[3] == KEEP or status(paths, path) != SKIP:
+                    frame[0].append(ev.value if ev.style else plain_scalar(ev.value))
             continue
         if t is MappingStartEvent or t is SequenceStartEvent:
             new: Any = {} if t is MappingStartEvent else []
@@ -114,7 +115,7 @@ def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912,
                 frame[2] = None
             else:
                 path, key = (*frame[1], ANY), None
-            state = KEEP if frame[3] == KEEP else _status(paths, path)
+            state = KEEP if frame[3] == KEEP else status(paths, path)
             if state == SKIP:
                 skip = 1
                 continue

@@ -1,0 +1,317 @@
+"""Kept paths of a plain document read straight from its text, by indentation.
+
+``pruned`` still makes one Python step per parser event, so a Deployment costs what all its
+fields cost, though the analysis reads a handful of them. For a document ``fast_split`` vouched
+for (``Document.plain``: libyaml parsed the whole stream; no alias, tab, CR or BOM; every quote
+and flow bracket that opens a node closes on its own line; a block mapping at the top), the
+structure of the block parts is written in the indentation, and a subtree that is not kept is
+one regex search, in C, for the line that ends it.
+
+Why the indentation says where a node ends (YAML 1.2, chapter 8; libyaml agrees). Call the
+column of a mapping's keys, or of a sequence's dashes, the collection's column. Everything that
+belongs to the value of a key at column ``c`` (or to an entry whose dash is at ``c``) lies on
+lines indented past ``c``:
+- a nested block mapping or sequence stands deeper (``l+block-mapping(n)`` takes ``n+m``,
+  m >= 1), except a compact sequence under a key, whose dashes stand at the key's column
+  (``seq-spaces(n, block-out) = n-1``): a ``-`` followed by a space or the line's end, at the
+  key's column, continues the key's value; nothing else at that column can;
+- a block scalar's content is indented past its parent's indentation (``|`` without an
+  indicator takes the first non-empty line's, at least ``c+1``; ``|2`` takes ``c+2``); its
+  lines with only spaces may be less indented but are blank;
+- a plain scalar's next lines are indented at least ``c+1`` (``s-flow-folded(n+1)``) and never
+  start with ``#``;
+- quoted scalars and flow collections spanning lines are excluded by ``plain``;
+- a comment line (``#`` after spaces) may stand at any column and belongs to nothing.
+So the first line after a key at ``c`` that is neither blank nor a comment and is indented
+``c`` or less (and is not a ``-`` entry at ``c``) is where the value ends; and a line at column
+``c`` within a mapping's lines is one of its keys, or a dash of a key's compact sequence.
+Within a descended mapping only the wanted keys are looked at: one search per mapping finds
+them, any key at its column that could spell a wanted key another way (quoted, ``? ``, a tag or
+an anchor), and the line that ends the mapping.
+
+What is built (kept or descended into) is read only in a small grammar: plain keys
+(``[A-Za-z0-9_][A-Za-z0-9_./-]*``), block mappings and sequences (also ``-   key:`` and
+``- - x``), one-line plain scalars resolved by ``partial.plain_scalar`` (the same resolution as
+``pruned``), one-line quoted scalars without a backslash, empty values (None). Anything else
+there (a tag, an anchor, an alias, a block scalar, a flow collection, a multi-line plain
+scalar, a quoted or complex key) returns None, and the caller uses ``pruned``, which also
+decides what needs the full constructor. Duplicate keys: the last wins, in the first one's
+place, as in ``pruned``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from netpol_gitops.yaml.partial import ANY, DESCEND, KEEP, SKIP, Path, plain_scalar, status
+
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9_./\-]*"
+_KEY = re.compile(rf"({_NAME}) *:(?= |\n|\Z)")
+_SPACES = re.compile(r" *")
+_HERE = re.compile(r"( *)(?=[^ \n#])")  # content on this line (not blank, not a comment)
+_NEXT = re.compile(r"\n( *)(?=[^ \n#])")  # the next line with content
+_SQ = re.compile(r"'((?:[^'\n]|'')*)'")
+_DQ = re.compile(r'"([^"\\\n]*)"')  # no escapes
+_AFTER_QUOTE = re.compile(r" *(?:\n|\Z)| +#")
+# a key at a mapping's column that may spell a wanted key some other way, or is no plain key
+_ODD = r"[\"'?:&!*\[\]{}|>%@`,]"
+_NOT_PLAIN = frozenset(",[]{}#&*!|>'\"%@`")
+# with a space or the line's end after them, these are indicators, not a plain scalar
+_INDICATORS = frozenset("-?:")
+# a one-line scalar of the common shapes: plain (no comment, no ": ", no indicator first),
+# or quoted without escapes
+_FLAT_VALUE = (
+    r"""[^ \n#'"&*!|>%@`,\[\]{}?:\-](?:[^ \n:]|:(?![ \n]|\Z)| +(?=[^ \n#]))*"""
+    r"""|"[^"\\\n]*"|'[^'\n]*'"""
+)
+_FLAT_LINE = rf"{_NAME} *: +(?:{_FLAT_VALUE}) *(?:\n|\Z)"
+_FLAT_PAIR = re.compile(rf"({_NAME}) *: +({_FLAT_VALUE}) *(?:\n|\Z)")
+Result = tuple[Any, int, int]  # (value, start of the next content line, its indentation)
+
+
+class _Fail(Exception):
+    """Outside the grammar read here: the caller uses ``pruned``."""
+
+
+def blockscan(text: str, keep: Sequence[Path]) -> dict[str, Any] | None:
+    """What ``pruned(text, keep)`` returns, read from the text of a plain document (see
+    ``Document.plain``); None when the document is outside the grammar read here."""
+    paths = tuple(keep)
+    first = _HERE.match(text) or _NEXT.search(text)
+    if first is None:
+        return {}  # blanks and comments only: no document, as pruned says
+    at, col = first.end(), len(first.group(1))
+    if _KEY.match(text, at) is None:
+        return None  # the root is not a block mapping with a plain first key
+    try:
+        out, _, indent = _mapping(text, at, col, (), DESCEND, paths)
+    except _Fail:
+        return None
+    return out if indent < 0 else None
+
+
+def _mapping(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
+    if state == DESCEND:
+        wanted = _wanted(keep, path, col)
+        if wanted is not None:
+            return _descend(text, at, col, path, keep, *wanted)
+    elif (flat := _flat(text, at, col)) is not None:
+        return flat
+    return _walk(text, at, col, path, state, keep)
+
+
+def _flat(text: str, at: int, col: int) -> Result | None:
+    """A kept mapping at ``col`` that is only lines of ``key: scalar`` of the common shapes
+    (labels, ports), read in two C calls; None when it is not."""
+    m = _flat_lines(col).match(text, at)
+    if m is None:
+        return None
+    end = m.end()
+    if end == len(text):
+        below, indent = end, -1
+    else:
+        n = _NEXT.search(text, end - 1)
+        below, indent = (n.end(), len(n.group(1))) if n else (len(text), -1)
+        if indent >= col:
+            return None  # more lines of this mapping (a comment, a blank or another shape)
+    out = {
+        k: v[1:-1] if v[0] in "'\"" else plain_scalar(v)
+        for k, v in _FLAT_PAIR.findall(text, at, end)
+    }
+    return out, below, indent
+
+
+@lru_cache(maxsize=256)
+def _flat_lines(col: int) -> re.Pattern[str]:
+    return re.compile(rf"{_FLAT_LINE}(?: {{{col}}}{_FLAT_LINE})*")
+
+
+def _walk(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
+    """A mapping at ``col`` whose keys are all looked at (kept whole, or a wildcard key)."""
+    out: dict[str, Any] = {}
+    while True:
+        m = _KEY.match(text, at)
+        if m is None:
+            raise _Fail
+        key = m.group(1)
+        sub = (*path, key)
+        st = KEEP if state == KEEP else status(keep, sub)
+        if st == SKIP:
+            at, indent = _skip(text, m.end(), col)
+        else:
+            out[key], at, indent = _value(text, m.end(), col, sub, st, keep)
+        if indent < col:
+            return out, at, indent
+        if indent > col:
+            raise _Fail
+
+
+def _descend(
+    text: str,
+    at: int,
+    col: int,
+    path: Path,
+    keep: tuple[Path, ...],
+    names: frozenset[str],
+    search: re.Pattern[str],
+) -> Result:
+    """A mapping at ``col`` of which only ``names`` matter: the lines between them are jumped."""
+    out: dict[str, Any] = {}
+    m: re.Match[str] | None = _KEY.match(text, at)
+    if m is None:
+        raise _Fail
+    if m.group(1) not in names:
+        m = search.search(text, at)
+    while m is not None:
+        key = m.group(1)
+        if key is None:
+            if m.group(2) is None:
+                raise _Fail  # a key that may be a wanted one spelled otherwise
+            return out, m.end(), len(m.group(2))  # the mapping's end
+        sub = (*path, key)
+        out[key], at, indent = _value(text, m.end(), col, sub, status(keep, sub), keep)
+        if indent < col:
+            return out, at, indent
+        m = search.search(text, at - indent - 1)
+    return out, len(text), -1
+
+
+def _value(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
+    """The value after a key at ``col`` (``at`` just past its colon)."""
+    start = _SPACES.match(text, at).end()
+    if text.startswith(("\n", "#"), start) or start == len(text):  # on the lines below
+        m = _NEXT.search(text, start)
+        if m is None:
+            return None, len(text), -1
+        below, indent = m.end(), len(m.group(1))
+        if indent > col or (indent == col and _dash(text, below)):
+            value, at, after = _block(text, below, indent, path, state, keep)
+            if after > col or (after == col and _dash(text, at)):
+                raise _Fail
+            return value, at, after
+        return None, below, indent
+    value, end = _scalar(text, start)
+    m = _NEXT.search(text, end)
+    if m is None:
+        return value, len(text), -1
+    if len(m.group(1)) > col or (len(m.group(1)) == col and _dash(text, m.end())):
+        raise _Fail  # a plain scalar going on below
+    return value, m.end(), len(m.group(1))
+
+
+def _block(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
+    """A block collection whose first line's content is at ``at``, column ``col``."""
+    if _dash(text, at):
+        return _sequence(text, at, col, path, state, keep)
+    if _KEY.match(text, at) is None:
+        raise _Fail  # a scalar below its key, or an odd key
+    return _mapping(text, at, col, path, state, keep)
+
+
+def _sequence(
+    text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]
+) -> Result:
+    """A block sequence whose first dash is at ``at``, column ``col``."""
+    sub = (*path, ANY)
+    st = KEEP if state == KEEP else status(keep, sub)
+    if st == SKIP:
+        return [], *_skip(text, at, col)
+    out: list[Any] = []
+    while True:
+        value, at, indent = _entry(text, at + 1, col, sub, st, keep)
+        out.append(value)
+        if indent != col or not _dash(text, at):
+            if indent > col:
+                raise _Fail
+            return out, at, indent
+
+
+def _entry(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
+    """The entry after a dash at ``col`` (``at`` just past it)."""
+    start = _SPACES.match(text, at).end()
+    if text.startswith(("\n", "#"), start) or start == len(text):  # on the lines below
+        m = _NEXT.search(text, start)
+        if m is None:
+            return None, len(text), -1
+        below, indent = m.end(), len(m.group(1))
+        if indent <= col:
+            return None, below, indent
+        value, at, after = _block(text, below, indent, path, state, keep)
+    elif _dash(text, start) or _KEY.match(text, start):  # "- - a", "-   key: a"
+        value, at, after = _block(text, start, col + 1 + start - at, path, state, keep)
+    else:
+        value, end = _scalar(text, start)
+        m = _NEXT.search(text, end)
+        if m is None:
+            return value, len(text), -1
+        value, at, after = value, m.end(), len(m.group(1))
+    if after > col:
+        raise _Fail
+    return value, at, after
+
+
+def _scalar(text: str, at: int) -> tuple[Any, int]:
+    """A one-line scalar starting at ``at``: its value and where it ends on the line."""
+    c = text[at]
+    if c in "'\"":
+        m = (_SQ if c == "'" else _DQ).match(text, at)
+        if m is None or _AFTER_QUOTE.match(text, m.end()) is None:
+            raise _Fail  # escapes, or more after the closing quote
+        return (m.group(1).replace("''", "'") if c == "'" else m.group(1)), m.end()
+    if c in _NOT_PLAIN or (c in _INDICATORS and text[at + 1 : at + 2] in (" ", "\n", "")):
+        raise _Fail  # a tag, an anchor, an alias, a block scalar, a flow collection
+    end = text.find("\n", at)
+    end = len(text) if end < 0 else end
+    line = text[at:end]
+    comment = line.find(" #")
+    if comment >= 0:
+        line = line[:comment]
+    line = line.rstrip(" ")
+    if ": " in line or line.endswith(":"):
+        raise _Fail  # not a scalar (libyaml would have refused it here)
+    return plain_scalar(line), end
+
+
+def _dash(text: str, at: int) -> bool:
+    """Whether a sequence entry's dash is at ``at``."""
+    return text.startswith("-", at) and text[at + 1 : at + 2] in (" ", "\n", "")
+
+
+def _skip(text: str, at: int, col: int) -> tuple[int, int]:
+    """The next content line indented less than ``col``, or at ``col`` and no dash: where the
+    value of a key at ``col`` (or a sequence at ``col``) that starts on ``at``'s line ends."""
+    m = _ending(col).search(text, at)
+    if m is None:
+        return len(text), -1
+    return m.end(), len(m.group(1))
+
+
+@lru_cache(maxsize=256)
+def _ending(col: int) -> re.Pattern[str]:
+    at_col = rf" {{{col}}}(?=[^ \n#\-]|-[^ \n])"
+    if col == 0:
+        return re.compile(rf"\n({at_col})")
+    return re.compile(rf"\n( {{0,{col - 1}}}(?=[^ \n#])|{at_col})")
+
+
+@lru_cache(maxsize=4096)
+def _wanted(
+    keep: tuple[Path, ...], path: Path, col: int
+) -> tuple[frozenset[str], re.Pattern[str]] | None:
+    """The keys of the mapping at ``path`` that matter, and a search for the next of them at
+    ``col``, for an odd key there (group 1 and 2 None), or for the mapping's end (group 2 the
+    indentation); None when any key may matter (a wildcard) or a wanted key is no plain name."""
+    n = len(path)
+    leading = [k for k in keep if all(a in (b, ANY) for a, b in zip(k, path))]
+    names = {k[n] for k in leading if len(k) > n}
+    if any(len(k) <= n for k in leading) or ANY in names or ANY in names or not all(re.fullmatch(_NAME, x) for x in names):
+        return None
+    alternatives = "|".join(re.escape(x) for x in sorted(names))
+    end = rf"|( {{0,{col - 1}}})(?=[^ \n#])" if col else ""
+    search = re.compile(
+        rf"\n(?: {{{col}}}(?:({alternatives}) *:(?= |$)|{_ODD}){end})", re.MULTILINE
+    )
+    return frozenset(names), search
