@@ -76,10 +76,72 @@ class _Fail(Exception):
     """Outside the grammar read here: the caller uses ``pruned``."""
 
 
+class _Node:
+    """What is read at one path: its state (KEEP, DESCEND or SKIP) and, for a descended mapping
+    whose wanted keys are known, those keys. Made once per ``keep`` and path."""
+
+    __slots__ = ("_children", "_searches", "keep", "names", "path", "state")
+
+    def __init__(self, keep: tuple[Path, ...], path: Path, state: int) -> None:
+        self.keep, self.path, self.state = keep, path, state
+        self.names = _names(keep, path) if state == DESCEND else None
+        self._children: dict[str, _Node] = {}
+        self._searches: dict[int, re.Pattern[str]] = {}
+
+    def child(self, key: str) -> _Node:
+        """The node of a key (or of a sequence's items: ANY)."""
+        node = self._children.get(key)
+        if node is None:
+            if self.state == KEEP:
+                return self
+            sub = (*self.path, key)
+            node = _Node(self.keep, sub, status(self.keep, sub))
+            if len(self._children) < _MAX_CHILDREN:  # keys seen under a wildcard: bounded
+                self._children[key] = node
+        return node
+
+    def search(self, col: int) -> re.Pattern[str]:
+        """For a mapping at ``col`` with ``names``: the next wanted key (group 1) with its value
+        (group 2) when that is a one-line scalar of the common shapes and the next content line
+        is not deeper (it ends there), a key that may spell one some other way (no group), or
+        the mapping's end (group 3: indentation)."""
+        found = self._searches.get(col)
+        if found is None:
+            assert self.names is not None
+            names = "|".join(re.escape(x) for x in sorted(self.names))
+            ends = rf"(?=(?:\n *(?:#[^\n]*)?)*(?:\Z|\n(?! {{{col}}}-(?:[ \n]|\Z)) {{0,{col}}}[^ \n#]))"
+            value = rf"(?: +({_FLAT_VALUE}) *{ends})?"
+            end = rf"|( {{0,{col - 1}}})(?=[^ \n#])" if col else ""
+            found = self._searches[col] = re.compile(
+                rf"\n(?: {{{col}}}(?:({names}) *:{value}(?=[ \n]|\Z)|{_ODD}){end})"
+            )
+        return found
+
+
+_MAX_CHILDREN = 1024
+
+
+def _names(keep: tuple[Path, ...], path: Path) -> frozenset[str] | None:
+    """The keys that matter in the mapping at ``path``; None when any key may (a wildcard, or
+    ``path`` itself kept) or one is no plain name."""
+    n = len(path)
+    leading = [k for k in keep if all(a in (b, ANY) for a, b in zip(k, path))]
+    names = {k[n] for k in leading if len(k) > n}
+    if any(len(k) <= n for k in leading) or ANY in names:
+        return None
+    if not all(re.fullmatch(_NAME, x) for x in names):
+        return None
+    return frozenset(names)
+
+
+@lru_cache(maxsize=64)
+def _root(keep: tuple[Path, ...]) -> _Node:
+    return _Node(keep, (), DESCEND)
+
+
 def blockscan(text: str, keep: Sequence[Path]) -> dict[str, Any] | None:
     """What ``pruned(text, keep)`` returns, read from the text of a plain document (see
     ``Document.plain``); None when the document is outside the grammar read here."""
-    paths = tuple(keep)
     first = _HERE.match(text) or _NEXT.search(text)
     if first is None:
         return {}  # blanks and comments only: no document, as pruned says
@@ -87,20 +149,78 @@ def blockscan(text: str, keep: Sequence[Path]) -> dict[str, Any] | None:
     if _KEY.match(text, at) is None:
         return None  # the root is not a block mapping with a plain first key
     try:
-        out, _, indent = _mapping(text, at, col, (), DESCEND, paths)
+        out, _, indent = _mapping(text, at, col, _root(tuple(keep)), first.start() > 0)
     except _Fail:
         return None
     return out if indent < 0 else None
 
 
-def _mapping(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
-    if state == DESCEND:
-        wanted = _wanted(keep, path, col)
-        if wanted is not None:
-            return _descend(text, at, col, path, keep, *wanted)
-    elif (flat := _flat(text, at, col)) is not None:
+def _mapping(text: str, at: int, col: int, node: _Node, fresh: bool = True) -> Result:
+    """A block mapping whose first key is at ``at``, column ``col`` (at a line's start when
+    ``fresh``, else after a dash)."""
+    if node.names is not None:
+        return _descend(text, at, col, node, node.names, fresh)
+    if node.state == KEEP and (flat := _flat(text, at, col)) is not None:
         return flat
-    return _walk(text, at, col, path, state, keep)
+    return _walk(text, at, col, node)
+
+
+def _descend(
+    text: str, at: int, col: int, node: _Node, names: frozenset[str], fresh: bool
+) -> Result:
+    """A mapping at ``col`` of which only ``names`` matter: the lines between them are jumped.
+    ``fresh``: ``at`` is preceded by a line break and ``col`` spaces (the search can read the
+    first key too)."""
+    out: dict[str, Any] = {}
+    search = node.search(col)
+    if fresh:
+        m = search.search(text, at - col - 1)
+    else:
+        first = _KEY.match(text, at)
+        if first is None:
+            raise _Fail
+        key = first.group(1)
+        if key in names:
+            out[key], at, indent = _value(text, first.end(), col, node.child(key))
+            if indent < col:
+                return out, at, indent
+            m = search.search(text, at - indent - 1)
+        else:
+            m = search.search(text, at)
+    while m is not None:
+        key = m.group(1)
+        if key is None:
+            if m.group(3) is None:
+                raise _Fail  # a key that may be a wanted one spelled otherwise
+            return out, m.end(), len(m.group(3))  # the mapping's end
+        if (value := m.group(2)) is not None:  # read by the search
+            out[key] = value[1:-1] if value[0] in "'\"" else plain_scalar(value)
+            m = search.search(text, m.end())
+            continue
+        out[key], at, indent = _value(text, m.end(), col, node.child(key))
+        if indent < col:
+            return out, at, indent
+        m = search.search(text, at - indent - 1)
+    return out, len(text), -1
+
+
+def _walk(text: str, at: int, col: int, node: _Node) -> Result:
+    """A mapping at ``col`` whose keys are all looked at (kept whole, or a wildcard key)."""
+    out: dict[str, Any] = {}
+    while True:
+        m = _KEY.match(text, at)
+        if m is None:
+            raise _Fail
+        key = m.group(1)
+        sub = node.child(key)
+        if sub.state == SKIP:
+            at, indent = _skip(text, m.end(), col)
+        else:
+            out[key], at, indent = _value(text, m.end(), col, sub)
+        if indent != col:
+            if indent > col:
+                raise _Fail
+            return out, at, indent
 
 
 def _flat(text: str, at: int, col: int) -> Result | None:
@@ -129,99 +249,45 @@ def _flat_lines(col: int) -> re.Pattern[str]:
     return re.compile(rf"{_FLAT_LINE}(?: {{{col}}}{_FLAT_LINE})*")
 
 
-def _walk(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
-    """A mapping at ``col`` whose keys are all looked at (kept whole, or a wildcard key)."""
-    out: dict[str, Any] = {}
-    while True:
-        m = _KEY.match(text, at)
-        if m is None:
-            raise _Fail
-        key = m.group(1)
-        sub = (*path, key)
-        st = KEEP if state == KEEP else status(keep, sub)
-        if st == SKIP:
-            at, indent = _skip(text, m.end(), col)
-        else:
-            out[key], at, indent = _value(text, m.end(), col, sub, st, keep)
-        if indent < col:
-            return out, at, indent
-        if indent > col:
-            raise _Fail
-
-
-def _descend(
-    text: str,
-    at: int,
-    col: int,
-    path: Path,
-    keep: tuple[Path, ...],
-    names: frozenset[str],
-    search: re.Pattern[str],
-) -> Result:
-    """A mapping at ``col`` of which only ``names`` matter: the lines between them are jumped."""
-    out: dict[str, Any] = {}
-    m: re.Match[str] | None = _KEY.match(text, at)
-    if m is None:
-        raise _Fail
-    if m.group(1) not in names:
-        m = search.search(text, at)
-    while m is not None:
-        key = m.group(1)
-        if key is None:
-            if m.group(2) is None:
-                raise _Fail  # a key that may be a wanted one spelled otherwise
-            return out, m.end(), len(m.group(2))  # the mapping's end
-        sub = (*path, key)
-        out[key], at, indent = _value(text, m.end(), col, sub, status(keep, sub), keep)
-        if indent < col:
-            return out, at, indent
-        m = search.search(text, at - indent - 1)
-    return out, len(text), -1
-
-
-def _value(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
-    """The value after a key at ``col`` (``at`` just past its colon)."""
+def _value(text: str, at: int, col: int, node: _Node) -> Result:
+    """The value after a key at ``col`` (``at`` just past its colon), not skipped."""
     start = _SPACES.match(text, at).end()
-    if text.startswith(("\n", "#"), start) or start == len(text):  # on the lines below
-        m = _NEXT.search(text, start)
+    if start < len(text) and text[start] not in "\n#":
+        value, end = _scalar(text, start)
+        m = _NEXT.search(text, end)
         if m is None:
-            return None, len(text), -1
-        below, indent = m.end(), len(m.group(1))
-        if indent > col or (indent == col and _dash(text, below)):
-            value, at, after = _block(text, below, indent, path, state, keep)
-            if after > col or (after == col and _dash(text, at)):
-                raise _Fail
-            return value, at, after
-        return None, below, indent
-    value, end = _scalar(text, start)
-    m = _NEXT.search(text, end)
+            return value, len(text), -1
+        indent = len(m.group(1))
+        if indent > col or (indent == col and _dash(text, m.end())):
+            raise _Fail  # a plain scalar going on below
+        return value, m.end(), indent
+    m = _NEXT.search(text, start)  # on the lines below
     if m is None:
-        return value, len(text), -1
-    if len(m.group(1)) > col or (len(m.group(1)) == col and _dash(text, m.end())):
-        raise _Fail  # a plain scalar going on below
-    return value, m.end(), len(m.group(1))
+        return None, len(text), -1
+    below, indent = m.end(), len(m.group(1))
+    if _dash(text, below):
+        if indent < col:
+            return None, below, indent
+        value, at, after = _sequence(text, below, indent, node)
+    elif indent > col:
+        if _KEY.match(text, below) is None:
+            raise _Fail  # a scalar below its key, or an odd key
+        value, at, after = _mapping(text, below, indent, node)
+    else:
+        return None, below, indent
+    if after > col or (after == col and _dash(text, at)):
+        raise _Fail
+    return value, at, after
 
 
-def _block(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
-    """A block collection whose first line's content is at ``at``, column ``col``."""
-    if _dash(text, at):
-        return _sequence(text, at, col, path, state, keep)
-    if _KEY.match(text, at) is None:
-        raise _Fail  # a scalar below its key, or an odd key
-    return _mapping(text, at, col, path, state, keep)
-
-
-def _sequence(
-    text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]
-) -> Result:
+def _sequence(text: str, at: int, col: int, node: _Node) -> Result:
     """A block sequence whose first dash is at ``at``, column ``col``."""
-    sub = (*path, ANY)
-    st = KEEP if state == KEEP else status(keep, sub)
-    if st == SKIP:
+    item = node.child(ANY)
+    if item.state == SKIP:
         return [], *_skip(text, at, col)
     out: list[Any] = []
     while True:
-        value, at, indent = _entry(text, at + 1, col, sub, st, keep)
+        value, at, indent = _entry(text, at + 1, col, item)
         out.append(value)
         if indent != col or not _dash(text, at):
             if indent > col:
@@ -229,25 +295,32 @@ def _sequence(
             return out, at, indent
 
 
-def _entry(text: str, at: int, col: int, path: Path, state: int, keep: tuple[Path, ...]) -> Result:
+def _entry(text: str, at: int, col: int, node: _Node) -> Result:
     """The entry after a dash at ``col`` (``at`` just past it)."""
     start = _SPACES.match(text, at).end()
-    if text.startswith(("\n", "#"), start) or start == len(text):  # on the lines below
+    if start == len(text) or text[start] in "\n#":  # on the lines below
         m = _NEXT.search(text, start)
         if m is None:
             return None, len(text), -1
         below, indent = m.end(), len(m.group(1))
         if indent <= col:
             return None, below, indent
-        value, at, after = _block(text, below, indent, path, state, keep)
-    elif _dash(text, start) or _KEY.match(text, start):  # "- - a", "-   key: a"
-        value, at, after = _block(text, start, col + 1 + start - at, path, state, keep)
+        if _dash(text, below):
+            value, at, after = _sequence(text, below, indent, node)
+        elif _KEY.match(text, below):
+            value, at, after = _mapping(text, below, indent, node)
+        else:
+            raise _Fail  # a scalar below its dash, or an odd key
+    elif _dash(text, start):  # "- - a"
+        value, at, after = _sequence(text, start, col + 1 + start - at, node)
+    elif _KEY.match(text, start):  # "-   key: a"
+        value, at, after = _mapping(text, start, col + 1 + start - at, node, fresh=False)
     else:
         value, end = _scalar(text, start)
         m = _NEXT.search(text, end)
         if m is None:
             return value, len(text), -1
-        value, at, after = value, m.end(), len(m.group(1))
+        at, after = m.end(), len(m.group(1))
     if after > col:
         raise _Fail
     return value, at, after
@@ -295,23 +368,3 @@ def _ending(col: int) -> re.Pattern[str]:
     if col == 0:
         return re.compile(rf"\n({at_col})")
     return re.compile(rf"\n( {{0,{col - 1}}}(?=[^ \n#])|{at_col})")
-
-
-@lru_cache(maxsize=4096)
-def _wanted(
-    keep: tuple[Path, ...], path: Path, col: int
-) -> tuple[frozenset[str], re.Pattern[str]] | None:
-    """The keys of the mapping at ``path`` that matter, and a search for the next of them at
-    ``col``, for an odd key there (group 1 and 2 None), or for the mapping's end (group 2 the
-    indentation); None when any key may matter (a wildcard) or a wanted key is no plain name."""
-    n = len(path)
-    leading = [k for k in keep if all(a in (b, ANY) for a, b in zip(k, path))]
-    names = {k[n] for k in leading if len(k) > n}
-    if any(len(k) <= n for k in leading) or ANY in names or ANY in names or not all(re.fullmatch(_NAME, x) for x in names):
-        return None
-    alternatives = "|".join(re.escape(x) for x in sorted(names))
-    end = rf"|( {{0,{col - 1}}})(?=[^ \n#])" if col else ""
-    search = re.compile(
-        rf"\n(?: {{{col}}}(?:({alternatives}) *:(?= |$)|{_ODD}){end})", re.MULTILINE
-    )
-    return frozenset(names), search
