@@ -49,7 +49,7 @@ from typing import Any
 from netpol_gitops.yaml.partial import ANY, DESCEND, KEEP, SKIP, Path, plain_scalar, status
 
 _NAME = r"[A-Za-z0-9_][A-Za-z0-9_./\-]*"
-_KEY = re.compile(rf"({_NAME}) *:(?= |\n|\Z)")
+_KEY = re.compile(rf"({_NAME}) *:(?= |\n|\Z) *")  # and the spaces after it
 _SPACES = re.compile(r" *")
 _HERE = re.compile(r"( *)(?=[^ \n#])")  # content on this line (not blank, not a comment)
 _NEXT = re.compile(r"\n( *)(?=[^ \n#])")  # the next line with content
@@ -109,11 +109,12 @@ class _Node:
         if found is None:
             assert self.names is not None
             names = "|".join(re.escape(x) for x in sorted(self.names))
-            ends = rf"(?=(?:\n *(?:#[^\n]*)?)*(?:\Z|\n(?! {{{col}}}-(?:[ \n]|\Z)) {{0,{col}}}[^ \n#]))"
-            value = rf"(?: +({_FLAT_VALUE}) *{ends})?"
+            not_dash = rf"(?! {{{col}}}-(?:[ \n]|\Z))"
+            ends = rf"(?=(?:\n *(?:#[^\n]*)?)*(?:\Z|\n{not_dash} {{0,{col}}}[^ \n#]))"
+            value = rf"(?: +({_FLAT_VALUE}) *{ends}|(?=[ \n]|\Z) *)"
             end = rf"|( {{0,{col - 1}}})(?=[^ \n#])" if col else ""
             found = self._searches[col] = re.compile(
-                rf"\n(?: {{{col}}}(?:({names}) *:{value}(?=[ \n]|\Z)|{_ODD}){end})"
+                rf"\n(?: {{{col}}}(?:({names}) *:{value}|{_ODD}){end})"
             )
         return found
 
@@ -125,7 +126,7 @@ def _names(keep: tuple[Path, ...], path: Path) -> frozenset[str] | None:
     """The keys that matter in the mapping at ``path``; None when any key may (a wildcard, or
     ``path`` itself kept) or one is no plain name."""
     n = len(path)
-    leading = [k for k in keep if all(a in (b, ANY) for a, b in zip(k, path))]
+    leading = [k for k in keep if all(a in (b, ANY) for a, b in zip(k, path, strict=False))]
     names = {k[n] for k in leading if len(k) > n}
     if any(len(k) <= n for k in leading) or ANY in names:
         return None
@@ -159,20 +160,18 @@ def _mapping(text: str, at: int, col: int, node: _Node, fresh: bool = True) -> R
     """A block mapping whose first key is at ``at``, column ``col`` (at a line's start when
     ``fresh``, else after a dash)."""
     if node.names is not None:
-        return _descend(text, at, col, node, node.names, fresh)
+        return _descend(text, at, col, node, fresh=fresh)
     if node.state == KEEP and (flat := _flat(text, at, col)) is not None:
         return flat
     return _walk(text, at, col, node)
 
 
-def _descend(
-    text: str, at: int, col: int, node: _Node, names: frozenset[str], fresh: bool
-) -> Result:
+def _descend(text: str, at: int, col: int, node: _Node, *, fresh: bool) -> Result:
     """A mapping at ``col`` of which only ``names`` matter: the lines between them are jumped.
     ``fresh``: ``at`` is preceded by a line break and ``col`` spaces (the search can read the
     first key too)."""
     out: dict[str, Any] = {}
-    search = node.search(col)
+    names, search = node.names, node.search(col)
     if fresh:
         m = search.search(text, at - col - 1)
     else:
@@ -180,7 +179,7 @@ def _descend(
         if first is None:
             raise _Fail
         key = first.group(1)
-        if key in names:
+        if names is not None and key in names:
             out[key], at, indent = _value(text, first.end(), col, node.child(key))
             if indent < col:
                 return out, at, indent
@@ -250,8 +249,8 @@ def _flat_lines(col: int) -> re.Pattern[str]:
 
 
 def _value(text: str, at: int, col: int, node: _Node) -> Result:
-    """The value after a key at ``col`` (``at`` just past its colon), not skipped."""
-    start = _SPACES.match(text, at).end()
+    """The value after a key at ``col`` (``at`` past its colon and the spaces after it)."""
+    start = at
     if start < len(text) and text[start] not in "\n#":
         value, end = _scalar(text, start)
         m = _NEXT.search(text, end)
@@ -297,7 +296,8 @@ def _sequence(text: str, at: int, col: int, node: _Node) -> Result:
 
 def _entry(text: str, at: int, col: int, node: _Node) -> Result:
     """The entry after a dash at ``col`` (``at`` just past it)."""
-    start = _SPACES.match(text, at).end()
+    spaces = _SPACES.match(text, at)
+    start = spaces.end() if spaces else at
     if start == len(text) or text[start] in "\n#":  # on the lines below
         m = _NEXT.search(text, start)
         if m is None:
