@@ -53,6 +53,8 @@ _KEY = re.compile(rf"({_NAME}) *:(?= |\n|\Z) *")  # and the spaces after it
 _SPACES = re.compile(r" *")
 _HERE = re.compile(r"( *)(?=[^ \n#])")  # content on this line (not blank, not a comment)
 _NEXT = re.compile(r"\n( *)(?=[^ \n#])")  # the next line with content
+# where a tag may start a node (and more: it only sends the document to pruned)
+_TAG = re.compile(r"(?:^ *(?:[-?] +)*|: +)(?:&[^ \n]+ +)?!", re.MULTILINE)
 _SQ = re.compile(r"'((?:[^'\n]|'')*)'")
 _DQ = re.compile(r'"([^"\\\n]*)"')  # no escapes
 _AFTER_QUOTE = re.compile(r" *(?:\n|\Z)| +#")
@@ -143,6 +145,8 @@ def _root(keep: tuple[Path, ...]) -> _Node:
 def blockscan(text: str, keep: Sequence[Path]) -> dict[str, Any] | None:
     """What ``pruned(text, keep)`` returns, read from the text of a plain document (see
     ``Document.plain``); None when the document is outside the grammar read here."""
+    if "!" in text and _TAG.search(text):
+        return None  # pruned refuses a tag on any child of what it reads, skipped or not
     first = _HERE.match(text) or _NEXT.search(text)
     if first is None:
         return {}  # blanks and comments only: no document, as pruned says
@@ -150,7 +154,7 @@ def blockscan(text: str, keep: Sequence[Path]) -> dict[str, Any] | None:
     if _KEY.match(text, at) is None:
         return None  # the root is not a block mapping with a plain first key
     try:
-        out, _, indent = _mapping(text, at, col, _root(tuple(keep)), first.start() > 0)
+        out, _, indent = _mapping(text, at, col, _root(tuple(keep)), first.re is _NEXT)
     except _Fail:
         return None
     return out if indent < 0 else None
