@@ -119,7 +119,7 @@ def _block_scalar(draw: st.DrawFn, col: int, hostile: bool) -> tuple[str, list[s
     """A block scalar's header and content, for a key or dash at ``col``."""
     header = draw(st.sampled_from(["|", ">", "|-", ">+", "|2", "|1-", ">2"]))
     base = col + (int(header[1]) if header[1:2].isdigit() else draw(st.integers(1, 3)))
-    lines = []
+    lines: list[str] = []
     for _ in range(draw(st.integers(0, 3))):
         pool = ["labels: x", "- a", "# no comment", "x", ""] + (["name: 'x"] if hostile else [])
         text = draw(st.sampled_from(pool))
