@@ -49,15 +49,19 @@ def status(keep: tuple[Path, ...], path: Path) -> int:
 def plain_scalar(value: str) -> Any:
     """A plain scalar's value, as far as the analysis resolves it (quoted and block scalars are
     strings); yaml/blockscan.py resolves with it too."""
-    if value in ("true", "True", "TRUE"):
-        return True
-    if value in ("false", "False", "FALSE"):
-        return False
-    if value in ("", "~", "null", "Null", "NULL"):
-        return None
-    if _INT.fullmatch(value):
+    if value in _WORDS:
+        return _WORDS[value]
+    if value[:1] in _INT_FIRST and _INT.fullmatch(value):
         return int(value)
     return value
+
+
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+}
+_INT_FIRST = frozenset("+-0123456789")
 
 
 def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912, PLR0915 - one flat event loop
