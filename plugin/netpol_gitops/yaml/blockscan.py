@@ -7,7 +7,9 @@ and flow bracket that opens a node closes on its own line; a block mapping at th
 structure of the block parts is written in the indentation, and a subtree that is not kept is
 one regex search, in C, for the line that ends it.
 
-Why the indentation says where a node ends (YAML 1.2, chapter 8; libyaml agrees). Call the
+Why the indentation says where a node ends (YAML 1.2, chapter 8; libyaml's scanner agrees: it
+ends a plain scalar at a line indented no deeper than the current block, and reads a block
+scalar's content past that block's indentation). Call the
 column of a mapping's keys, or of a sequence's dashes, the collection's column. Everything that
 belongs to the value of a key at column ``c`` (or to an entry whose dash is at ``c``) lies on
 lines indented past ``c``:
@@ -30,13 +32,15 @@ them, any key at its column that could spell a wanted key another way (quoted, `
 an anchor), and the line that ends the mapping.
 
 What is built (kept or descended into) is read only in a small grammar: plain keys
-(``[A-Za-z0-9_][A-Za-z0-9_./-]*``), block mappings and sequences (also ``-   key:`` and
-``- - x``), one-line plain scalars resolved by ``partial.plain_scalar`` (the same resolution as
-``pruned``), one-line quoted scalars without a backslash, empty values (None). Anything else
+(``[A-Za-z0-9_][A-Za-z0-9_./-]*``, also ``key :``), block mappings and sequences (also
+``-   key:`` and ``- - x``), one-line plain scalars resolved by ``partial.plain_scalar`` (the
+same resolution as ``pruned``), one-line quoted scalars without a backslash, empty values
+(None). Anything else
 there (a tag, an anchor, an alias, a block scalar, a flow collection, a multi-line plain
 scalar, a quoted or complex key) returns None, and the caller uses ``pruned``, which also
-decides what needs the full constructor. Duplicate keys: the last wins, in the first one's
-place, as in ``pruned``.
+decides what needs the full constructor. A ``!`` where a tag may start a node sends the whole
+document there (``pruned`` refuses a tag on any child of what it reads, a skipped one too).
+Duplicate keys: the last wins, in the first one's place, as in ``pruned``.
 """
 
 from __future__ import annotations
