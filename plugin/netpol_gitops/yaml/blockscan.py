@@ -35,12 +35,11 @@ What is built (kept or descended into) is read only in a small grammar: plain ke
 (``[A-Za-z0-9_][A-Za-z0-9_./-]*``, also ``key :``), block mappings and sequences (also
 ``-   key:`` and ``- - x``), one-line plain scalars resolved by ``partial.plain_scalar`` (the
 same resolution as ``pruned``), one-line quoted scalars without a backslash, empty values
-(None). Anything else
-there (a tag, an anchor, an alias, a block scalar, a flow collection, a multi-line plain
-scalar, a quoted or complex key) returns None, and the caller uses ``pruned``, which also
-decides what needs the full constructor. A ``!`` where a tag may start a node sends the whole
-document there (``pruned`` refuses a tag on any child of what it reads, a skipped one too).
-Duplicate keys: the last wins, in the first one's place, as in ``pruned``.
+(None). Anything else there (a tag, an anchor, an alias, a block scalar, a flow collection, a
+multi-line plain scalar, a quoted or complex key) returns None, and the caller uses ``pruned``,
+which also decides what needs the full constructor. A ``!`` where a tag may start a node sends
+the whole document there (``pruned`` refuses a tag on any child of what it reads, a skipped one
+too). Duplicate keys: the last wins, in the first one's place, as in ``pruned``.
 """
 
 from __future__ import annotations
