@@ -11,6 +11,7 @@ from netpol_gitops.analysis.objects import Malformed
 from netpol_gitops.analysis.topology import WORKLOAD_KINDS, ByObject, Topology
 from netpol_gitops.errors import NetpolError, Problem
 from netpol_gitops.model.severity import Severity
+from netpol_gitops.yaml.blockscan import blockscan
 from netpol_gitops.yaml.document import Document
 from netpol_gitops.yaml.partial import ANY, Unusual, pruned
 
@@ -58,14 +59,22 @@ def _pruned_workload(text: str) -> dict[str, Any]:
     return pruned(text, WORKLOAD_PATHS)
 
 
+def _scanned_workload(text: str) -> dict[str, Any]:
+    """A plain document's workload read from its text, else as ``_pruned_workload``."""
+    found = blockscan(text, WORKLOAD_PATHS)
+    return pruned(text, WORKLOAD_PATHS) if found is None else found
+
+
 def _objects(doc: Document, keep: bool) -> list[tuple[list[str | int], dict[str, Any]]]:
-    """A workload document is built only as far as the analysis reads it (see pruned.py), and
-    kept on the document with ``keep``; everything else, or anything unusual, is built whole."""
+    """A workload document is built only as far as the analysis reads it (see yaml/partial.py,
+    and yaml/blockscan.py for plain documents), and kept on the document with ``keep``;
+    everything else, or anything unusual, is built whole."""
     if doc.kind in WORKLOAD_KINDS and doc.text and not doc.built:
+        read = _scanned_workload if doc.plain else _pruned_workload
         try:
             if keep:
-                return [([], doc.derived("workload", _pruned_workload))]
-            return [([], _pruned_workload(doc.text))]
+                return [([], doc.derived("workload", read))]
+            return [([], read(doc.text))]
         except Unusual:
             pass
     return doc.objects()

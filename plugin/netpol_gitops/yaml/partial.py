@@ -33,7 +33,9 @@ class Unusual(Exception):
 
 
 @lru_cache(maxsize=4096)  # across documents: workloads repeat the same few paths
-def _status(keep: tuple[Path, ...], path: Path) -> int:
+def status(keep: tuple[Path, ...], path: Path) -> int:
+    """KEEP when a ``keep`` path leads to ``path`` or is ``path``, DESCEND when one goes on
+    below it, else SKIP."""
     descend = False
     for k in keep:
         n = min(len(k), len(path))
@@ -44,19 +46,22 @@ def _status(keep: tuple[Path, ...], path: Path) -> int:
     return DESCEND if descend else SKIP
 
 
-def _scalar(ev: Any) -> Any:
-    value = ev.value
-    if ev.style:  # quoted or block: a string
-        return value
-    if value in ("true", "True", "TRUE"):
-        return True
-    if value in ("false", "False", "FALSE"):
-        return False
-    if value in ("", "~", "null", "Null", "NULL"):
-        return None
-    if _INT.fullmatch(value):
+def plain_scalar(value: str) -> Any:
+    """A plain scalar's value, as far as the analysis resolves it (quoted and block scalars are
+    strings); yaml/blockscan.py resolves with it too."""
+    if value in _WORDS:
+        return _WORDS[value]
+    if value[:1] in _INT_FIRST and _INT.fullmatch(value):
         return int(value)
     return value
+
+
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+}
+_INT_FIRST = frozenset("+-0123456789")
 
 
 def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912, PLR0915 - one flat event loop
@@ -91,13 +96,13 @@ def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912,
                     frame[2] = ev.value
                     continue
                 path = (*frame[1], frame[2])
-                if frame[3] == KEEP or _status(paths, path) != SKIP:
-                    frame[0][frame[2]] = _scalar(ev)
+                if frame[3] == KEEP or status(paths, path) != SKIP:
+                    frame[0][frame[2]] = ev.value if ev.style else plain_scalar(ev.value)
                 frame[2] = None
             else:
                 path = (*frame[1], ANY)
-                if frame[3] == KEEP or _status(paths, path) != SKIP:
-                    frame[0].append(_scalar(ev))
+                if frame[3] == KEEP or status(paths, path) != SKIP:
+                    frame[0].append(ev.value if ev.style else plain_scalar(ev.value))
             continue
         if t is MappingStartEvent or t is SequenceStartEvent:
             new: Any = {} if t is MappingStartEvent else []
@@ -114,7 +119,7 @@ def pruned(text: str, keep: Sequence[Path]) -> dict[str, Any]:  # noqa: PLR0912,
                 frame[2] = None
             else:
                 path, key = (*frame[1], ANY), None
-            state = KEEP if frame[3] == KEEP else _status(paths, path)
+            state = KEEP if frame[3] == KEEP else status(paths, path)
             if state == SKIP:
                 skip = 1
                 continue
