@@ -68,8 +68,9 @@ def _scanned_workload(text: str) -> dict[str, Any]:
 def _objects(doc: Document, keep: bool) -> list[tuple[list[str | int], dict[str, Any]]]:
     """A workload document is built only as far as the analysis reads it (see yaml/partial.py,
     and yaml/blockscan.py for plain documents), and kept on the document with ``keep``;
-    everything else, or anything unusual, is built whole."""
-    if doc.kind in WORKLOAD_KINDS and doc.text and not doc.built:
+    everything else, or anything unusual, is built whole. So is a document that may hold a
+    merge key (``<<``): kubectl merges it, and neither partial reader does."""
+    if doc.kind in WORKLOAD_KINDS and doc.text and not doc.built and "<<" not in doc.text:
         read = _scanned_workload if doc.plain else _pruned_workload
         try:
             if keep:

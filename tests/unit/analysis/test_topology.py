@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from netpol_gitops.analysis.documents import topology_of
 from netpol_gitops.analysis.topology import ByObject, Topology
+from netpol_gitops.yaml.stream import split_stream
 
 POLICY = {
     "apiVersion": "networking.k8s.io/v1",
@@ -51,3 +53,18 @@ def test_revisions_sharing_objects_share_what_is_made_of_them() -> None:
     alone = Topology()
     alone.add(POLICY)
     assert alone.policies[0] == first.policies[0] and alone.policies[0] is not first.policies[0]
+
+
+def test_a_merge_key_is_merged_as_kubectl_merges_it() -> None:
+    """Labels given through ``<<`` are the pod's labels: the partial readers (pruned, blockscan)
+    do not merge, so such a document is built whole."""
+    text = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  template:\n    metadata:\n      labels:\n        <<: {app: web, tier: front}\n"
+        "        team: a\n    spec:\n      containers:\n      - name: c\n        ports:\n"
+        "        - containerPort: 80\n"
+    )
+    docs = split_stream(text, "d.yaml")
+    for keep in (False, True):
+        (found,) = topology_of(docs, keep=keep).workloads
+        assert dict(found.labels) == {"app": "web", "tier": "front", "team": "a"}
