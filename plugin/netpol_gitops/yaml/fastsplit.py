@@ -42,7 +42,8 @@ _BLANK_OR_COMMENT = re.compile(r" *(#[^\n]*)?")
 # block sequence ("- ")
 _TOP = re.compile(r"^[^ \n#][^\n]*", re.MULTILINE)
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*:(?= |\Z)")
-_KIND = re.compile(r"kind: *([A-Za-z][A-Za-z0-9]*) *(?:#[^\n]*)?")
+# (a comment needs a space before its "#": "Pod#x" is one plain word)
+_KIND = re.compile(r"kind: *([A-Za-z][A-Za-z0-9]*)(?: +(?:#[^\n]*)?)?")
 # where block nodes start on a line: its indentation and any compact "- " or "? " entries
 _STARTS = re.compile(r"^( *)((?:[-?] +)*)", re.MULTILINE)
 # a block scalar's header: the column its key (or sequence item) starts at, then the indicator

@@ -89,6 +89,8 @@ def test_the_bundled_example_takes_the_fast_path() -> None:
         "\ufeffkind: Pod\n",
         '"kind": Namespace\n',
         "kind: Pod\nkind: Namespace\n",
+        # a "#" without a space before it is part of the word, not a comment
+        "kind: Pod#x\n",
         # deep nesting
         "a: " + "[" * 120 + "]" * 120 + "\n",
         "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 60)) + "  " * 60 + "x: 1\n",
@@ -132,6 +134,7 @@ LINE = st.sampled_from(
     [
         "kind: Namespace",
         "kind: Pod # c",
+        "kind: Pod#c",
         "kind:",
         "apiVersion: v1",
         "metadata:",
