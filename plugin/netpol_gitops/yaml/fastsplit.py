@@ -47,7 +47,7 @@ _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-/]*:(?= |\Z)")
 _KIND = re.compile(r"kind: *([A-Za-z][A-Za-z0-9]*)(?: +(?:#[^\n]*)?)?")
 # Lines whose leading blanks and "- " / "? " indicators reach this many columns, and documents
 # with more flow brackets than _FLOW, are measured by ``_deeper``; a document with neither
-# nests at most 2 * (_DEEP - 1 + 1) + 1 + _FLOW = MAX_DEPTH - 2 levels (see ``_deeper``).
+# nests at most 2 * _DEEP + 1 + _FLOW = MAX_DEPTH levels (see ``_deeper``).
 _DEEP = 33
 _FLOW = MAX_DEPTH - 3 - 2 * (_DEEP - 1)
 # What fast_split looks for at the start of a line (each branch begins with a character, so
