@@ -120,14 +120,12 @@ def fast_split(text: str | bytes, source: str) -> list[Document] | None:
         return None
     heads, starts, kinds, look = scanned
     bodies = [s[at : starts[d + 1]] for d, (at, _, _) in enumerate(heads)]
-    # before the parse: libyaml's time grows with the square of flow nesting
-    if s.count("[") + s.count("{") > _FLOW:
-        for d, body in enumerate(bodies):
-            brackets = body.count("[") + body.count("{")
-            if brackets > MAX_DEPTH - 3:
-                return None
-            if brackets > _FLOW:
-                look.add(d)
+    for d, body in enumerate(bodies):
+        brackets = body.count("[") + body.count("{")
+        if brackets > MAX_DEPTH - 3:
+            return None  # before the parse: libyaml's time grows with the square of nesting
+        if brackets > _FLOW:
+            look.add(d)
     try:
         CParser(text).raw_parse()
     except YAMLError:
