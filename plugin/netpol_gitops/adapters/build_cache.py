@@ -21,6 +21,7 @@ ship entries of its own.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import sys
@@ -58,11 +59,18 @@ def location() -> Path | None:
     return Path(chosen).absolute() if chosen else None
 
 
+@functools.lru_cache(maxsize=16)
+def _inside(folder: str, repo: str) -> bool:
+    """Whether ``folder`` resolves inside ``repo`` (asked once per run and pair: every build
+    asks)."""
+    return real(Path(folder)).is_relative_to(real(Path(repo)))
+
+
 def refuse_inside(repo: Path) -> None:
     """A located error when the cache folder is inside ``repo`` (its entries could come from
     the repository)."""
     folder = location()
-    if folder is not None and real(folder).is_relative_to(real(repo)):
+    if folder is not None and _inside(str(folder), str(repo)):
         raise NetpolError(
             [
                 Problem(

@@ -89,6 +89,16 @@ class _Walker:
         self.nodes: dict[Path, _Node | None] = {}  # None: the folder holds no kustomization
         self.node = _Node()  # the node being read (its entries add to it)
         self.read: set[Path] = set()  # resolved paths of the files whose content was read
+        self._real: dict[Path, Path] = {}
+
+    def real(self, path: Path) -> Path:
+        """``real(path)``, resolved once per path: a walk lasts while its tree keeps its shape
+        (a review's head is written over its base only when names, modes and links are the
+        same), and the same folders are resolved again and again (each build, each closure)."""
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = real(path)
+        return found
 
     def local(self, base: Path, entry: Any, loc: Location) -> Path | None:
         """The resolved path ``entry`` names relative to ``base``, or None (with a problem)."""
@@ -105,7 +115,7 @@ class _Walker:
                 )
             )
             return None
-        target = real(base / entry)
+        target = self.real(base / entry)
         if os.path.normpath(base / entry) != str(target):
             self.node.linked = True
         if not target.is_relative_to(self.root):
@@ -129,14 +139,14 @@ class _Walker:
 
     def kustomization(self, directory: Path, loc: Location) -> None:
         """A kustomization named by an entry: a child of the node being read."""
-        if kustomization_file(real(directory)) is None:
+        if kustomization_file(self.real(directory)) is None:
             self.node.problems.append(Problem(loc, "folder has no kustomization file"))
             return
-        self.node.children.add(real(directory))
+        self.node.children.add(self.real(directory))
 
     def visit(self, directory: Path) -> _Node | None:
         """The kustomization in ``directory``, read once."""
-        directory = real(directory)
+        directory = self.real(directory)
         if directory in self.nodes:
             return self.nodes[directory]
         found = kustomization_file(directory)
@@ -169,7 +179,7 @@ class _Walker:
         entries = data.get("resources")
         if not isinstance(entries, list) or not entries or len(node.files) != 1:
             return None
-        folders = [real(directory / str(e)) for e in entries]
+        folders = [self.real(directory / str(e)) for e in entries]
         if len(set(folders)) != len(folders) or any(f not in node.children for f in folders):
             return None
         return folders
@@ -287,7 +297,7 @@ class Kustomizations:
     def closure(self, directory: Path) -> Closure:
         """The kustomization in ``directory`` and everything it reaches (problems collected)."""
         out = Closure()
-        stack = [real(directory)]
+        stack = [self._walker.real(directory)]
         while stack:
             folder = stack.pop()
             if folder in out.kustomizations:
@@ -311,7 +321,7 @@ class Kustomizations:
     def aggregated(self, directory: Path) -> list[Path] | None:
         """The folders the kustomization in ``directory`` only aggregates, in order (each
         one's build is what the aggregate's build holds of it), or None."""
-        node = self._walker.visit(real(directory))
+        node = self._walker.visit(self._walker.real(directory))
         return None if node is None else node.aggregates
 
 

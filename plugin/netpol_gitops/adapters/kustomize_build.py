@@ -14,6 +14,7 @@ or on any interruption (the Argo CD deadline).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -39,10 +40,9 @@ def _argv(directory: Path, repo_root: Path) -> list[str]:
     the folder never an option (a folder named --kubeconfig=kc is a path: pathlib drops a
     leading ./)."""
     where = str(directory) if directory.is_absolute() else f"./{directory}"
-    for name, verb in (("kustomize", ["build"]), ("kubectl", ["kustomize"])):
-        found = shutil.which(name, path=trusted_path())
-        if found and not real(Path(found)).is_relative_to(real(repo_root)):
-            return [found, *verb, where]
+    program = _program(trusted_path(), str(repo_root))
+    if program is not None:
+        return [*program, where]
     raise NetpolError(
         [
             Problem(
@@ -51,6 +51,18 @@ def _argv(directory: Path, repo_root: Path) -> list[str]:
             )
         ]
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _program(search: str, repo_root: str) -> tuple[str, ...] | None:
+    """The build command found on ``search`` outside ``repo_root``, looked up once per run (a
+    repository of kustomizations builds hundreds)."""
+    root = real(Path(repo_root))
+    for name, verb in (("kustomize", ("build",)), ("kubectl", ("kustomize",))):
+        found = shutil.which(name, path=search)
+        if found and not real(Path(found)).is_relative_to(root):
+            return (found, *verb)
+    return None
 
 
 NOWHERE = "http://127.0.0.1:0"
