@@ -60,6 +60,12 @@ def location() -> Path | None:
 
 
 @functools.lru_cache(maxsize=16)
+def _resolved(path: str) -> str:
+    """``real(path)`` as text, once per run (every key resolves the repository's root)."""
+    return str(real(Path(path)))
+
+
+@functools.lru_cache(maxsize=16)
 def _inside(folder: str, repo: str) -> bool:
     """Whether ``folder`` resolves inside ``repo`` (asked once per run and pair: every build
     asks)."""
@@ -89,7 +95,7 @@ def key(
     cannot be known exactly (see the module's text)."""
     if found.linked:
         return None
-    top = str(real(repo_root))
+    top = _resolved(str(repo_root))
     prefix = top.rstrip(os.sep) + os.sep
     digest = hashlib.sha256()
 

@@ -29,6 +29,8 @@ from netpol_gitops.yaml.stream import read_documents
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from netpol_gitops.adapters.kustomize_build import Prepared
+
 CONFIG_FILE = ".netpol-gitops.yaml"
 NOT_MANIFESTS = frozenset({*KUSTOMIZATION_FILES, CONFIG_FILE, "Kptfile"})
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -313,33 +315,59 @@ def unit_sources(
     planned: Planned | None = None,
 ) -> Iterator[tuple[str, str | bytes]]:
     """(source name, text) of a unit's parts, in order, read as they are consumed; several
-    kustomizations are built side by side (one per core, a few ahead of the reader).
-    ``planned`` keeps each build, and gives back the last one of a kustomization none of whose
-    files was written since (a review's head, written over its base)."""
+    kustomizations are built side by side (one per core, a few ahead of the reader), and a
+    build the cache holds is taken at once. ``planned`` keeps each build, and gives back the
+    last one of a kustomization none of whose files was written since (a review's head,
+    written over its base)."""
     walked = walked or Kustomizations(root, label)
     built = [part for part, is_built in unit.parts if is_built]
     for part in built:  # walked here, once, so that the builds only read the graph
         walked.closure(part)
 
-    def make(part: Path) -> str:
-        kept = planned.kept(part, walked) if planned is not None else None
-        if kept is not None:
-            return kept
-        text = build_kustomization(part, None, root, label, walked)
+    def name(part: Path) -> str:
+        return f"<kustomize build {label(part)}>"
+
+    def kept(part: Path, text: str) -> str:
         if planned is not None:
             planned.built[part] = text
         return text
 
+    def start(part: Path) -> str | Callable[[], str]:
+        """The build's text when it is known (the base's, or the cache's), else the build."""
+        text = planned.kept(part, walked) if planned is not None else None
+        if text is not None:
+            return text
+        ready = prepare_build(part, root, label, walked)
+        if ready.kept is not None:
+            return kept(part, decode(ready.kept, name(part)))
+        return lambda: kept(part, decode(ready.run(), name(part)))
+
+    def take(part: Path, text: str) -> tuple[str, str]:
+        budget.take(len(text.encode("utf-8", "surrogatepass")), name(part))
+        return name(part), text
+
     if len(built) < 2:  # one build runs in this thread: a deadline interrupts it directly
         for part, is_built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
             if is_built:
-                name = f"<kustomize build {label(part)}>"
-                text = make(part)
-                budget.take(len(text.encode("utf-8", "surrogatepass")), name)
-                yield name, text
+                found = start(part)
+                yield take(part, found if isinstance(found, str) else found())
             else:
                 yield read_file(part, label(part), budget)
         return
+    yield from _ahead(unit, built, start, take, label=label, budget=budget)
+
+
+def _ahead(
+    unit: Unit,
+    built: list[Path],
+    start: Callable[[Path], str | Callable[[], str]],
+    take: Callable[[Path, str], tuple[str, str]],
+    *,
+    label: Callable[[Path], str],
+    budget: Budget,
+) -> Iterator[tuple[str, str | bytes]]:
+    """``unit_sources`` of a unit with several builds: up to two per worker run ahead of the
+    reader, in threads; what ``start`` knows already waits for none."""
     # start-up: the threads and the process machinery only for a folder with kustomizations
     from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
 
@@ -348,18 +376,25 @@ def unit_sources(
     workers = min(os.cpu_count() or 1, 4)
     pool = ThreadPoolExecutor(max_workers=workers)
     try:
-        ahead: deque[Future[str]] = deque()
+        ahead: deque[str | Future[str]] = deque()  # known texts, and builds running
+        running = 0
         queue = iter(built)
         for part, is_built in progress(unit.parts, len(unit.parts), f"reading {label(unit.where)}"):
             if not is_built:
                 yield read_file(part, label(part), budget)
                 continue
-            while len(ahead) < 2 * workers and (nxt := next(queue, None)) is not None:
-                ahead.append(pool.submit(make, nxt))
-            text = ahead.popleft().result()
-            name = f"<kustomize build {label(part)}>"
-            budget.take(len(text.encode("utf-8", "surrogatepass")), name)
-            yield name, text
+            while running < 2 * workers and (nxt := next(queue, None)) is not None:
+                found = start(nxt)
+                if isinstance(found, str):
+                    ahead.append(found)
+                else:
+                    ahead.append(pool.submit(found))
+                    running += 1
+            first = ahead.popleft()
+            if not isinstance(first, str):
+                running -= 1
+                first = first.result()
+            yield take(part, first)
     except BaseException:  # a problem, or the deadline: nothing keeps running
         kill_running()
         raise
@@ -367,21 +402,13 @@ def unit_sources(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def build_kustomization(
-    directory: Path,
-    budget: Budget | None = None,
-    root: Path | None = None,
-    label: Callable[[Path], str] = str,
-    walked: Kustomizations | None = None,
-) -> str:
-    """The safe build of ``directory`` (kustomize_build), as text."""
-    from netpol_gitops.adapters.kustomize_build import build  # noqa: PLC0415 - start-up
+def prepare_build(
+    directory: Path, root: Path, label: Callable[[Path], str], walked: Kustomizations
+) -> Prepared:
+    """The safe build of ``directory`` (kustomize_build), walked and looked up in the cache."""
+    from netpol_gitops.adapters.kustomize_build import prepare  # noqa: PLC0415 - start-up
 
-    name = f"<kustomize build {label(directory)}>"
-    data = build(directory, root or repo_root(directory), label, walked=walked)
-    if budget is not None:
-        budget.take(len(data), name)
-    return decode(data, name)
+    return prepare(directory, root, label, walked)
 
 
 @dataclass

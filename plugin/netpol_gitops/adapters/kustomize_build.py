@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from netpol_gitops.adapters import build_cache
@@ -167,37 +168,67 @@ def build(
     """``kustomize build DIR`` (else ``kubectl kustomize DIR``) after the walk (``walked``: the
     repository's kustomizations as read already); never with plugins, exec, Helm or network.
     Raises NetpolError with every refused entry."""
+    ready = prepare(directory, repo_root, label, walked)
+    return ready.kept if ready.kept is not None else ready.run(timeout)
+
+
+@dataclass
+class Prepared:
+    """A build walked and checked, with its cache entry (and the cached output when the cache
+    holds it): ``run`` builds it, in any thread."""
+
+    directory: Path
+    argv: list[str]
+    entry: str | None
+    kept: bytes | None
+    label: Callable[[Path], str]
+
+    def run(self, timeout: float = BUILD_TIMEOUT) -> bytes:
+        """The build's output, built (and kept in the cache when there is one)."""
+        argv, label = self.argv, self.label
+        with tempfile.TemporaryDirectory(prefix="netpol-gitops-home-") as home:
+            try:
+                code, out, err = run_group(argv, sandbox_env(Path(home)), timeout)
+            except subprocess.TimeoutExpired:
+                raise NetpolError(
+                    [
+                        Problem(
+                            Location(label(self.directory)),
+                            f"`{Path(argv[0]).name} {argv[1]}` took longer than {timeout:g}s",
+                        )
+                    ]
+                ) from None
+        if code != 0:
+            text = err.decode("utf-8", "replace").strip().replace("\n", " | ")
+            raise NetpolError(
+                [
+                    Problem(
+                        Location(label(self.directory)),
+                        f"`{Path(argv[0]).name} {argv[1]}` failed: {text}",
+                    )
+                ]
+            )
+        if self.entry is not None:
+            build_cache.store(self.entry, out)
+        return out
+
+
+def prepare(
+    directory: Path,
+    repo_root: Path,
+    label: Callable[[Path], str] = str,
+    walked: Kustomizations | None = None,
+) -> Prepared:
+    """The walk of ``directory`` checked (NetpolError with every refused entry), the command,
+    and the cache entry looked up: cheap next to a build, and done where the result is needed
+    (a cache hit never waits for a thread)."""
     found = (walked or Kustomizations(repo_root, label)).closure(directory)
     if found.problems:
         raise NetpolError(found.problems)
     argv = _argv(directory, repo_root)
     entry = _cache_key(directory, repo_root, found, argv, label)
-    if entry is not None and (kept := build_cache.lookup(entry)) is not None:
-        return kept
-    with tempfile.TemporaryDirectory(prefix="netpol-gitops-home-") as home:
-        try:
-            code, out, err = run_group(argv, sandbox_env(Path(home)), timeout)
-        except subprocess.TimeoutExpired:
-            raise NetpolError(
-                [
-                    Problem(
-                        Location(label(directory)),
-                        f"`{Path(argv[0]).name} {argv[1]}` took longer than {timeout:g}s",
-                    )
-                ]
-            ) from None
-    if code != 0:
-        text = err.decode("utf-8", "replace").strip().replace("\n", " | ")
-        raise NetpolError(
-            [
-                Problem(
-                    Location(label(directory)), f"`{Path(argv[0]).name} {argv[1]}` failed: {text}"
-                )
-            ]
-        )
-    if entry is not None:
-        build_cache.store(entry, out)
-    return out
+    kept = build_cache.lookup(entry) if entry is not None else None
+    return Prepared(directory, argv, entry, kept, label)
 
 
 def _cache_key(

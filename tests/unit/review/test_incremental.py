@@ -168,7 +168,7 @@ def independent(repo: Repo) -> Diff:
 
 
 def counted(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
-    """The folder names ``inputs.<name>`` (plan, build_kustomization) is called with, from
+    """The folder names ``inputs.<name>`` (plan, prepare_build) is called with, from
     now on."""
     calls: list[str] = []
     real = getattr(inputs, name)
@@ -256,7 +256,7 @@ def test_the_head_builds_only_the_kustomizations_whose_files_changed(
         "b/namespace.yaml", edited(base_files(), [("deny", "b", "none")])["b/namespace.yaml"]
     )
     repo.commit("head")
-    built = counted(monkeypatch, "build_kustomization")
+    built = counted(monkeypatch, "prepare_build")
     found = review(str(repo.path), "HEAD~1", "HEAD", ["."])
     assert sorted(built) == ["a", "b", "b", "c"]  # the base's three, and the head's b
     assert found.namespaces == [("b", "all", "none")]
