@@ -269,11 +269,17 @@ def _ids(doc: Document) -> list[tuple[str, str, str, str]]:
     return ids
 
 
+ID_PATHS = (("apiVersion",), ("kind",), ("metadata", "namespace"), ("metadata", "name"))
+
+
 def _read_ids(doc: Document) -> list[tuple[str, str, str, str]]:
     """``_ids``, parsed only as far as the metadata (a full parse of every document cost more
     than the rest of a review of 1,000 built namespaces); lists and unusual documents (aliases,
     tags) the full way."""
-    found = object_id(doc.text) if doc.kind is not None and not doc.kind.endswith("List") else None
+    single = doc.kind is not None and not doc.kind.endswith("List")
+    found = _scanned_id(doc) if single and doc.plain else None
+    if found is None and single:
+        found = object_id(doc.text)
     if found is not None:
         api, kind, namespace, name = found
         return [(api.rpartition("/")[0], kind, namespace, name)]
@@ -285,6 +291,29 @@ def _read_ids(doc: Document) -> list[tuple[str, str, str, str]]:
             (group, str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))
         )
     return out
+
+
+def _scanned_id(doc: Document) -> tuple[str, str, str, str] | None:
+    """``object_id`` of a plain document, read by indentation (``yaml.blockscan``): kustomize
+    writes a ConfigMap's ``data`` before its ``kind`` and ``metadata``, which the parser's
+    events walk through and a scan skips. None (read it by events) unless every name is a
+    string as written (a value that resolves to a number, a boolean or null is not)."""
+    from netpol_gitops.yaml.blockscan import blockscan  # noqa: PLC0415 - start-up: builds only
+
+    got = blockscan(doc.text, ID_PATHS)
+    if got is None:
+        return None
+    meta = got.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
+    names = (
+        got.get("apiVersion", ""),
+        got.get("kind", ""),
+        meta.get("namespace", ""),
+        meta.get("name", ""),
+    )
+    if not all(isinstance(n, str) for n in names):
+        return None
+    return names[0], names[1], names[2], names[3]
 
 
 def _leaves(directory: Path, walked: Kustomizations) -> list[Path] | None:
