@@ -97,7 +97,13 @@ class _Walker:
         same), and the same folders are resolved again and again (each build, each closure)."""
         found = self._real.get(path)
         if found is None:
-            found = self._real[path] = real(path)
+            parent = self._real.get(path.parent)
+            if parent is not None and path.name not in ("", ".", "..") and not path.is_symlink():
+                found = parent / path.name  # a name under a resolved folder, not a link
+            else:
+                found = real(path)
+            self._real[path] = found
+            self._real.setdefault(found, found)  # a resolved path resolves to itself
         return found
 
     def local(self, base: Path, entry: Any, loc: Location) -> Path | None:
