@@ -52,12 +52,16 @@ class _Yaml12Resolver(VersionedResolver):
                 suffix = super().resolve(kind, value, implicit).suffix
             if len(_RESOLVED) < MAX_RESOLVED:  # bounded: the texts come from repositories
                 _RESOLVED[value] = suffix
-        return Tag(suffix=suffix)
+        tag = _TAGS.get(suffix)
+        if tag is None:  # one Tag per tag, shared as ruamel.yaml shares its default str tag
+            tag = _TAGS[suffix] = Tag(suffix=suffix)
+        return tag
 
 
 MAX_RESOLVED = 1 << 16
 _RESOLVED: dict[str, str] = {}
 _TABLES: dict[str, Any] = {}
+_TAGS: dict[str, Tag] = {}
 
 
 LOADER = YAML(typ="safe", pure=False)
@@ -84,6 +88,9 @@ def compose(text: str) -> Node | None:
         node: Node | None = composer.get_single_node()
     finally:
         composer.dispose()
+        # it refers to itself (as parser, composer, constructor's and resolver's loader): a
+        # cycle that would keep its buffers until a collection; freed now instead
+        composer.__dict__.clear()
     return node
 
 

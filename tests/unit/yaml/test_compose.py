@@ -91,3 +91,18 @@ def test_the_lookup_of_tags_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(10):
         same(f"a: v{i}\nb: {i}\n")
     assert len(document._RESOLVED) == 3
+
+
+def test_composing_leaves_no_garbage_for_the_collector() -> None:
+    """A composer refers to itself; left as a cycle it keeps its buffers until a collection
+    (60 MB more at the peak of `argocd generate` of 5,000 namespaces). compose breaks it."""
+    import gc  # noqa: PLC0415
+
+    gc.collect()
+    gc.disable()
+    try:
+        for i in range(50):
+            compose(f"metadata:\n  name: n{i}\n  labels: {{app: web}}\n")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
