@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,3 +59,18 @@ def change_lines(report: dict[str, Any]) -> list[str]:
     out += [f"- {c['src']} => {c['dst']} : {c['conns']}" for c in conns["removed"]]
     out += [f"~ {c['src']} => {c['dst']} : {c['before']} -> {c['after']}" for c in conns["changed"]]
     return sorted(out)
+
+
+def yaml_at_hand() -> Iterator[tuple[Path, str]]:
+    """(path, text) of every YAML file at hand, in path order: the tests', the examples', and
+    ../shared's when it is there (node_modules and files that are not UTF-8 aside)."""
+    files = [*ROOT.glob("tests/**/*.yaml"), *ROOT.glob("tests/**/*.yml")]
+    files += ROOT.glob("examples/**/*.yaml")
+    if SHARED.is_dir():
+        files += SHARED.rglob("*.yaml")
+    for path in sorted(f for f in files if "node_modules" not in f.parts):
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        yield path, text

@@ -4,17 +4,13 @@ where a name is not written as a string."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from netpol_gitops.adapters.inputs import _scanned_id
 from netpol_gitops.errors import NetpolError
 from netpol_gitops.yaml.ident import object_id
 from netpol_gitops.yaml.stream import split_stream
-
-ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared"
+from tests.helpers import yaml_at_hand
 
 
 def plain_documents(text: str, name: str) -> list:  # type: ignore[type-arg]
@@ -25,14 +21,8 @@ def plain_documents(text: str, name: str) -> list:  # type: ignore[type-arg]
 
 
 def test_every_plain_document_at_hand_is_named_as_the_event_reader_names_it() -> None:
-    files = sorted(ROOT.glob("tests/**/*.yaml")) + sorted(ROOT.glob("examples/**/*.yaml"))
-    files += sorted(SHARED.rglob("*.yaml")) if SHARED.is_dir() else []
     read = 0
-    for path in files:
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            continue
+    for path, text in yaml_at_hand():
         for doc in plain_documents(text, str(path)):
             if doc.kind is None or doc.kind.endswith("List"):
                 continue

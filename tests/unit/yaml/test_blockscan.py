@@ -5,7 +5,6 @@ must return something (else the fast path is never taken)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
@@ -17,9 +16,7 @@ from netpol_gitops.yaml.blockscan import blockscan
 from netpol_gitops.yaml.fastsplit import fast_split
 from netpol_gitops.yaml.partial import ANY, SKIP, Unusual, pruned, status
 from netpol_gitops.yaml.partial import Path as KeepPath
-
-ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared"
+from tests.helpers import yaml_at_hand
 
 # a wildcard key (walked, not searched), a whole subtree, a sequence's items' key
 SECOND: tuple[KeepPath, ...] = (
@@ -263,22 +260,10 @@ def test_it_reads_the_common_shapes(stream: str) -> None:
 # ---------------------------------------------------------------- every file at hand
 
 
-def _files() -> list[Path]:
-    files = [*ROOT.glob("tests/**/*.yaml"), *ROOT.glob("tests/**/*.yml")]
-    files += ROOT.glob("examples/**/*.yaml")
-    if SHARED.is_dir():
-        files += SHARED.rglob("*.yaml")
-    return sorted(f for f in files if "node_modules" not in f.parts)
-
-
 def test_every_yaml_file_at_hand() -> None:
     read = dict.fromkeys(KEEPS, 0)
-    for path in _files():
-        try:
-            docs = fast_split(path.read_text(), str(path))
-        except UnicodeDecodeError:
-            continue
-        for doc in docs or ():
+    for path, text in yaml_at_hand():
+        for doc in fast_split(text, str(path)) or ():
             for keep in KEEPS:
                 read[keep] += agrees(doc.text, keep)
     assert read[WORKLOAD_PATHS] > 100 and read[SECOND] > 100  # it reads the usual manifests

@@ -3,7 +3,6 @@ scalars' tags looked up once per text: it must build the very same node trees.""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from netpol_gitops.yaml import document
 from netpol_gitops.yaml.document import compose
+from tests.helpers import yaml_at_hand
 
 
 class _Version12(VersionedResolver):
@@ -28,9 +28,6 @@ class _Version12(VersionedResolver):
 
 ORACLE = YAML(typ="safe", pure=False)
 ORACLE.Resolver = _Version12
-
-ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared"
 
 
 def tree(node: Node | None) -> Any:
@@ -58,14 +55,8 @@ def same(text: str) -> None:
 
 
 def test_every_document_at_hand_composes_as_ruamel_composes_it() -> None:
-    files = sorted(ROOT.glob("tests/**/*.yaml")) + sorted(ROOT.glob("examples/**/*.yaml"))
-    files += sorted(SHARED.rglob("*.yaml")) if SHARED.is_dir() else []
     checked = 0
-    for path in files:
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            continue
+    for _, text in yaml_at_hand():
         for doc in text.split("\n---\n"):
             same(doc)
             checked += 1

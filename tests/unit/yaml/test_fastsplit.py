@@ -4,7 +4,6 @@ else to the event loop (None)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -16,10 +15,7 @@ from netpol_gitops.yaml import fastsplit
 from netpol_gitops.yaml.expansion import MAX_DEPTH
 from netpol_gitops.yaml.fastsplit import fast_split
 from netpol_gitops.yaml.stream import split_events, split_stream
-from tests.helpers import EXAMPLE
-
-ROOT = Path(__file__).resolve().parents[3]
-SHARED = ROOT.parent / "shared"
+from tests.helpers import EXAMPLE, yaml_at_hand
 
 
 def cut(docs: list) -> list[tuple[str, int, int, str | None, int]]:  # type: ignore[type-arg]
@@ -57,18 +53,9 @@ def agrees(text: str) -> bool:
     return True
 
 
-def corpus() -> list[Path]:
-    files = sorted(ROOT.glob("tests/**/*.yaml")) + sorted(ROOT.glob("examples/**/*.yaml"))
-    return files + (sorted(SHARED.rglob("*.yaml")) if SHARED.is_dir() else [])
-
-
 def test_every_yaml_file_at_hand_is_cut_as_the_event_loop_cuts_it() -> None:
     taken = 0
-    for path in corpus():
-        try:
-            text = path.read_text()
-        except UnicodeDecodeError:
-            continue
+    for _, text in yaml_at_hand():
         taken += agrees(text)
     assert taken > 100  # the fast path is the common one
 
