@@ -356,7 +356,7 @@ def unit_sources(
     def name(part: Path) -> str:
         return f"<kustomize build {label(part)}>"
 
-    def kept(part: Path, text: str) -> str:
+    def remember(part: Path, text: str) -> str:
         if planned is not None:
             planned.built[part] = text
         return text
@@ -368,8 +368,8 @@ def unit_sources(
             return text
         ready = prepare_build(part, root, label, walked)
         if ready.kept is not None:
-            return kept(part, decode(ready.kept, name(part)))
-        return lambda: kept(part, decode(ready.run(), name(part)))
+            return remember(part, decode(ready.kept, name(part)))
+        return lambda: remember(part, decode(ready.run(), name(part)))
 
     def take(part: Path, text: str) -> tuple[str, str]:
         budget.take(len(text.encode("utf-8", "surrogatepass")), name(part))

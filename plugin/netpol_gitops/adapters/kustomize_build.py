@@ -158,20 +158,6 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def build(
-    directory: Path,
-    repo_root: Path,
-    label: Callable[[Path], str] = str,
-    timeout: float = BUILD_TIMEOUT,
-    walked: Kustomizations | None = None,
-) -> bytes:
-    """``kustomize build DIR`` (else ``kubectl kustomize DIR``) after the walk (``walked``: the
-    repository's kustomizations as read already); never with plugins, exec, Helm or network.
-    Raises NetpolError with every refused entry."""
-    ready = prepare(directory, repo_root, label, walked)
-    return ready.kept if ready.kept is not None else ready.run(timeout)
-
-
 @dataclass
 class Prepared:
     """A build walked and checked, with its cache entry (and the cached output when the cache

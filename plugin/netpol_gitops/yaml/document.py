@@ -30,12 +30,14 @@ class _Yaml12Resolver(VersionedResolver):
     def processing_version(self) -> Any:
         return (1, 2)
 
+    _table: Any = None  # the implicit resolvers by first character, for every composer
+
     @property
     def versioned_resolver(self) -> Any:
         """The implicit resolvers by first character, made once (not once per composer)."""
-        if _TABLES.get("1.2") is None:
-            _TABLES["1.2"] = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
-        return _TABLES["1.2"]
+        if _Yaml12Resolver._table is None:
+            _Yaml12Resolver._table = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return _Yaml12Resolver._table
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
         """The tag of a node; a plain scalar's depends on its text alone (the version is
@@ -60,7 +62,6 @@ class _Yaml12Resolver(VersionedResolver):
 
 MAX_RESOLVED = 1 << 16
 _RESOLVED: dict[str, str] = {}
-_TABLES: dict[str, Any] = {}
 _TAGS: dict[str, Tag] = {}
 
 
