@@ -52,7 +52,8 @@ class _Yaml12Resolver(VersionedResolver):
                 suffix = _STR
             else:
                 suffix = super().resolve(kind, value, implicit).suffix
-            if len(_RESOLVED) < MAX_RESOLVED:  # bounded: the texts come from repositories
+            # bounded in count and size: the texts come from repositories
+            if len(_RESOLVED) < MAX_RESOLVED and len(value) <= MAX_RESOLVED_TEXT:
                 _RESOLVED[value] = suffix
         tag = _TAGS.get(suffix)
         if tag is None:  # one Tag per tag, shared as ruamel.yaml shares its default str tag
@@ -61,6 +62,7 @@ class _Yaml12Resolver(VersionedResolver):
 
 
 MAX_RESOLVED = 1 << 16
+MAX_RESOLVED_TEXT = 256  # a longer scalar is resolved each time, never kept
 _RESOLVED: dict[str, str] = {}
 _TAGS: dict[str, Tag] = {}
 

@@ -82,6 +82,10 @@ def test_the_lookup_of_tags_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     for i in range(10):
         same(f"a: v{i}\nb: {i}\n")
     assert len(document._RESOLVED) == 3
+    monkeypatch.setattr(document, "_RESOLVED", {})
+    long = "x" * (document.MAX_RESOLVED_TEXT + 1)
+    same(f"a: {long}\nb: '{long}'\n")
+    assert long not in document._RESOLVED  # a long text is never kept
 
 
 def test_composing_leaves_no_garbage_for_the_collector() -> None:
